@@ -1,0 +1,2 @@
+export { Vec3 } from './vec3.js';
+export { Mat3 } from './mat3.js';

@@ -1,0 +1,31 @@
+/**
+ * The contract between the CLI and a program (stage). A program module under
+ * `src/stages/<name>/index.ts` exports `program: Program`. `main` reads inputs, calls the stage's
+ * pure `run` (which `process` also calls directly), writes outputs atomically and logs tables.
+ */
+import type { ParamDef, Params } from './params/index.js';
+import type { Log } from './log.js';
+
+export interface ProgramContext {
+  /** Input files/dirs/templates given on the command line (parameters removed). */
+  files: string[];
+  params: Params;
+  log: Log;
+  verbose: boolean;
+}
+
+export interface Program {
+  name: string;
+  summary: string;
+  /** Extra usage text shown by --help. */
+  usage?: string;
+  params: ParamDef[];
+  main(ctx: ProgramContext): Promise<void>;
+}
+
+/** What a stage's `run` returns: outputs plus plain-number figures and printable tables. */
+export interface StageResult<T = unknown> {
+  outputs: T;
+  figures: Record<string, number | string | boolean | null | number[]>;
+  tables: { title: string; text: string }[];
+}

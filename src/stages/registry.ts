@@ -1,0 +1,20 @@
+/** Every program the CLI knows, with a one-line summary; modules load lazily from src/stages/<name>/. */
+export const PROGRAMS: Record<string, string> = {
+  import: 'Read image headers into experiment models (imported.expt)',
+  find_spots: 'Find strong spots on every image (strong.refl)',
+  index: 'Autoindex strong spots: crystal orientation and cell (indexed.expt/.refl)',
+  refine_bravais_settings: 'Refine every Bravais setting consistent with the indexed lattice',
+  reindex: 'Apply a change of basis to experiments and reflections',
+  refine: 'Refine the experimental geometry, scan-static then scan-varying (refined.expt/.refl)',
+  search_beam_position: 'Find the beam centre from strong spots (optimised.expt)',
+  integrate: 'Predict and integrate every reflection (integrated.expt/.refl)',
+  symmetry: 'Determine the Laue group and space group from intensities (symmetrized.expt/.refl)',
+  cosym: 'Resolve indexing ambiguity and symmetry across many datasets',
+  scale: 'Scale intensities with a physical model (scaled.expt/.refl)',
+  estimate_resolution: 'Estimate the resolution limit from CC½ and I/σ',
+  merge: 'Merge scaled intensities, French–Wilson amplitudes (merged.mtz)',
+  export: 'Export scaled unmerged intensities (scaled.mtz) or JSON',
+  show: 'Show experiment models and reflection table summaries',
+  report: 'Write an HTML report for experiments and reflections',
+  process: 'Run the whole chain from images to merged MTZ and an HTML report',
+};
