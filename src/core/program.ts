@@ -20,7 +20,11 @@ export interface Program {
   /** Extra usage text shown by --help. */
   usage?: string;
   params: ParamDef[];
-  main(ctx: ProgramContext): Promise<void>;
+  /**
+   * Read inputs, run, write outputs. Returning the StageResult (figures + tables) lets `process`
+   * call programs in-process and feed the figures to its decision rules.
+   */
+  main(ctx: ProgramContext): Promise<StageResult | void>;
 }
 
 /** What a stage's `run` returns: outputs plus plain-number figures and printable tables. */
