@@ -25,6 +25,8 @@ export interface Beam {
   transmission: number;
   /** 'x-ray' | 'electron' | 'neutron' when known (DIALS ≥ 3.13 writes `probe`). */
   probe?: string;
+  /** Further `.expt` fields we do not interpret, kept verbatim for round trip. */
+  extra?: Record<string, unknown>;
 }
 
 export type PxMmStrategy =
@@ -60,12 +62,16 @@ export interface Panel {
   /** Rectangles [x0, y0, x1, y1] of masked pixels (panel gaps etc.), DIALS' `mask`. */
   mask: [number, number, number, number][];
   pxMmStrategy: PxMmStrategy;
+  /** Further `.expt` fields we do not interpret, kept verbatim for round trip. */
+  extra?: Record<string, unknown>;
 }
 
 export interface Detector {
   panels: Panel[];
   /** DIALS' hierarchy tree, kept verbatim for round trip. */
   hierarchy?: unknown;
+  /** Further `.expt` fields we do not interpret, kept verbatim for round trip. */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -83,6 +89,8 @@ export interface Goniometer {
   angles?: number[];
   names?: string[];
   scanAxis?: number;
+  /** Further `.expt` fields we do not interpret, kept verbatim for round trip. */
+  extra?: Record<string, unknown>;
 }
 
 /** A rotation scan. Image i (imageRange[0] ≤ i ≤ imageRange[1]) covers φ ∈ [φ0 + (i−first)·Δφ, φ0 + (i−first+1)·Δφ). */
@@ -94,6 +102,8 @@ export interface Scan {
   epochs: number[];
   batchOffset: number;
   validImageRanges?: Record<string, [number, number][]>;
+  /** Further `.expt` fields we do not interpret, kept verbatim for round trip. */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -132,6 +142,12 @@ export interface ImageSetRef {
   params?: Record<string, unknown>;
   /** Other fields kept verbatim. */
   extra?: Record<string, unknown>;
+  /**
+   * Paths exactly as the `.expt` file wrote them (template, images, mask …) and the directory of
+   * that file. Readers resolve relative paths against `dir`; writers put these strings back while
+   * the resolved path is unchanged, so a relative template stays relative on round trip.
+   */
+  pathsAsRead?: { dir: string; fields: Record<string, string | string[]> };
 }
 
 export interface Experiment {
@@ -146,6 +162,8 @@ export interface Experiment {
   profile?: Record<string, unknown>;
   /** DIALS scaling model JSON, kept as data. */
   scalingModel?: Record<string, unknown>;
+  /** Further experiment fields we do not interpret, kept verbatim for round trip. */
+  extra?: Record<string, unknown>;
 }
 
 export type ExperimentList = Experiment[];
