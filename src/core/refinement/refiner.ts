@@ -1,0 +1,248 @@
+/**
+ * Scan-static geometry refinement of an experiment list against indexed reflections: builds the
+ * parameterisations (shared models share parameters), applies DIALS-style `fix=` choices, removes
+ * reflections close to the spindle and Tukey outliers, picks a reflection subset
+ * (`reflections_per_degree`), runs Levenberg–Marquardt and writes the refined models back.
+ */
+import { Mat3 } from '../math/mat3.js';
+import type { Vec3 } from '../math/vec3.js';
+import type { Beam, Crystal, Detector, Experiment, Goniometer } from '../models/types.js';
+import { UserError } from '../errors.js';
+import {
+  BeamParameterisation, CrystalOrientationParameterisation, CrystalUnitCellParameterisation, DetectorParameterisation,
+  GoniometerParameterisation, aMatrixOf, crystalFromA, decomposeA,
+} from './parameterisation.js';
+import { RefinementTarget, allocatePredictions, type ExperimentParameterisations, type Predictions, type RefinementData } from './target.js';
+import { levenbergMarquardt, type EngineHistory } from './engine.js';
+import { tukeyReject } from './outliers.js';
+
+export interface RefinerOptions {
+  /** DIALS words: all | in_spindle_plane | out_spindle_plane (default: out_spindle_plane, the one degenerate with a rotation of everything about the spindle). */
+  beamFix?: string[];
+  /** all | position | orientation | distance (default: none). */
+  detectorFix?: string[];
+  /** all | in_beam_plane | out_beam_plane (default: all). */
+  goniometerFix?: string[];
+  /** all | cell | orientation (default: none). */
+  crystalFix?: string[];
+  /** Per experiment: lattice point-group operators (on Miller indices) constraining the cell. */
+  cellOps?: (readonly Mat3[] | undefined)[];
+  outlierAlgorithm?: 'tukey' | 'null';
+  /** Reflections with ζ = |e·(s1 × s0)|/(|s1||s0|) below this are not used (φ ill-determined). */
+  closeToSpindleCutoff?: number;
+  /** Subset size per degree of scan per experiment; null/0 → use all reflections. */
+  reflectionsPerDegree?: number | null;
+  maxIterations?: number;
+  /** Stop early once every experiment's RMSDs are below these (px, px, images). */
+  rmsdTarget?: [number, number, number] | null;
+}
+
+export interface ExperimentRmsd {
+  experiment: number;
+  nref: number;
+  xPx: number;
+  yPx: number;
+  zImages: number;
+  xMm: number;
+  yMm: number;
+  phiRad: number;
+}
+
+export interface RefinerResult {
+  experiments: Experiment[];
+  predictions: Predictions;
+  /** 1 where the reflection was used in the final refinement */
+  used: Uint8Array;
+  /** 1 where the reflection was rejected as an outlier */
+  outlier: Uint8Array;
+  rmsds: ExperimentRmsd[];
+  history: EngineHistory;
+  parameterNames: string[];
+  nOutliers: number;
+}
+
+/** Copy an experiment list's models, keeping which models are shared between experiments. */
+export function cloneExperiments(exps: readonly Experiment[]): Experiment[] {
+  const memo = new Map<object, object>();
+  const dup = <T extends object | undefined>(x: T): T => {
+    if (x === undefined) return x;
+    if (!memo.has(x)) memo.set(x, structuredClone(x));
+    return memo.get(x) as T;
+  };
+  return exps.map((e) => ({ ...e, beam: dup(e.beam), detector: dup(e.detector), goniometer: dup(e.goniometer), scan: dup(e.scan), crystal: dup(e.crystal) }));
+}
+
+function has(words: string[] | undefined, w: string): boolean {
+  return (words ?? []).some((x) => x.toLowerCase() === w);
+}
+
+const IDENTITY: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+
+/** Build parameterisations for a (cloned) experiment list; one object per distinct model. */
+export function buildParameterisations(exps: Experiment[], opts: RefinerOptions): ExperimentParameterisations[] {
+  const beams = new Map<Beam, BeamParameterisation>();
+  const dets = new Map<Detector, DetectorParameterisation>();
+  const gonios = new Map<Goniometer, GoniometerParameterisation>();
+  const orients = new Map<Crystal, CrystalOrientationParameterisation>();
+  const cells = new Map<Crystal, CrystalUnitCellParameterisation>();
+  return exps.map((e, idx) => {
+    if (!e.beam || !e.detector || !e.goniometer || !e.crystal) throw new UserError(`experiment ${idx} lacks a beam, detector, goniometer or crystal model: cannot refine`, 'bad_model');
+    const gon = e.goniometer;
+    const S = gon.settingRotation ?? IDENTITY, F = gon.fixedRotation ?? IDENTITY;
+    const spindleLab: Vec3 = Mat3.mulVec(S, gon.rotationAxis);
+    let bp = beams.get(e.beam);
+    if (!bp) {
+      bp = new BeamParameterisation(e.beam, spindleLab);
+      const f = opts.beamFix ?? ['out_spindle_plane'];
+      bp.fixed[0] = has(f, 'all') || has(f, 'in_spindle_plane');
+      bp.fixed[1] = has(f, 'all') || has(f, 'out_spindle_plane');
+      beams.set(e.beam, bp);
+    }
+    let dp = dets.get(e.detector);
+    if (!dp) {
+      dp = new DetectorParameterisation(e.detector);
+      const f = opts.detectorFix ?? [];
+      const all = has(f, 'all');
+      dp.fixed[0] = all || has(f, 'position') || has(f, 'distance');
+      dp.fixed[1] = dp.fixed[2] = all || has(f, 'position');
+      dp.fixed[3] = dp.fixed[4] = dp.fixed[5] = all || has(f, 'orientation');
+      dets.set(e.detector, dp);
+    }
+    let gp = gonios.get(gon);
+    if (!gp) {
+      // beam direction in the axis' frame (before S)
+      const beamInAxisFrame = Mat3.mulVec(Mat3.transpose(S), e.beam.direction);
+      gp = new GoniometerParameterisation(gon, beamInAxisFrame);
+      const f = opts.goniometerFix ?? ['all'];
+      gp.fixed[0] = has(f, 'all') || has(f, 'in_beam_plane');
+      gp.fixed[1] = has(f, 'all') || has(f, 'out_beam_plane');
+      gonios.set(gon, gp);
+    }
+    let op = orients.get(e.crystal);
+    let cp = cells.get(e.crystal);
+    if (!op || !cp) {
+      const { U, B } = decomposeA(aMatrixOf(e.crystal));
+      op = new CrystalOrientationParameterisation(U);
+      cp = new CrystalUnitCellParameterisation(B, opts.cellOps?.[idx] ?? []);
+      const f = opts.crystalFix ?? [];
+      op.fixed.fill(has(f, 'all') || has(f, 'orientation'));
+      cp.fixed.fill(has(f, 'all') || has(f, 'cell'));
+      orients.set(e.crystal, op);
+      cells.set(e.crystal, cp);
+    }
+    return { beam: bp, detector: dp, goniometer: gp, orientation: op, cell: cp, settingRotation: S, fixedRotation: F };
+  });
+}
+
+/** Write parameterisation states back into the model objects. */
+function applyToModels(exps: Experiment[], target: RefinementTarget): void {
+  const done = new Set<object>();
+  target.experiments.forEach((x, e) => {
+    if (!done.has(x.beam)) { x.beam.apply(); done.add(x.beam); }
+    if (!done.has(x.detector)) { x.detector.apply(); done.add(x.detector); }
+    if (!done.has(x.goniometer)) { x.goniometer.apply(); done.add(x.goniometer); }
+    const c = exps[e].crystal!;
+    if (!done.has(c)) {
+      const nc = crystalFromA(target.aMatrix(e), c);
+      c.realSpaceA = nc.realSpaceA; c.realSpaceB = nc.realSpaceB; c.realSpaceC = nc.realSpaceC;
+      done.add(c);
+    }
+  });
+}
+
+/** Deterministic pseudo-random generator (mulberry32) so subsets are reproducible. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** RMSDs per experiment over active reflections, in mm/rad and px/images. */
+export function experimentRmsds(exps: readonly Experiment[], data: RefinementData, pred: Predictions, active: Uint8Array): ExperimentRmsd[] {
+  return exps.map((e, id) => {
+    let sx = 0, sy = 0, sp = 0, n = 0;
+    for (let i = 0; i < active.length; i++) {
+      if (!active[i] || !pred.valid[i] || data.experiment[i] !== id) continue;
+      const dx = pred.xCal[i] - data.xObs[i], dy = pred.yCal[i] - data.yObs[i], dp = pred.phiCal[i] - data.phiObs[i];
+      sx += dx * dx; sy += dy * dy; sp += dp * dp; n++;
+    }
+    const xMm = Math.sqrt(sx / n), yMm = Math.sqrt(sy / n), phiRad = Math.sqrt(sp / n);
+    const px = e.detector!.panels[0].pixelSize;
+    const oscRad = ((e.scan?.oscillation[1] ?? 1) * Math.PI) / 180;
+    return { experiment: id, nref: n, xMm, yMm, phiRad, xPx: xMm / px[0], yPx: yMm / px[1], zImages: phiRad / oscRad };
+  });
+}
+
+/**
+ * Refine the experiments' geometry against `data`. The inputs are not modified; the result holds
+ * refined copies. `initialActive` (optional) pre-selects reflections (1 = may be used).
+ */
+export function refineGeometry(input: readonly Experiment[], data: RefinementData, opts: RefinerOptions = {}, initialActive?: Uint8Array): RefinerResult {
+  const exps = cloneExperiments(input);
+  const target = new RefinementTarget(buildParameterisations(exps, opts));
+  const n = data.experiment.length;
+  const pred = allocatePredictions(n);
+  const active = initialActive ? Uint8Array.from(initialActive) : new Uint8Array(n).fill(1);
+  target.evaluate(data, active, pred, false);
+  const cutoff = opts.closeToSpindleCutoff ?? 0.02;
+  for (let i = 0; i < n; i++) if (!pred.valid[i] || pred.zeta[i] < cutoff) active[i] = 0;
+
+  const outlier = new Uint8Array(n);
+  const rejectOutliers = (): number => {
+    if ((opts.outlierAlgorithm ?? 'tukey') !== 'tukey') return 0;
+    const rx = new Float64Array(n), ry = new Float64Array(n), rp = new Float64Array(n);
+    for (let i = 0; i < n; i++) { rx[i] = pred.xCal[i] - data.xObs[i]; ry[i] = pred.yCal[i] - data.yObs[i]; rp[i] = pred.phiCal[i] - data.phiObs[i]; }
+    const before = Uint8Array.from(active);
+    const k = tukeyReject([rx, ry, rp], data.experiment, active);
+    for (let i = 0; i < n; i++) if (before[i] && !active[i]) outlier[i] = 1;
+    return k;
+  };
+  let nOutliers = rejectOutliers();
+
+  // Subset: reflections_per_degree × scan width per experiment, chosen at random (seeded).
+  const perDegree = opts.reflectionsPerDegree;
+  const used = Uint8Array.from(active);
+  if (perDegree && perDegree > 0) {
+    const rand = seededRandom(42);
+    exps.forEach((e, id) => {
+      const width = e.scan ? Math.abs(e.scan.oscillation[1]) * (e.scan.imageRange[1] - e.scan.imageRange[0] + 1) : 1;
+      const want = Math.max(Math.round(perDegree * width), 20);
+      const idx: number[] = [];
+      for (let i = 0; i < n; i++) if (used[i] && data.experiment[i] === id) idx.push(i);
+      if (idx.length <= want) return;
+      for (let j = idx.length - 1; j > 0; j--) { const r = Math.floor(rand() * (j + 1)); [idx[j], idx[r]] = [idx[r], idx[j]]; }
+      for (let j = want; j < idx.length; j++) used[idx[j]] = 0;
+    });
+  }
+
+  const problem = {
+    get nParams() { return target.nFree; },
+    getValues: () => target.getValues(),
+    setValues: (v: Float64Array) => target.setValues(v),
+    evaluate: (withNormal: boolean) => target.evaluate(data, used, pred, withNormal),
+    converged: opts.rmsdTarget ? () => {
+      const r = experimentRmsds(exps, data, pred, used);
+      return r.every((x) => x.nref === 0 || (x.xPx < opts.rmsdTarget![0] && x.yPx < opts.rmsdTarget![1] && x.zImages < opts.rmsdTarget![2]));
+    } : undefined,
+  };
+  let history = levenbergMarquardt(problem, { maxIterations: opts.maxIterations ?? 30 });
+  // Second pass: outliers judged against the refined model, then refine again.
+  target.evaluate(data, used, pred, false);
+  const k2 = rejectOutliers();
+  if (k2 > 0) {
+    nOutliers += k2;
+    for (let i = 0; i < n; i++) if (!active[i]) used[i] = 0;
+    history = levenbergMarquardt(problem, { maxIterations: opts.maxIterations ?? 30 });
+  }
+  target.evaluate(data, used, pred, false);
+  applyToModels(exps, target);
+  return {
+    experiments: exps, predictions: pred, used, outlier, rmsds: experimentRmsds(exps, data, pred, used), history,
+    parameterNames: target.freeNames(), nOutliers,
+  };
+}
