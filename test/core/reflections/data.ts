@@ -1,0 +1,56 @@
+/** Locating test inputs whether tests run from test/ (tsx) or dist/test/ (compiled). */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+export const ROOT = repoRoot();
+export const REFL_DATA = path.join(ROOT, 'regression-data', 'refl');
+/** The shared data folder, or null when this machine does not have it. */
+export const SHARED = ['/work/shared/data', path.join(ROOT, '..', 'shared', 'data')].find((p) => existsSync(p)) ?? null;
+
+export function regressionPath(name: string): string {
+  return path.join(REFL_DATA, name);
+}
+
+/** Raw (decompressed) bytes of a gzipped regression .refl. */
+export function regressionBytes(name: string): Uint8Array {
+  return gunzipSync(readFileSync(regressionPath(name)));
+}
+
+export function referenceFigures(): Record<string, { rows: number; columns: string[]; ids: number[]; flag_counts: Record<string, number> }> {
+  return JSON.parse(readFileSync(regressionPath('centroid_test_data.reference.json'), 'utf8')).figures;
+}
+
+/** Every *.refl below a folder. */
+export function findRefl(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir).sort()) {
+    const p = path.join(dir, e);
+    if (statSync(p).isDirectory()) out.push(...findRefl(p));
+    else if (e.endsWith('.refl')) out.push(p);
+  }
+  return out;
+}
+
+/** Deterministic PRNG (mulberry32) so fuzz failures can be replayed from the printed seed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
