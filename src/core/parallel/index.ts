@@ -1,0 +1,145 @@
+/**
+ * The one worker pool every heavy stage uses. Work is described as contiguous image blocks; each
+ * block goes to a worker-thread function that returns typed arrays (moved back, not copied, as
+ * transferables). Results come back in block order whatever finishes first, so a stage that
+ * combines them in that order gets the same answer for any number of workers.
+ *
+ * With one worker the same function runs in this thread (no pool, no copies), which is also what
+ * makes it testable without compiled workers.
+ *
+ * A worker script is a module that calls `registerWorker({ method: fn })`; the stage passes its
+ * URL from `workerScriptUrl(import.meta.url, './worker')`, which finds `worker.ts` when running
+ * under tsx and `worker.js` when compiled.
+ */
+import os from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import workerpool from 'workerpool';
+import { UserError } from '../errors.js';
+
+export interface ImageBlock {
+  /** 0-based index of the block's first image within its sweep. */
+  first: number;
+  count: number;
+}
+
+/** Worker count to use: the user's nproc, else every core the OS offers us. */
+export function resolveNproc(nproc: number | null | undefined): number {
+  if (nproc !== null && nproc !== undefined && nproc >= 1) return Math.floor(nproc);
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+/**
+ * Cut images [0, n) into contiguous blocks: about `perWorker` blocks per worker so a slow block
+ * does not leave the others idle, but never fewer than `minBlock` images per block (each block
+ * costs one boundary merge and one message).
+ */
+export function splitImages(n: number, nproc: number, opts: { perWorker?: number; minBlock?: number } = {}): ImageBlock[] {
+  if (n <= 0) return [];
+  const perWorker = opts.perWorker ?? 4;
+  const minBlock = Math.max(1, opts.minBlock ?? 1);
+  const nBlocks = Math.max(1, Math.min(Math.ceil(n / minBlock), nproc * perWorker, n));
+  const blocks: ImageBlock[] = [];
+  for (let b = 0; b < nBlocks; b++) {
+    const first = Math.floor((b * n) / nBlocks);
+    const end = Math.floor(((b + 1) * n) / nBlocks);
+    if (end > first) blocks.push({ first, count: end - first });
+  }
+  return blocks;
+}
+
+/** Resolve a worker module next to `fromUrl`: `.ts` under tsx, `.js` once compiled. */
+export function workerScriptUrl(fromUrl: string, relative: string): string {
+  const ext = fromUrl.endsWith('.ts') ? '.ts' : '.js';
+  const file = fileURLToPath(new URL(relative + ext, fromUrl));
+  if (!existsSync(file)) throw new Error(`worker script ${file} not found`);
+  return file;
+}
+
+/** What a block function receives besides its task: a way to report progress. */
+export type Emit = (payload: unknown) => void;
+
+export interface RunBlocksOptions<T, R> {
+  /** Worker module (see workerScriptUrl) and the method it registers. */
+  workerScript: string;
+  method: string;
+  /** The same function, for running in this thread when nproc = 1. */
+  local: (task: T, emit: Emit) => Promise<R> | R;
+  tasks: readonly T[];
+  nproc: number;
+  /** Progress events from blocks (any order). */
+  onEvent?: (payload: unknown) => void;
+}
+
+/**
+ * Run every task, at most `nproc` at a time, and return the results in task order. The first
+ * failure stops the pool and is re-thrown (with its message intact, so a UserError from a worker
+ * still reads as one line).
+ */
+export async function runBlocks<T, R>(opts: RunBlocksOptions<T, R>): Promise<R[]> {
+  const emit: Emit = opts.onEvent ?? (() => {});
+  if (opts.nproc <= 1 || opts.tasks.length <= 1) {
+    const out: R[] = [];
+    for (const t of opts.tasks) out.push(await opts.local(t, emit));
+    return out;
+  }
+  const pool = workerpool.pool(opts.workerScript, {
+    maxWorkers: Math.min(opts.nproc, opts.tasks.length),
+    workerType: 'thread',
+  });
+  try {
+    return await Promise.all(opts.tasks.map((t) =>
+      pool.exec(opts.method, [t], { on: emit }) as unknown as Promise<R>));
+  } catch (e) {
+    throw reviveError(e);
+  } finally {
+    await pool.terminate(true);
+  }
+}
+
+/**
+ * Errors cross the thread boundary as plain objects; give back an Error whose message and name
+ * survive, and mark user-facing ones (name UserError/FileFormatError/ParameterError) so the CLI
+ * prints them as one line.
+ */
+function reviveError(e: unknown): Error {
+  if (e instanceof UserError) return e;
+  const o = e as { message?: string; name?: string; stack?: string; code?: string };
+  const message = o?.message ?? String(e);
+  if (o?.name && USER_ERRORS.has(o.name)) return new UserError(message, typeof o.code === 'string' ? o.code : 'user_error');
+  if (e instanceof Error) return e;
+  const err = new Error(message);
+  if (o?.name) err.name = o.name;
+  return err;
+}
+
+const USER_ERRORS = new Set(['UserError', 'FileFormatError', 'ParameterError']);
+
+/** Worker side: register the block functions of a worker script. */
+export function registerWorker(methods: Record<string, (task: any) => unknown>): void {
+  const wrapped: Record<string, (task: any) => unknown> = {};
+  for (const [name, fn] of Object.entries(methods)) wrapped[name] = fn;
+  workerpool.worker(wrapped);
+}
+
+/** Worker side: report progress to the main thread. */
+export function workerEmit(payload: unknown): void {
+  workerpool.workerEmit(payload);
+}
+
+/**
+ * Worker side: return `result`, moving (not copying) the buffers of every typed array found in
+ * its top-level fields or one level down in arrays/objects.
+ */
+export function transferable<R extends object>(result: R): R {
+  const buffers = new Set<ArrayBuffer>();
+  const collect = (v: unknown, depth: number) => {
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer && v.byteLength > 0) buffers.add(v.buffer);
+    } else if (depth < 2 && v && typeof v === 'object') {
+      for (const x of Object.values(v as Record<string, unknown>)) collect(x, depth + 1);
+    }
+  };
+  collect(result, 0);
+  return new workerpool.Transfer(result, [...buffers]) as unknown as R;
+}

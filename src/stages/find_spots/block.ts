@@ -1,0 +1,92 @@
+/**
+ * The per-block work of spot finding, as run by a worker (or in this thread for nproc = 1):
+ * read each image of the block, mask, threshold every panel, keep the strong pixels as sparse
+ * lists, and label their connected regions within the block.
+ */
+import type { ImageSource } from '../../core/formats/types.js';
+import type { Emit, ImageBlock } from '../../core/parallel/index.js';
+import { labelBlock, type StrongPixelBlock } from './components.js';
+import { imageMask } from './mask.js';
+import { thresholdPanel, ThresholdWorkspace, type ThresholdParams } from './threshold.js';
+
+export interface BlockTask {
+  block: ImageBlock;
+  /** Per panel: [width, height]. */
+  panelSizes: [number, number][];
+  trustedRanges: [number, number][];
+  /** Per panel, 1 = usable (static part of the mask). */
+  staticMasks: Uint8Array[];
+  threshold: ThresholdParams;
+}
+
+/** What a block sends back: its labelled strong pixels and per-image strong-pixel counts. */
+export interface BlockResult {
+  pixels: StrongPixelBlock;
+  strongPerImage: Int32Array;
+}
+
+/** Progress event: one image done. */
+export interface ImageDoneEvent { image: number; strong: number }
+
+/** Growable Int32 list; grows by doubling so appends are amortised O(1) without per-pixel objects. */
+class IntList {
+  data = new Int32Array(1 << 16);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const d = new Int32Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.length++] = v;
+  }
+  toArray(): Int32Array { return this.data.slice(0, this.length); }
+}
+
+export async function findStrongPixels(source: ImageSource, task: BlockTask, emit: Emit): Promise<BlockResult> {
+  const { block, panelSizes, trustedRanges, staticMasks, threshold } = task;
+  const nPanels = panelSizes.length;
+  const workspaces = new Map<string, ThresholdWorkspace>();
+  const masks = panelSizes.map(([w, h]) => new Uint8Array(w * h));
+  const strong = panelSizes.map(([w, h]) => new Uint8Array(w * h));
+  const offsets = new Int32Array(block.count * nPanels + 1);
+  const index = new IntList(), value = new IntList();
+  const strongPerImage = new Int32Array(block.count);
+  for (let im = 0; im < block.count; im++) {
+    const imageIndex = block.first + im;
+    const raw = await source.read(imageIndex);
+    if (raw.panels.length !== nPanels) {
+      throw new Error(`${source.pathOf(imageIndex)}: image ${imageIndex + 1} has ${raw.panels.length} panels, the detector model ${nPanels}`);
+    }
+    let count = 0;
+    for (let p = 0; p < nPanels; p++) {
+      const [w, h] = panelSizes[p];
+      const values = raw.panels[p];
+      if (values.length !== w * h) {
+        throw new Error(`${source.pathOf(imageIndex)}: panel ${p} has ${values.length} pixels, expected ${w}×${h}`);
+      }
+      const key = `${w}x${h}`;
+      let ws = workspaces.get(key);
+      if (!ws) { ws = new ThresholdWorkspace(w, h); workspaces.set(key, ws); }
+      imageMask(values, staticMasks[p], trustedRanges[p], masks[p]);
+      const out = strong[p];
+      const n = thresholdPanel(values, masks[p], w, h, threshold, out, ws);
+      count += n;
+      offsets[im * nPanels + p] = index.length;
+      if (n > 0) {
+        for (let i = 0; i < w * h; i++) {
+          if (out[i] !== 0) { index.push(i); value.push(values[i]); }
+        }
+      }
+    }
+    strongPerImage[im] = count;
+    emit({ image: imageIndex, strong: count } satisfies ImageDoneEvent);
+  }
+  offsets[block.count * nPanels] = index.length;
+  const pixels: StrongPixelBlock = {
+    firstImage: block.first, nImages: block.count, nPanels, offsets,
+    index: index.toArray(), value: value.toArray(), label: new Int32Array(index.length), nLabels: 0,
+  };
+  labelBlock(pixels, panelSizes);
+  return { pixels, strongPerImage };
+}

@@ -1,0 +1,180 @@
+/**
+ * Per-spot properties from labelled strong pixels, and the spot filters.
+ *
+ * Conventions checked against DIALS 3.12 strong.refl files (same pixels → same numbers):
+ * - centroid = count-weighted mean of pixel centres (x + 0.5, y + 0.5, z + 0.5), z in frames with
+ *   frame 0 at the start of the scan's first image (DIALS' array range, image_range[0] − 1);
+ * - centroid variance per axis = s² / W + 1/12, where W = Σw and s² = Σw(x − x̄)² / (W − Σw²/W) is the
+ *   unbiased weighted spread: the standard error of the mean plus the variance of a uniform pixel;
+ * - intensity = Σ counts, its variance = Σ counts (Poisson, no background subtracted).
+ */
+import type { LabelledSweep, StrongPixelBlock } from './components.js';
+
+/** Spots as columns; row i is spot i. */
+export interface SpotList {
+  n: number;
+  panel: Int32Array;
+  /** x0, x1, y0, y1, z0, z1 (half-open), pixels and frames. */
+  bbox: Int32Array;
+  nSignal: Int32Array;
+  intensity: Float64Array;
+  intensityVariance: Float64Array;
+  /** x, y, z centroid (px, px, frames). */
+  xyz: Float64Array;
+  xyzVariance: Float64Array;
+  /** Centre of the brightest pixel (px, px, frames). */
+  peak: Float64Array;
+}
+
+export function emptySpotList(n: number): SpotList {
+  return {
+    n,
+    panel: new Int32Array(n), bbox: new Int32Array(6 * n), nSignal: new Int32Array(n),
+    intensity: new Float64Array(n), intensityVariance: new Float64Array(n),
+    xyz: new Float64Array(3 * n), xyzVariance: new Float64Array(3 * n), peak: new Float64Array(3 * n),
+  };
+}
+
+type PixelVisitor = (spot: number, panel: number, x: number, y: number, z: number, v: number) => void;
+
+function forEachPixel(sweep: LabelledSweep, widths: readonly number[], zOffset: number, visit: PixelVisitor): void {
+  sweep.blocks.forEach((b: StrongPixelBlock, bi) => {
+    const spotOf = sweep.spotOf[bi];
+    for (let im = 0; im < b.nImages; im++) {
+      const z = zOffset + b.firstImage + im;
+      for (let p = 0; p < b.nPanels; p++) {
+        const w = widths[p];
+        const a = b.offsets[im * b.nPanels + p], e = b.offsets[im * b.nPanels + p + 1];
+        for (let k = a; k < e; k++) {
+          const idx = b.index[k];
+          const y = (idx / w) | 0;
+          visit(spotOf[k], p, idx - y * w, y, z, b.value[k]);
+        }
+      }
+    }
+  });
+}
+
+/**
+ * Compute every spot's properties. `zOffset` is the frame number of the sweep's first image
+ * (image_range[0] − 1 for a scan, 0 for a still). Two passes over the pixels: means first, then
+ * spreads about them, which stays exact where Σw·x² − W·x̄² would cancel.
+ */
+export function computeSpots(sweep: LabelledSweep, widths: readonly number[], zOffset: number): SpotList {
+  const n = sweep.nSpots;
+  const s = emptySpotList(n);
+  const W = new Float64Array(n), W2 = new Float64Array(n), peakValue = new Float64Array(n).fill(-Infinity);
+  const { bbox, xyz, peak } = s;
+  for (let i = 0; i < n; i++) {
+    bbox[6 * i] = bbox[6 * i + 2] = bbox[6 * i + 4] = 2147483647;
+    bbox[6 * i + 1] = bbox[6 * i + 3] = bbox[6 * i + 5] = -2147483648;
+  }
+  forEachPixel(sweep, widths, zOffset, (i, p, x, y, z, v) => {
+    s.panel[i] = p;
+    s.nSignal[i]++;
+    W[i] += v;
+    W2[i] += v * v;
+    xyz[3 * i] += v * (x + 0.5);
+    xyz[3 * i + 1] += v * (y + 0.5);
+    xyz[3 * i + 2] += v * (z + 0.5);
+    const o = 6 * i;
+    if (x < bbox[o]) bbox[o] = x;
+    if (x + 1 > bbox[o + 1]) bbox[o + 1] = x + 1;
+    if (y < bbox[o + 2]) bbox[o + 2] = y;
+    if (y + 1 > bbox[o + 3]) bbox[o + 3] = y + 1;
+    if (z < bbox[o + 4]) bbox[o + 4] = z;
+    if (z + 1 > bbox[o + 5]) bbox[o + 5] = z + 1;
+    // The first pixel wins ties, in the canonical pixel order, so the peak is deterministic.
+    if (v > peakValue[i]) {
+      peakValue[i] = v;
+      peak[3 * i] = x + 0.5; peak[3 * i + 1] = y + 0.5; peak[3 * i + 2] = z + 0.5;
+    }
+  });
+  for (let i = 0; i < n; i++) {
+    s.intensity[i] = W[i];
+    s.intensityVariance[i] = W[i];
+    for (let d = 0; d < 3; d++) xyz[3 * i + d] = W[i] > 0 ? xyz[3 * i + d] / W[i] : NaN;
+  }
+  const spread = s.xyzVariance;
+  forEachPixel(sweep, widths, zOffset, (i, _p, x, y, z, v) => {
+    const dx = x + 0.5 - xyz[3 * i], dy = y + 0.5 - xyz[3 * i + 1], dz = z + 0.5 - xyz[3 * i + 2];
+    spread[3 * i] += v * dx * dx;
+    spread[3 * i + 1] += v * dy * dy;
+    spread[3 * i + 2] += v * dz * dz;
+  });
+  for (let i = 0; i < n; i++) {
+    const effective = W[i] - W2[i] / W[i];
+    for (let d = 0; d < 3; d++) {
+      const s2 = effective > 0 ? spread[3 * i + d] / effective : 0;
+      spread[3 * i + d] = s2 / W[i] + 1 / 12;
+    }
+  }
+  return s;
+}
+
+export interface SpotFilterParams {
+  minSpotSize: number;
+  maxSpotSize: number;
+  /** Largest allowed distance (px, frames) between the brightest pixel and the centroid; null: no test. */
+  maxSeparation: number | null;
+}
+
+export interface SpotFilterResult {
+  spots: SpotList;
+  removedSmall: number;
+  removedLarge: number;
+  removedSeparation: number;
+  /** Spots with no positive counts (centroid undefined). */
+  removedEmpty: number;
+}
+
+/** Select rows `keep[i] ≠ 0`, preserving order. */
+export function selectSpots(s: SpotList, keep: Uint8Array): SpotList {
+  let m = 0;
+  for (let i = 0; i < s.n; i++) if (keep[i]) m++;
+  const out = emptySpotList(m);
+  let j = 0;
+  for (let i = 0; i < s.n; i++) {
+    if (!keep[i]) continue;
+    out.panel[j] = s.panel[i];
+    out.nSignal[j] = s.nSignal[i];
+    out.intensity[j] = s.intensity[i];
+    out.intensityVariance[j] = s.intensityVariance[i];
+    for (let d = 0; d < 6; d++) out.bbox[6 * j + d] = s.bbox[6 * i + d];
+    for (let d = 0; d < 3; d++) {
+      out.xyz[3 * j + d] = s.xyz[3 * i + d];
+      out.xyzVariance[3 * j + d] = s.xyzVariance[3 * i + d];
+      out.peak[3 * j + d] = s.peak[3 * i + d];
+    }
+    j++;
+  }
+  return out;
+}
+
+/** The size filters, then the peak–centroid separation filter (the order DIALS reports them in). */
+export function filterSpots(s: SpotList, p: SpotFilterParams): SpotFilterResult {
+  const keep = new Uint8Array(s.n);
+  let removedSmall = 0, removedLarge = 0, removedSeparation = 0, removedEmpty = 0;
+  for (let i = 0; i < s.n; i++) {
+    const size = s.nSignal[i];
+    if (size < p.minSpotSize) { removedSmall++; continue; }
+    if (size > p.maxSpotSize) { removedLarge++; continue; }
+    if (!(s.intensity[i] > 0)) { removedEmpty++; continue; }
+    if (p.maxSeparation !== null) {
+      const dx = s.peak[3 * i] - s.xyz[3 * i], dy = s.peak[3 * i + 1] - s.xyz[3 * i + 1], dz = s.peak[3 * i + 2] - s.xyz[3 * i + 2];
+      if (dx * dx + dy * dy + dz * dz > p.maxSeparation * p.maxSeparation) { removedSeparation++; continue; }
+    }
+    keep[i] = 1;
+  }
+  return { spots: selectSpots(s, keep), removedSmall, removedLarge, removedSeparation, removedEmpty };
+}
+
+/** Spots per image for the histogram: a spot counts on every frame its bbox covers. */
+export function spotsPerImage(s: SpotList, zFirst: number, nImages: number): Int32Array {
+  const counts = new Int32Array(nImages);
+  for (let i = 0; i < s.n; i++) {
+    const z = Math.floor(s.xyz[3 * i + 2]) - zFirst;
+    if (z >= 0 && z < nImages) counts[z]++;
+  }
+  return counts;
+}
