@@ -181,12 +181,15 @@ function gatherNumeric(src: NumericArray, stride: number, idx: ArrayLike<number>
   return out;
 }
 
-/** Ascending comparison of rows i and j of a strided numeric column, lexicographic over the stride; NaN last. */
-function compareRows(a: NumericArray, stride: number, i: number, j: number): number {
+/**
+ * Comparison of rows i and j of a strided numeric column, lexicographic over the stride,
+ * ascending for sign 1 and descending for sign −1; NaN sorts last either way.
+ */
+function compareRows(a: NumericArray, stride: number, i: number, j: number, sign: number): number {
   for (let c = 0; c < stride; c++) {
     const x = a[i * stride + c], y = a[j * stride + c];
-    if (x < y) return -1;
-    if (x > y) return 1;
+    if (x < y) return -sign;
+    if (x > y) return sign;
     if (x !== y) { // at least one NaN
       const xn = Number.isNaN(x), yn = Number.isNaN(y);
       if (xn !== yn) return xn ? 1 : -1;
@@ -353,7 +356,7 @@ export class ReflectionTable {
     if (isShoebox(c.data) || !COLUMN_TYPES[c.type]) throw new UserError(`cannot sort by column '${name}' of type ${c.type}`, 'column_type');
     const a = c.data, s = c.stride, sign = opts.reverse ? -1 : 1;
     const idx = Array.from({ length: this._nrows }, (_, i) => i);
-    idx.sort((i, j) => sign * compareRows(a, s, i, j) || i - j);
+    idx.sort((i, j) => compareRows(a, s, i, j, sign) || i - j);
     return Int32Array.from(idx);
   }
 
