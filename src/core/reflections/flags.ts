@@ -4,16 +4,12 @@ import type { ReflectionTable } from './table.js';
 /**
  * DIALS reflection `flags` bits (the std::size_t column `flags`).
  *
- * Checked against the shared data (bit counts of every .refl): predicted 0, indexed 2,
- * used_in_refinement 3, strong 5, reference_spot 6, dont_integrate 7, integrated_sum 8,
- * integrated_prf 9, foreground/background_includes_bad_pixels 14/15, centroid_outlier 17,
- * failed_during_background_modelling 18, failed_during_summation 19,
- * failed_during_profile_fitting 20, bad_reference 21 (integrated and refined tables);
- * user_excluded_in_scaling 22, outlier_in_scaling 23, excluded_for_scaling 24 (DIALS-scaled
- * l-cysteine tables); bad_for_refinement 25 (set by dials.refine on 124 unused rows of the
- * lysozyme refined.refl). Not present in any file here, so taken from DIALS' documentation
- * alone: observed 1, overloaded 10, overlapped 11, overlapped_fg 12, in_powder_ring 13,
- * used_in_modelling 16, scaled 26, and the make-up of bad_shoebox / bad_spot.
+ * Values as DIALS itself reports them (`flex.reflection_table.flags`, DIALS 3.x run as a black
+ * box; regression-data/refl/dials_flags.json), and consistent with the bit counts of every .refl
+ * in the shared data: e.g. strong 5 on every spot-finder row, centroid_outlier 17 on the 16 126
+ * outliers of dials.refine, excluded_for_refinement 25 on its unused rows, the scaling
+ * exclusions 22–24 in DIALS-scaled tables. DIALS calls bit 11 `overlapped_bg`; `overlapped` is
+ * kept as the same bit.
  */
 export const Flags = {
   predicted: 1 << 0,
@@ -27,14 +23,16 @@ export const Flags = {
   integrated_prf: 1 << 9,
   integrated: (1 << 8) | (1 << 9),
   overloaded: 1 << 10,
+  overlapped_bg: 1 << 11,
   overlapped: 1 << 11,
   overlapped_fg: 1 << 12,
   in_powder_ring: 1 << 13,
   foreground_includes_bad_pixels: 1 << 14,
   background_includes_bad_pixels: 1 << 15,
   includes_bad_pixels: (1 << 14) | (1 << 15),
-  bad_shoebox: (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 15),
-  bad_spot: (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 15),
+  /** overloaded | overlapped_bg | overlapped_fg | in_powder_ring | includes_bad_pixels */
+  bad_shoebox: 0xfc00,
+  bad_spot: 0xfc00,
   used_in_modelling: 1 << 16,
   centroid_outlier: 1 << 17,
   failed_during_background_modelling: 1 << 18,
@@ -45,7 +43,9 @@ export const Flags = {
   outlier_in_scaling: 1 << 23,
   excluded_for_scaling: 1 << 24,
   bad_for_scaling: (1 << 22) | (1 << 23) | (1 << 24),
-  bad_for_refinement: 1 << 25,
+  excluded_for_refinement: 1 << 25,
+  /** centroid_outlier | excluded_for_refinement */
+  bad_for_refinement: (1 << 17) | (1 << 25),
   scaled: 1 << 26,
 } as const;
 

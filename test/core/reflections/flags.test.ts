@@ -20,7 +20,11 @@ test('flag counts of the centroid test tables match DIALS\' reference summary', 
 test('flag counts on the shared DIALS outputs match their logs and the data README', { skip: SHARED ? false : 'shared data absent' }, () => {
   const at = (p: string) => readReflSync(path.join(SHARED!, p));
   // dials.refine.log: "16126 reflections have been flagged as outliers" (final macro-cycle)
-  assert.equal(countFlags(at('simulated/lysozyme_sweep/dials_reference/refined.refl'), Flags.centroid_outlier), 16126);
+  const refined = at('simulated/lysozyme_sweep/dials_reference/refined.refl');
+  assert.equal(countFlags(refined, Flags.centroid_outlier), 16126);
+  // every row dials.refine did not use is a centroid outlier or excluded_for_refinement (bit 25)
+  assert.equal(countFlags(refined, Flags.excluded_for_refinement), 124);
+  assert.equal(selectAnyFlags(refined, Flags.excluded_for_refinement | Flags.centroid_outlier).reduce((a, b) => a + b, 0) + countFlags(refined, Flags.used_in_refinement), refined.nrows);
   // README: DIALS' spot lists carry only the strong flag; multi_narrow_wedges only used_in_refinement
   const strong = at('reference/l_cysteine/strong.refl');
   assert.equal(countFlags(strong, Flags.strong), strong.nrows);
