@@ -3,7 +3,8 @@
  * read each image of the block, mask, threshold every panel, keep the strong pixels as sparse
  * lists, and label their connected regions within the block.
  */
-import type { ImageSource } from '../../core/formats/types.js';
+import { FileFormatError } from '../../core/errors.js';
+import type { ImageSource, RawImage } from '../../core/formats/types.js';
 import type { Emit, ImageBlock } from '../../core/parallel/index.js';
 import { labelBlock, type StrongPixelBlock } from './components.js';
 import { imageMask } from './mask.js';
@@ -11,21 +12,27 @@ import { thresholdPanel, ThresholdWorkspace, type ThresholdParams } from './thre
 
 export interface BlockTask {
   block: ImageBlock;
+  /** Image number of the sweep's first image minus one (image_range[0] − 1), for messages. */
+  imageNumberOffset: number;
   /** Per panel: [width, height]. */
   panelSizes: [number, number][];
   trustedRanges: [number, number][];
   /** Per panel, 1 = usable (static part of the mask). */
   staticMasks: Uint8Array[];
   threshold: ThresholdParams;
+  /** An image with a larger fraction of strong (usable) pixels is not used; null: no limit. */
+  maxStrongPixelFraction: number | null;
 }
 
 /** What a block sends back: its labelled strong pixels and per-image strong-pixel counts. */
 export interface BlockResult {
   pixels: StrongPixelBlock;
   strongPerImage: Int32Array;
+  /** 1 for images whose pixels were dropped by maxStrongPixelFraction. */
+  rejected: Uint8Array;
 }
 
-/** Progress event: one image done. */
+/** Progress event: one image done (0-based index in the sweep). */
 export interface ImageDoneEvent { image: number; strong: number }
 
 /** Growable Int32 list; grows by doubling so appends are amortised O(1) without per-pixel objects. */
@@ -52,13 +59,23 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
   const offsets = new Int32Array(block.count * nPanels + 1);
   const index = new IntList(), value = new IntList();
   const strongPerImage = new Int32Array(block.count);
+  const rejected = new Uint8Array(block.count);
   for (let im = 0; im < block.count; im++) {
     const imageIndex = block.first + im;
-    const raw = await source.read(imageIndex);
+    let raw: RawImage;
+    try {
+      raw = await source.read(imageIndex);
+    } catch (e) {
+      const number = task.imageNumberOffset + imageIndex + 1;
+      const file = source.pathOf(imageIndex);
+      const detail = (e instanceof Error ? e.message : String(e)).replace(file + ': ', '');
+      throw new FileFormatError(file, `image ${number} of ${source.description} cannot be read: ${detail}`);
+    }
     if (raw.panels.length !== nPanels) {
       throw new Error(`${source.pathOf(imageIndex)}: image ${imageIndex + 1} has ${raw.panels.length} panels, the detector model ${nPanels}`);
     }
-    let count = 0;
+    let count = 0, usable = 0;
+    const imageStart = index.length;
     for (let p = 0; p < nPanels; p++) {
       const [w, h] = panelSizes[p];
       const values = raw.panels[p];
@@ -68,7 +85,7 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
       const key = `${w}x${h}`;
       let ws = workspaces.get(key);
       if (!ws) { ws = new ThresholdWorkspace(w, h); workspaces.set(key, ws); }
-      imageMask(values, staticMasks[p], trustedRanges[p], masks[p]);
+      usable += imageMask(values, staticMasks[p], trustedRanges[p], masks[p]);
       const out = strong[p];
       const n = thresholdPanel(values, masks[p], w, h, threshold, out, ws);
       count += n;
@@ -79,6 +96,12 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
         }
       }
     }
+    if (task.maxStrongPixelFraction !== null && count > task.maxStrongPixelFraction * usable) {
+      index.length = imageStart;
+      value.length = imageStart;
+      for (let p = 0; p < nPanels; p++) offsets[im * nPanels + p] = imageStart;
+      rejected[im] = 1;
+    }
     strongPerImage[im] = count;
     emit({ image: imageIndex, strong: count } satisfies ImageDoneEvent);
   }
@@ -88,5 +111,5 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
     index: index.toArray(), value: value.toArray(), label: new Int32Array(index.length), nLabels: 0,
   };
   labelBlock(pixels, panelSizes);
-  return { pixels, strongPerImage };
+  return { pixels, strongPerImage, rejected };
 }

@@ -140,13 +140,17 @@ function maskResolution(mask: Uint8Array, panel: Panel, beam: Beam, p: MaskParam
 
 /**
  * Combine the static mask with the image's own values: usable when trustedMin < v < trustedMax.
- * Writes into `out`.
+ * Writes into `out`; returns the number of usable pixels.
  */
-export function imageMask(values: Int32Array, staticMask: Uint8Array, trustedRange: readonly [number, number], out: Uint8Array): void {
+export function imageMask(values: Int32Array, staticMask: Uint8Array, trustedRange: readonly [number, number], out: Uint8Array): number {
   const lo = trustedRange[0], hi = trustedRange[1];
   const n = values.length;
+  let usable = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    out[i] = staticMask[i] !== 0 && v > lo && v < hi ? 1 : 0;
+    const ok = staticMask[i] !== 0 && v > lo && v < hi ? 1 : 0;
+    out[i] = ok;
+    usable += ok;
   }
+  return usable;
 }

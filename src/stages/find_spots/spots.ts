@@ -121,6 +121,8 @@ export interface SpotFilterParams {
 
 export interface SpotFilterResult {
   spots: SpotList;
+  /** Row i of `spots` is spot sourceIndex[i] of the unfiltered list. */
+  sourceIndex: Int32Array;
   removedSmall: number;
   removedLarge: number;
   removedSeparation: number;
@@ -166,15 +168,56 @@ export function filterSpots(s: SpotList, p: SpotFilterParams): SpotFilterResult 
     }
     keep[i] = 1;
   }
-  return { spots: selectSpots(s, keep), removedSmall, removedLarge, removedSeparation, removedEmpty };
+  const sourceIndex = new Int32Array(s.n);
+  let m = 0;
+  for (let i = 0; i < s.n; i++) if (keep[i]) sourceIndex[m++] = i;
+  return { spots: selectSpots(s, keep), sourceIndex: sourceIndex.slice(0, m), removedSmall, removedLarge, removedSeparation, removedEmpty };
 }
 
-/** Spots per image for the histogram: a spot counts on every frame its bbox covers. */
+/** Spots per image for the histogram: a spot counts on the image holding its centroid. */
 export function spotsPerImage(s: SpotList, zFirst: number, nImages: number): Int32Array {
   const counts = new Int32Array(nImages);
   for (let i = 0; i < s.n; i++) {
     const z = Math.floor(s.xyz[3 * i + 2]) - zFirst;
-    if (z >= 0 && z < nImages) counts[z]++;
+    counts[z < 0 ? 0 : z >= nImages ? nImages - 1 : z]++;
   }
   return counts;
+}
+
+/** Shoeboxes of one sweep's spots, flat: pixels of row i are the bbox in (z, y, x) order. */
+export interface ShoeboxParts {
+  panel: Uint32Array;
+  bbox: Int32Array;
+  data: Float32Array;
+  mask: Int32Array;
+}
+
+/** DIALS' find_spots mask code for a spot pixel: valid | foreground. */
+export const SHOEBOX_SPOT_PIXEL = 1 | 4;
+
+/**
+ * Shoeboxes as DIALS' find_spots stores them: the bbox holding the spot's own pixel counts, mask
+ * valid|foreground on them and 0 (with count 0) elsewhere.
+ */
+export function buildShoeboxes(sweep: LabelledSweep, widths: readonly number[], zOffset: number,
+  spots: SpotList, sourceIndex: Int32Array): ShoeboxParts {
+  const rowOf = new Int32Array(sweep.nSpots).fill(-1);
+  sourceIndex.forEach((src, row) => { rowOf[src] = row; });
+  const start = new Float64Array(spots.n + 1);
+  for (let i = 0; i < spots.n; i++) {
+    const b = 6 * i;
+    start[i + 1] = start[i] + (spots.bbox[b + 1] - spots.bbox[b]) * (spots.bbox[b + 3] - spots.bbox[b + 2]) * (spots.bbox[b + 5] - spots.bbox[b + 4]);
+  }
+  const data = new Float32Array(start[spots.n]), mask = new Int32Array(start[spots.n]);
+  const { bbox } = spots;
+  forEachPixel(sweep, widths, zOffset, (spot, _p, x, y, z, v) => {
+    const row = rowOf[spot];
+    if (row < 0) return;
+    const b = 6 * row;
+    const nx = bbox[b + 1] - bbox[b], ny = bbox[b + 3] - bbox[b + 2];
+    const at = start[row] + ((z - bbox[b + 4]) * ny + (y - bbox[b + 2])) * nx + (x - bbox[b]);
+    data[at] = v;
+    mask[at] = SHOEBOX_SPOT_PIXEL;
+  });
+  return { panel: Uint32Array.from(spots.panel), bbox: spots.bbox.slice(), data, mask };
 }
