@@ -1,0 +1,225 @@
+/**
+ * Autoindexing of rotation data: strong spots → rlps → basis search (fft3d) → reduced P1 basis →
+ * Miller indices → macro-cycles of static refinement at rising resolution, re-indexing with the
+ * refined geometry each cycle. Further lattices are sought among the unindexed spots
+ * (`maxLattices`). With several sweeps, `joint` indexes all of them as one crystal.
+ */
+import { randomUUID } from 'node:crypto';
+import { Mat3 } from '../math/mat3.js';
+import type { Vec3 } from '../math/vec3.js';
+import type { Crystal, Experiment } from '../models/types.js';
+import { UserError } from '../errors.js';
+import type { Log } from '../log.js';
+import { silentLog } from '../log.js';
+import type { RefinementData } from '../refinement/target.js';
+import { subsetObservations } from '../refinement/observations.js';
+import { cloneExperiments, refineGeometry, type ExperimentRmsd, type RefinerOptions, type RefinerResult } from '../refinement/refiner.js';
+import { reciprocalLatticePoints } from './rlp.js';
+import { estimateMaxCell } from './max_cell.js';
+import { fft3dCandidates } from './fft3d.js';
+import { assignIndices, selectBasis } from './basis.js';
+
+export interface IndexingOptions {
+  method?: 'fft3d';
+  maxCell?: number | null;
+  minCell?: number;
+  gridSize?: number;
+  hklTolerance?: number;
+  nMacroCycles?: number;
+  maxLattices?: number;
+  joint?: boolean;
+  /** Fewer indexed spots than this fraction of the spots searched → no lattice. */
+  minIndexedFraction?: number;
+  refinement?: RefinerOptions;
+  log?: Log;
+}
+
+export interface IndexedLattice {
+  crystal: Crystal;
+  /** experiments (imagesets) this lattice was indexed on */
+  imagesets: number[];
+}
+
+export interface IndexingResult {
+  /** one experiment per (lattice, imageset) */
+  experiments: Experiment[];
+  /** per spot: index into `experiments`, or −1 when unindexed */
+  experimentOf: Int32Array;
+  miller: Int32Array;
+  /** predictions for indexed spots (NaN otherwise) */
+  xCal: Float64Array;
+  yCal: Float64Array;
+  phiCal: Float64Array;
+  s1: Float64Array;
+  rlp: Float64Array;
+  usedInRefinement: Uint8Array;
+  centroidOutlier: Uint8Array;
+  rmsds: ExperimentRmsd[];
+  maxCell: number;
+  dMinFft: number;
+  nCentroidsUsed: number;
+  parameterNames: string[];
+}
+
+const DEFAULTS = { minCell: 3, gridSize: 256, hklTolerance: 0.3, nMacroCycles: 5, maxLattices: 1, minIndexedFraction: 0.05 };
+
+/** Rows of `data` belonging to the given imagesets and not excluded. */
+function rowsOf(data: RefinementData, imagesets: number[], exclude?: Uint8Array): number[] {
+  const set = new Set(imagesets);
+  const out: number[] = [];
+  for (let i = 0; i < data.experiment.length; i++) if (set.has(data.experiment[i]) && !(exclude && exclude[i])) out.push(i);
+  return out;
+}
+
+function crystalFromDirect(direct: Mat3): Crystal {
+  return { realSpaceA: Mat3.row(direct, 0), realSpaceB: Mat3.row(direct, 1), realSpaceC: Mat3.row(direct, 2), spaceGroupHall: ' P 1' };
+}
+
+function aOf(c: Crystal): Mat3 {
+  return Mat3.inverse(Mat3.fromRows(c.realSpaceA, c.realSpaceB, c.realSpaceC));
+}
+
+/**
+ * Index one lattice on the spots `rows` (observations of imagesets `imagesets`), returning the
+ * refined experiments (copies, one per imageset, sharing one crystal) and per-row indices.
+ */
+function indexOneLattice(
+  experiments: readonly Experiment[], data: RefinementData, rows: number[], imagesets: number[], opts: IndexingOptions & typeof DEFAULTS, log: Log, lattice: number,
+): { exps: Experiment[]; miller: Int32Array; indexed: Uint8Array; refined: RefinerResult; maxCell: number; dMinFft: number; nUsed: number } {
+  const sub = subsetObservations(data, rows);
+  let rlp = reciprocalLatticePoints(sub, experiments);
+  const maxCell = opts.maxCell ?? estimateMaxCell(rlp);
+  const dMinFft = (5 * maxCell) / opts.gridSize;
+  log.info(`Found max_cell: ${maxCell.toFixed(1)} Angstrom`);
+  log.info(`Setting d_min: ${dMinFft.toFixed(2)}`);
+  log.info(`FFT gridding: (${opts.gridSize},${opts.gridSize},${opts.gridSize})`);
+  const { candidates, used } = fft3dCandidates(rlp, { dMin: dMinFft, maxCell, minCell: opts.minCell, gridSize: opts.gridSize });
+  log.info(`Number of centroids used: ${used}`);
+  log.debug(`fft3d: ${candidates.length} candidate vectors`);
+  if (candidates.length < 3) throw new UserError(`no lattice found: only ${candidates.length} candidate basis vectors (lattice ${lattice + 1})`, 'no_lattice');
+  // score on the low-resolution rlps the FFT saw
+  const lowRes: number[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const x = rlp[3 * i], y = rlp[3 * i + 1], z = rlp[3 * i + 2];
+    if (x * x + y * y + z * z <= 1 / (dMinFft * dMinFft)) lowRes.push(i);
+  }
+  const lowRlp = new Float64Array(3 * lowRes.length);
+  lowRes.forEach((i, k) => { lowRlp[3 * k] = rlp[3 * i]; lowRlp[3 * k + 1] = rlp[3 * i + 1]; lowRlp[3 * k + 2] = rlp[3 * i + 2]; });
+  const choices = selectBasis(candidates.map((c) => c.vector as Vec3), lowRlp, { tolerance: 0.25 });
+  if (choices.length === 0) throw new UserError(`no lattice found: no three non-coplanar candidate vectors index the spots (lattice ${lattice + 1})`, 'no_lattice');
+  const best = choices[0];
+  log.debug(`basis: indexes ${best.nIndexed}/${best.nSample} of sampled low-resolution rlps, volume ${best.volume.toFixed(0)}`);
+  let crystal = crystalFromDirect(best.direct);
+
+  // working copies: one experiment per imageset, sharing the crystal
+  let exps = cloneExperiments(imagesets.map((i) => experiments[i]));
+  for (const e of exps) e.crystal = crystal;
+  const localExp = new Map(imagesets.map((iset, k) => [iset, k]));
+  for (let k = 0; k < sub.experiment.length; k++) sub.experiment[k] = localExp.get(sub.experiment[k])!;
+
+  const miller = new Int32Array(3 * rows.length);
+  const indexed = new Uint8Array(rows.length);
+  // resolution of each spot for the macro-cycle cut
+  const dOf = new Float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) dOf[k] = 1 / Math.hypot(rlp[3 * k], rlp[3 * k + 1], rlp[3 * k + 2]);
+  const dSpots = dOf.reduce((m, d) => Math.min(m, d), Infinity);
+  const nCycles = Math.max(1, opts.nMacroCycles);
+  let refined: RefinerResult | null = null;
+  for (let cycle = 0; cycle < nCycles; cycle++) {
+    // d_min rises from the FFT's resolution to the full resolution of the spots
+    const frac = nCycles === 1 ? 1 : Math.min(1, (cycle + 1) / (nCycles - 1));
+    const dCut = cycle >= nCycles - 2 ? 0 : dMinFft + (dSpots - dMinFft) * frac;
+    rlp = reciprocalLatticePoints(sub, exps);
+    const nIdx = assignIndices(aOf(exps[0].crystal!), rlp, opts.hklTolerance, miller, indexed);
+    if (nIdx < Math.max(10, opts.minIndexedFraction * rows.length)) {
+      throw new UserError(`no lattice found: only ${nIdx} of ${rows.length} spots index (lattice ${lattice + 1})`, 'no_lattice');
+    }
+    const sel: number[] = [];
+    for (let k = 0; k < rows.length; k++) if (indexed[k] && dOf[k] >= dCut) sel.push(k);
+    const rdata = subsetObservations({ ...sub, miller }, sel);
+    log.info(`Macro-cycle ${cycle + 1}: ${nIdx} spots indexed, refining against ${sel.length} with d ≥ ${dCut > 0 ? dCut.toFixed(2) : dSpots.toFixed(2)} Å`);
+    refined = refineGeometry(exps, rdata, opts.refinement ?? {});
+    exps = refined.experiments;
+    crystal = exps[0].crystal!;
+    for (const r of refined.rmsds) log.info(`  RMSDs (exp ${r.experiment}): ${r.xPx.toFixed(3)} px, ${r.yPx.toFixed(3)} px, ${r.zImages.toFixed(3)} images over ${r.nref} reflections`);
+  }
+  rlp = reciprocalLatticePoints(sub, exps);
+  assignIndices(aOf(exps[0].crystal!), rlp, opts.hklTolerance, miller, indexed);
+  return { exps, miller, indexed, refined: refined!, maxCell, dMinFft, nUsed: rows.length };
+}
+
+/** Index `table`'s spots (as observations `data`) against `experiments` (imported models). */
+export function indexSpots(experiments: readonly Experiment[], data: RefinementData, options: IndexingOptions = {}): IndexingResult {
+  const opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as IndexingOptions & typeof DEFAULTS;
+  const log = options.log ?? silentLog;
+  const n = data.experiment.length;
+  if (n < 10) throw new UserError(`too few spots to index: ${n} (need at least 10)`, 'too_few_spots');
+  for (const [i, e] of experiments.entries()) {
+    if (!e.beam || !e.detector || !e.goniometer || !e.scan) throw new UserError(`experiment ${i} lacks a beam, detector, goniometer or scan: only rotation data can be indexed`, 'bad_model');
+  }
+  const groups: number[][] = opts.joint === false ? experiments.map((_, i) => [i]) : [experiments.map((_, i) => i)];
+  const outExps: Experiment[] = [];
+  const experimentOf = new Int32Array(n).fill(-1);
+  const miller = new Int32Array(3 * n);
+  const done = new Uint8Array(n);
+  let maxCell = NaN, dMinFft = NaN, nCentroids = 0;
+  let paramNames: string[] = [];
+  for (const group of groups) {
+    for (let lattice = 0; lattice < opts.maxLattices; lattice++) {
+      const rows = rowsOf(data, group, done);
+      if (rows.length < 10) {
+        if (lattice === 0) throw new UserError(`too few spots to index: ${rows.length} in imageset(s) ${group.join(', ')} (need at least 10)`, 'too_few_spots');
+        break;
+      }
+      let res;
+      try {
+        res = indexOneLattice(experiments, data, rows, group, opts, log, lattice);
+      } catch (e) {
+        if (lattice > 0 && e instanceof UserError) { log.info(`No further lattice: ${e.message}`); break; }
+        throw e;
+      }
+      if (lattice === 0) { maxCell = res.maxCell; dMinFft = res.dMinFft; }
+      nCentroids += res.nUsed;
+      paramNames = res.refined.parameterNames;
+      const base = outExps.length;
+      res.exps.forEach((e) => outExps.push({ ...e, identifier: lattice === 0 && e.identifier ? e.identifier : randomUUID() }));
+      const localOf = new Map(group.map((iset, k) => [iset, k]));
+      rows.forEach((i, k) => {
+        if (!res.indexed[k]) return;
+        experimentOf[i] = base + localOf.get(data.experiment[i])!;
+        miller[3 * i] = res.miller[3 * k]; miller[3 * i + 1] = res.miller[3 * k + 1]; miller[3 * i + 2] = res.miller[3 * k + 2];
+        done[i] = 1;
+      });
+    }
+  }
+  // Final predictions and flags: one refinement-free evaluation over everything indexed, plus
+  // a last static refinement to obtain used/outlier flags consistent with the output models.
+  const idx: number[] = [];
+  for (let i = 0; i < n; i++) if (experimentOf[i] >= 0) idx.push(i);
+  const fin = subsetObservations({ ...data, miller }, idx);
+  idx.forEach((i, k) => { fin.experiment[k] = experimentOf[i]; });
+  const last = refineGeometry(outExps, fin, { ...(opts.refinement ?? {}), maxIterations: 0 });
+  const xCal = new Float64Array(n).fill(NaN), yCal = new Float64Array(n).fill(NaN), phiCal = new Float64Array(n).fill(NaN);
+  const s1 = new Float64Array(3 * n).fill(NaN);
+  const used = new Uint8Array(n), outlier = new Uint8Array(n);
+  idx.forEach((i, k) => {
+    if (last.predictions.valid[k]) {
+      xCal[i] = last.predictions.xCal[k]; yCal[i] = last.predictions.yCal[k]; phiCal[i] = last.predictions.phiCal[k];
+      s1[3 * i] = last.predictions.s1[3 * k]; s1[3 * i + 1] = last.predictions.s1[3 * k + 1]; s1[3 * i + 2] = last.predictions.s1[3 * k + 2];
+    }
+    used[i] = last.used[k];
+    outlier[i] = last.outlier[k];
+  });
+  // rlps with the final geometry of each imageset (its first lattice's models), for the output table
+  const modelOf: Experiment[] = experiments.slice();
+  const seen = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const iset = data.experiment[i];
+    if (experimentOf[i] >= 0 && !seen.has(iset)) { seen.add(iset); modelOf[iset] = outExps[experimentOf[i]]; }
+  }
+  const rlpAll = reciprocalLatticePoints(data, modelOf);
+  return {
+    experiments: outExps, experimentOf, miller, xCal, yCal, phiCal, s1, rlp: rlpAll, usedInRefinement: used, centroidOutlier: outlier,
+    rmsds: last.rmsds, maxCell, dMinFft, nCentroidsUsed: nCentroids, parameterNames: paramNames,
+  };
+}

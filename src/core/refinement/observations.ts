@@ -1,0 +1,68 @@
+/**
+ * Spot centroids as refinement observations: pixel centroids → panel mm (parallax-corrected when
+ * the panel says so) and frame z → φ in radians, with variances propagated the same way. Indexing
+ * and refine both start from these arrays; Miller indices are filled in by the caller.
+ */
+import type { Experiment } from '../models/types.js';
+import { Panel } from '../models/detector.js';
+import type { ReflectionTable } from '../reflections/table.js';
+import { UserError } from '../errors.js';
+import type { RefinementData } from './target.js';
+
+const DEG = Math.PI / 180;
+
+/** Smallest centroid variance used for weights (px², images²): guards against single-pixel spots. */
+const MIN_VARIANCE = 1e-3;
+
+export function observationsFromTable(table: ReflectionTable, experiments: readonly Experiment[], source = 'reflections'): RefinementData {
+  const n = table.nrows;
+  for (const c of ['xyzobs.px.value', 'id']) if (!table.has(c)) throw new UserError(`${source}: column '${c}' is missing`, 'bad_file');
+  const xyz = table.vec3('xyzobs.px.value');
+  const vari = table.has('xyzobs.px.variance') ? table.vec3('xyzobs.px.variance') : null;
+  const ids = table.int('id');
+  const panelCol = table.has('panel') ? table.get('panel') as ArrayLike<number> : null;
+  const data: RefinementData = {
+    experiment: new Int32Array(n), panel: new Int32Array(n), miller: new Int32Array(3 * n),
+    xObs: new Float64Array(n), yObs: new Float64Array(n), phiObs: new Float64Array(n),
+    xVar: new Float64Array(n), yVar: new Float64Array(n), phiVar: new Float64Array(n),
+  };
+  const mm = new Float64Array(2);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i];
+    const e = experiments[id];
+    if (!e || !e.detector || !e.scan) throw new UserError(`${source}: reflection ${i} refers to experiment ${id}, which ${e ? 'has no detector or scan' : 'does not exist'}`, 'bad_file');
+    const pn = panelCol ? panelCol[i] : 0;
+    const p = e.detector.panels[pn];
+    if (!p) throw new UserError(`${source}: reflection ${i} is on panel ${pn}, which experiment ${id}'s detector lacks`, 'bad_file');
+    Panel.pixelToMmInto(p, xyz[3 * i], xyz[3 * i + 1], mm);
+    data.experiment[i] = id;
+    data.panel[i] = pn;
+    data.xObs[i] = mm[0];
+    data.yObs[i] = mm[1];
+    const osc = e.scan.oscillation;
+    data.phiObs[i] = (osc[0] + xyz[3 * i + 2] * osc[1]) * DEG;
+    const vx = vari ? vari[3 * i] : 0.25, vy = vari ? vari[3 * i + 1] : 0.25, vz = vari ? vari[3 * i + 2] : 0.25;
+    data.xVar[i] = Math.max(vx, MIN_VARIANCE) * p.pixelSize[0] ** 2;
+    data.yVar[i] = Math.max(vy, MIN_VARIANCE) * p.pixelSize[1] ** 2;
+    data.phiVar[i] = Math.max(vz, MIN_VARIANCE) * (osc[1] * DEG) ** 2;
+  }
+  return data;
+}
+
+/** A copy of `data` restricted to the given row indices. */
+export function subsetObservations(data: RefinementData, idx: ArrayLike<number>): RefinementData {
+  const n = idx.length;
+  const out: RefinementData = {
+    experiment: new Int32Array(n), panel: new Int32Array(n), miller: new Int32Array(3 * n),
+    xObs: new Float64Array(n), yObs: new Float64Array(n), phiObs: new Float64Array(n),
+    xVar: new Float64Array(n), yVar: new Float64Array(n), phiVar: new Float64Array(n),
+  };
+  for (let j = 0; j < n; j++) {
+    const i = idx[j];
+    out.experiment[j] = data.experiment[i]; out.panel[j] = data.panel[i];
+    out.miller[3 * j] = data.miller[3 * i]; out.miller[3 * j + 1] = data.miller[3 * i + 1]; out.miller[3 * j + 2] = data.miller[3 * i + 2];
+    out.xObs[j] = data.xObs[i]; out.yObs[j] = data.yObs[i]; out.phiObs[j] = data.phiObs[i];
+    out.xVar[j] = data.xVar[i]; out.yVar[j] = data.yVar[i]; out.phiVar[j] = data.phiVar[i];
+  }
+  return out;
+}
