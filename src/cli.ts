@@ -43,10 +43,13 @@ export async function runProgram(name: string, words: string[]): Promise<number>
   }
   let logger: ReturnType<typeof createProgramLogger> | undefined;
   try {
-    const parsed = parseCommandLine(defs, words.filter((w) => !flags.has(w)));
+    let rest = words.filter((w) => !flags.has(w));
+    let extra: Record<string, unknown> | undefined;
+    if (program.splitWords) ({ rest, extra } = program.splitWords(rest));
+    const parsed = parseCommandLine(defs, rest);
     logger = createProgramLogger(name, { verbose, file: parsed.params['output.log'] ?? undefined });
     logger.log.debug(`xtalflow ${name} ${words.join(' ')}`);
-    await program.main({ files: parsed.files, params: parsed.params, log: logger.log, verbose });
+    await program.main({ files: parsed.files, params: parsed.params, log: logger.log, verbose, extra });
     await logger.close();
     return 0;
   } catch (e) {

@@ -12,6 +12,8 @@ export interface ProgramContext {
   params: Params;
   log: Log;
   verbose: boolean;
+  /** What the program's own `splitWords` took off the command line before parameter parsing. */
+  extra?: Record<string, unknown>;
 }
 
 export interface Program {
@@ -20,6 +22,11 @@ export interface Program {
   /** Extra usage text shown by --help. */
   usage?: string;
   params: ParamDef[];
+  /**
+   * Optional: take words the program handles itself (e.g. process's `<program>.<param>=value`
+   * pass-through) off the command line before the parameters are parsed.
+   */
+  splitWords?(words: string[]): { rest: string[]; extra: Record<string, unknown> };
   /**
    * Read inputs, run, write outputs. Returning the StageResult (figures + tables) lets `process`
    * call programs in-process and feed the figures to its decision rules.
