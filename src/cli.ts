@@ -13,8 +13,9 @@ import { PROGRAMS } from './stages/registry.js';
 
 export async function loadProgram(name: string): Promise<Program | null> {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const file = path.join(here, 'stages', name, 'index.js');
-  if (!existsSync(file)) return null;
+  // index.js when built; index.ts when run from source under tsx (development, tests).
+  const file = ['index.js', 'index.ts'].map((f) => path.join(here, 'stages', name, f)).find((f) => existsSync(f));
+  if (!file) return null;
   const mod = (await import(file)) as { program?: Program };
   return mod.program ?? null;
 }
