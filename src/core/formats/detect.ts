@@ -4,7 +4,7 @@
  * models of the file and a reader for its images.
  */
 import { openSync, readSync, closeSync } from 'node:fs';
-import { FileFormatError } from '../errors.js';
+import { FileFormatError, UserError } from '../errors.js';
 import { compressionOf, readImageBytes } from './bytes.js';
 import { decodeCbfPixels, isCbf, parseCbf } from './cbf.js';
 import type { ImageHeader } from './header.js';
@@ -65,8 +65,41 @@ function readSingle(path: string, header: ImageHeader): RawImage {
   throw new FileFormatError(path, 'no longer a CBF or SMV image');
 }
 
+/**
+ * Any failure inside a reader becomes one clean line naming the file: corrupt headers can make
+ * arithmetic or library code throw (zero-length axes, HDF5 errors), and values copied from a
+ * header into a message may contain line breaks.
+ */
+export function cleanError(path: string, e: unknown): UserError {
+  if (e instanceof UserError) {
+    if (!/[\r\n]/.test(e.message)) return e;
+    const flat = e.message.replace(/\s*[\r\n]+\s*/g, ' ');
+    return e instanceof FileFormatError ? new FileFormatError(e.path, flat.slice(e.path.length + 2)) : new UserError(flat, e.code);
+  }
+  const msg = (e instanceof Error ? e.message : String(e)).split('\n').map((x) => x.trim()).find((x) => x) ?? 'unknown error';
+  return new FileFormatError(path, `malformed or corrupt file (${msg})`);
+}
+
 /** Open any supported image file. */
 export async function openImageFile(path: string): Promise<ImageFile> {
+  let file: ImageFile;
+  try {
+    file = await openUnguarded(path);
+  } catch (e) {
+    throw cleanError(path, e);
+  }
+  const read = file.read.bind(file);
+  file.read = async (index: number) => {
+    try {
+      return await read(index);
+    } catch (e) {
+      throw cleanError(path, e);
+    }
+  };
+  return file;
+}
+
+async function openUnguarded(path: string): Promise<ImageFile> {
   const head = rawHead(path, 8);
   if (isHdf5Signature(head)) return openNexus(path);
   const bytes = readImageBytes(path);

@@ -162,6 +162,15 @@ const GONIO_AXES: { name: string; axis: [number, number, number] }[] = [
 export async function openNexus(file: string): Promise<ImageFile> {
   await hdf5Ready();
   const f = openH5(file);
+  try {
+    return openNexusFile(file, f);
+  } catch (e) {
+    try { f.close(); } catch { /* already closed */ }
+    throw e;
+  }
+}
+
+function openNexusFile(file: string, f: H5File): ImageFile {
   const fail = (detail: string): never => {
     try { f.close(); } catch { /* ignore */ }
     throw new FileFormatError(file, detail);

@@ -11,7 +11,6 @@ import { FileFormatError, UserError } from '../errors.js';
 import { Vec3 } from '../math/vec3.js';
 import { openImageFile, looksLikeImage, type ImageFile } from './detect.js';
 import type { ScanPoint } from './header.js';
-import { openNexus } from './nexus.js';
 import type { ImageSource, ImportedSweep, RawImage } from './types.js';
 
 /** A file name's image number: the last run of digits before the extension(s). */
@@ -222,7 +221,7 @@ export async function openImageSource(experiment: { imageset?: { template?: stri
   if (iset.template) {
     const template = resolve(iset.template);
     if (/\.(h5|nxs|hdf5?)$/i.test(template)) {
-      const f = await openNexus(template);
+      const f = await openImageFile(template);
       const first = iset.singleFileIndices?.[0] ?? (experiment.scan ? experiment.scan.imageRange[0] - 1 : 0);
       const n = iset.singleFileIndices?.length ?? (experiment.scan ? experiment.scan.imageRange[1] - experiment.scan.imageRange[0] + 1 : f.nImages);
       if (first < 0 || first + n > f.nImages) throw new FileFormatError(template, `holds ${f.nImages} images, the experiment needs ${first + 1}…${first + n}`);
