@@ -13,6 +13,7 @@ import { Vec3 } from '../../core/math/vec3.js';
 import type { ChainFiles, StepRequest, StepResult, Figures, StepName } from './context.js';
 import type { StepRunner } from './machine.js';
 import type { StageResult } from '../../core/program.js';
+import { measureImport } from './measure.js';
 
 export interface RunnerOptions {
   /** The user's image arguments (for import). */
@@ -107,6 +108,9 @@ export function stageRunner(o: RunnerOptions, renderReport: (files: ChainFiles) 
       await logger.close();
     }
     const figures: Figures = { ...(result?.figures ?? {}) };
+    if (req.step === 'import') {
+      for (const [k, v] of Object.entries(await measureImport(p.outputs.experiments!))) if (figures[k] === undefined) figures[k] = v;
+    }
     return { figures, files: p.outputs, tables: result?.tables ?? [] };
   };
 }
