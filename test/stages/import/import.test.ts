@@ -1,0 +1,116 @@
+/** `import` on shipped and shared images: sweeps, templates, directories, overrides, .expt round trip, reading images back. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, copyFileSync, readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run, program, params as importParams, openImageSource } from '../../../src/stages/import/index.js';
+import { parseCommandLine } from '../../../src/core/params/index.js';
+import { readExperiments } from '../../../src/core/io/expt.js';
+import { beamCentreMm, panelDistanceMm } from '../../../src/core/formats/models.js';
+import { memoryLog } from '../../../src/core/log.js';
+import { REGRESSION_IMAGES, SHARED_DATA, HAVE_SHARED, readJson, type PixelRef } from '../../core/formats/paths.js';
+import { panelStats } from '../../core/formats/stats.js';
+
+const P = (...words: string[]) => parseCommandLine(importParams, words).params;
+const LCYST = path.join(REGRESSION_IMAGES, 'l_cysteine');
+const expected = readJson<{ pixels: PixelRef[] }>(path.join(REGRESSION_IMAGES, 'expected.json')).pixels;
+
+test('three consecutive full-CBF images form one sweep with a multi-axis goniometer', async () => {
+  const r = await run([LCYST], P());
+  assert.equal(r.outputs.experiments.length, 1);
+  const e = r.outputs.experiments[0];
+  assert.deepEqual(e.scan!.imageRange, [1, 3]);
+  assert.deepEqual(e.scan!.oscillation, [-145, 0.1]);
+  assert.equal(e.goniometer!.names!.join(','), 'PHI,OMEGA');
+  assert.equal(e.goniometer!.scanAxis, 1);
+  assert.ok(e.imageset!.template!.endsWith('l-cyst_01_#####.cbf.gz'));
+  assert.equal(r.figures.n_images, 3);
+  assert.equal(r.figures.n_sweeps, 1);
+});
+
+test('a template names the same sweep; image_range selects part of it', async () => {
+  const r = await run([path.join(LCYST, 'l-cyst_01_#####.cbf.gz')], P('image_range=2,3'));
+  const e = r.outputs.experiments[0];
+  assert.deepEqual(e.scan!.imageRange, [2, 3]);
+  close(e.scan!.oscillation[0], -144.9);
+  const src = r.outputs.sweeps[0].source;
+  assert.equal(src.length, 2);
+  const img = await src.read(0);
+  const ref = expected.find((x) => x.file.endsWith('l-cyst_01_00002.cbf.gz'))!;
+  assert.equal(panelStats(img.panels[0]).sha256, ref.panels[0].sha256);
+});
+
+function close(a: number, b: number, tol = 1e-9) {
+  assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+}
+
+test('geometry overrides: distance, beam centre (fast/slow px and mosflm mm), wavelength, rotation axis', async () => {
+  const smv = path.join(REGRESSION_IMAGES, 'smv', 'TIMEPIX_SU_516-stdgoni_0001.img');
+  const a = (await run([smv], P('distance=2193', 'wavelength=0.0197', 'goniometer.axis=-107,-122,0', 'fast_slow_beam_centre=250.5,240.25'))).outputs.experiments[0];
+  const p0 = a.detector!.panels[0];
+  close(panelDistanceMm(p0), 2193, 1e-9);
+  close(a.beam!.wavelength, 0.0197);
+  const bc = beamCentreMm(p0, a.beam!)!;
+  close(bc[0], 250.5 * 0.055, 1e-9);
+  close(bc[1], 240.25 * 0.055, 1e-9);
+  const n = Math.hypot(107, 122);
+  close(a.goniometer!.rotationAxis[0], -107 / n);
+  close(a.goniometer!.rotationAxis[1], -122 / n);
+  const b = (await run([smv], P('mosflm_beam_centre=13.2,13.5', 'geometry.goniometer.axis=0,1,0'))).outputs.experiments[0];
+  const bc2 = beamCentreMm(b.detector!.panels[0], b.beam!)!;
+  close(bc2[0], 13.5, 1e-9);
+  close(bc2[1], 13.2, 1e-9);
+  assert.deepEqual(b.goniometer!.rotationAxis, [0, 1, 0]);
+});
+
+test('main writes imported.expt with relative templates; openImageSource reads the images back', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-import-'));
+  const out = path.join(dir, 'sub', 'imported.expt');
+  mkdirSync(path.dirname(out));
+  const log = memoryLog();
+  const files = [path.join(REGRESSION_IMAGES, 'smv', 'TIMEPIX_SU_512-stdgoni_0001.img'), ...['1', '2', '3'].map((n) => path.join(LCYST, `l-cyst_01_0000${n}.cbf.gz`))];
+  const params = P(`output.experiments=${out}`);
+  await program.main({ files, params, log, verbose: false });
+  assert.ok(log.lines.some((l) => /sweep: {4}2/.test(l)), log.lines.join('\n'));
+  const json = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(json.experiment.length, 2);
+  for (const s of json.imageset) {
+    assert.equal(s.__id__, 'ImageSequence');
+    assert.ok(!path.isAbsolute(s.template), s.template);
+  }
+  const list = await readExperiments(out);
+  const tp = list.find((e) => e.detector!.panels.length === 4)!;
+  const src = await openImageSource(tp, path.dirname(out));
+  const img = await src.read(0);
+  const ref = expected.find((x) => x.file.endsWith('TIMEPIX_SU_512-stdgoni_0001.img'))!;
+  img.panels.forEach((p, k) => assert.equal(panelStats(p).sha256, ref.panels[k].sha256));
+  const cys = list.find((e) => e.detector!.panels.length === 1)!;
+  const src2 = await openImageSource(cys, path.dirname(out));
+  assert.equal(src2.length, 3);
+  const third = await src2.read(2);
+  assert.equal(panelStats(third.panels[0]).sha256, expected.find((x) => x.file.endsWith('l-cyst_01_00003.cbf.gz'))!.panels[0].sha256);
+});
+
+test('images copied under new numbers break the sweep where the oscillation jumps', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-gap-'));
+  // Images 1 and 3 renamed as 1 and 2: consecutive numbers, but φ jumps by two widths.
+  copyFileSync(path.join(LCYST, 'l-cyst_01_00001.cbf.gz'), path.join(dir, 'x_0001.cbf.gz'));
+  copyFileSync(path.join(LCYST, 'l-cyst_01_00003.cbf.gz'), path.join(dir, 'x_0002.cbf.gz'));
+  const r = await run([dir], P());
+  assert.equal(r.outputs.experiments.length, 2);
+});
+
+test('shared l_cysteine: 60 images import as 4 sweeps of 15, each with its own multi-axis goniometer', { skip: HAVE_SHARED ? false : 'shared data not available' }, async () => {
+  const dir = path.join(SHARED_DATA, 'l_cysteine');
+  assert.ok(existsSync(dir));
+  const r = await run([dir], P());
+  assert.equal(r.outputs.experiments.length, 4);
+  r.outputs.experiments.forEach((e, i) => {
+    assert.deepEqual(e.scan!.imageRange, [1, 15]);
+    assert.ok(e.imageset!.template!.endsWith(`l-cyst_0${i + 1}_#####.cbf.gz`));
+    assert.ok(e.goniometer!.axes && e.goniometer!.axes.length === 2);
+    close(e.scan!.oscillation[1], 0.1);
+  });
+  assert.equal(r.figures.n_images, 60);
+});
