@@ -128,7 +128,8 @@ function indexOneLattice(
   for (let cycle = 0; cycle < nCycles; cycle++) {
     // d_min rises from the FFT's resolution to the full resolution of the spots
     const frac = nCycles === 1 ? 1 : Math.min(1, (cycle + 1) / (nCycles - 1));
-    const dCut = cycle >= nCycles - 2 ? 0 : dMinFft + (dSpots - dMinFft) * frac;
+    const dStart = Math.max(dMinFft, dSpots);
+    const dCut = cycle >= nCycles - 2 ? 0 : dStart + (dSpots - dStart) * frac;
     rlp = reciprocalLatticePoints(sub, exps);
     const nIdx = assignIndices(aOf(exps[0].crystal!), rlp, opts.hklTolerance, miller, indexed);
     if (nIdx < Math.max(10, opts.minIndexedFraction * rows.length)) {

@@ -2,8 +2,8 @@
  * max_cell from nearest-neighbour separations of reciprocal-lattice points. Most rlps have a
  * neighbour one shortest reciprocal-lattice step away, and that step is 1/d of the widest lattice
  * plane spacing, which bounds the longest real-space axis that indexing must be able to see.
- * A low percentile of the neighbour distances (ignoring near-coincident split spots) gives that
- * step; ×1.3 leaves margin for oblique cells and noise.
+ * The lower quartile of the neighbour distances gives that step; ×1.3 leaves margin for oblique
+ * cells and noise.
  */
 import { UserError } from '../errors.js';
 
@@ -68,9 +68,8 @@ export function nearestNeighbourDistances(points: Float64Array): Float64Array {
 export function estimateMaxCell(rlp: Float64Array, opts: { multiplier?: number; percentile?: number } = {}): number {
   const nn = Float64Array.from(nearestNeighbourDistances(rlp)).filter(Number.isFinite).sort();
   if (nn.length < 10) throw new UserError(`too few spots (${rlp.length / 3}) to estimate max_cell; give max_cell=`, 'too_few_spots');
-  const median = nn[nn.length >> 1];
-  // split spots and overlaps give separations far below the lattice step; drop them
-  const kept = nn.filter((d) => d > 0.25 * median);
-  const q = kept[Math.floor((opts.percentile ?? 0.05) * (kept.length - 1))];
+  // A lower quartile rather than the minimum: split spots, overlaps and noise give separations
+  // far below the lattice step, and most rlps have a neighbour one step away.
+  const q = nn[Math.floor((opts.percentile ?? 0.25) * (nn.length - 1))];
   return (opts.multiplier ?? 1.3) / q;
 }

@@ -24,7 +24,7 @@ export const REFINEMENT_PARAMS: ParamDef[] = [
   { name: 'refinement.reflections.reflections_per_degree', type: 'float', default: 100, allowNone: true,
     help: 'Random subset size per degree of scan (None: use all reflections)' },
   { name: 'refinement.reflections.close_to_spindle_cutoff', type: 'float', default: 0.02, min: 0,
-    help: 'Exclude reflections whose ζ = |e·(s1×s0)|/(|s1||s0|) is below this' },
+    help: 'Exclude reflections whose |e·(s1×s0)| (volume spanned by the axis and the beam vectors, Å⁻²) is below this' },
   { name: 'refinement.refinery.max_iterations', type: 'int', default: 30, min: 0, help: 'Levenberg–Marquardt iteration limit' },
 ];
 

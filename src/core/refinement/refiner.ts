@@ -28,7 +28,7 @@ export interface RefinerOptions {
   /** Per experiment: lattice point-group operators (on Miller indices) constraining the cell. */
   cellOps?: (readonly Mat3[] | undefined)[];
   outlierAlgorithm?: 'tukey' | 'null';
-  /** Reflections with ζ = |e·(s1 × s0)|/(|s1||s0|) below this are not used (φ ill-determined). */
+  /** Reflections with |e·(s1 × s0)| (Å⁻²) below this are not used (φ ill-determined near the spindle). */
   closeToSpindleCutoff?: number;
   /** Subset size per degree of scan per experiment; null/0 → use all reflections. */
   reflectionsPerDegree?: number | null;
@@ -130,6 +130,13 @@ export function buildParameterisations(exps: Experiment[], opts: RefinerOptions)
       orients.set(e.crystal, op);
       cells.set(e.crystal, cp);
     }
+    // A rotation of beam, axis, detector and crystal together changes no prediction. With the
+    // axis free, two such rotations stay open: about the beam (axis out of the beam plane vs
+    // detector Tau1 + crystal) and about axis × beam (axis in the beam plane vs beam Mu1 + detector
+    // tilt + crystal). Fix the axis out of the beam plane and the beam's Mu1 so the normal matrix is
+    // not singular (what is left matches DIALS' parameter count).
+    if (!gp.fixed[1] && !dp.fixed[3]) gp.fixed[1] = true;
+    if (!gp.fixed[0] && !bp.fixed[0]) bp.fixed[0] = true;
     return { beam: bp, detector: dp, goniometer: gp, orientation: op, cell: cp, settingRotation: S, fixedRotation: F };
   });
 }

@@ -52,7 +52,7 @@ export interface Predictions {
   phiCal: Float64Array;
   /** s1 interleaved */
   s1: Float64Array;
-  /** |e·(s1 × s0)| / (|s1||s0|): small near the spindle, where φ is ill-determined. */
+  /** |e·(s1 × s0)| (Å⁻², DIALS' parallelepiped volume): small near the spindle, where φ is ill-determined. */
   zeta: Float64Array;
 }
 
@@ -171,10 +171,9 @@ export class RefinementTarget {
       // e_lab × r
       const cx = el[1] * rz - el[2] * ry, cy = el[2] * rx - el[0] * rz, cz = el[0] * ry - el[1] * rx;
       const denom = s1x * cx + s1y * cy + s1z * cz;
-      const s0len = Math.hypot(s0[0], s0[1], s0[2]), s1len = Math.hypot(s1x, s1y, s1z);
-      // e·(s1 × s0) = (e × s1)·s0… use |denom|-like quantity normalised: e·(s1×s0) = e_lab·(s1 × s0)
+      // DIALS' close-to-spindle measure: volume of the parallelepiped (e, s1, s0), in Å⁻²
       const zx = s1y * s0[2] - s1z * s0[1], zy = s1z * s0[0] - s1x * s0[2], zz = s1x * s0[1] - s1y * s0[0];
-      pred.zeta[i] = Math.abs(el[0] * zx + el[1] * zy + el[2] * zz) / (s1len * s0len);
+      pred.zeta[i] = Math.abs(el[0] * zx + el[1] * zy + el[2] * zz);
       pred.valid[i] = 1;
       pred.xCal[i] = xc; pred.yCal[i] = yc; pred.phiCal[i] = phi;
       pred.s1[3 * i] = s1x; pred.s1[3 * i + 1] = s1y; pred.s1[3 * i + 2] = s1z;
