@@ -14,6 +14,7 @@ import { runMachine } from './run.js';
 import { stageRunner } from './runner.js';
 import { journaledRunner, loadJournal, saveJournal, JOURNAL_FILE } from './journal.js';
 import { processReportHtml } from './report.js';
+import { measureImport } from './measure.js';
 import type { ProcessContext, EntryPoint, ChainFiles, StepName } from './context.js';
 import type { ProcessInput } from './machine.js';
 
@@ -70,7 +71,8 @@ async function main(ctx: ProgramContext): Promise<void> {
     dMin: p.d_min, anomalous: p.anomalous, multiCrystal: p.multi_crystal, ccHalf: p.cc_half,
     absorptionLevel: p.absorption_level, stopAfter: p.stop_after, minIndexedPercent: p.min_indexed_percent,
   };
-  const input: ProcessInput = { entry, files: chain, options };
+  // Entering after import: the experiment's figures (wavelength, scan width) come from the given file.
+  const input: ProcessInput = { entry, files: chain, options, figures: chain.imported ? { 'import#0': await measureImport(chain.imported) } : {} };
   let latestCtx: ProcessContext | null = null;
   let finalState = 'running';
   const common = [...(p.nproc ? [`nproc=${p.nproc}`] : []), ...(p.d_min ? [`d_min=${p.d_min}`] : [])];

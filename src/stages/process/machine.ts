@@ -24,6 +24,8 @@ export interface ProcessInput {
   entry: ProcessContext['entry'];
   files: ChainFiles;
   options: ProcessContext['options'];
+  /** Figures known before the first step (e.g. `import#0` measured from a given imported.expt). */
+  figures?: ProcessContext['figures'];
 }
 
 export function initialContext(input: ProcessInput): ProcessContext {
@@ -32,7 +34,7 @@ export function initialContext(input: ProcessInput): ProcessContext {
     files: input.files,
     options: input.options,
     stepCounts: {},
-    figures: {},
+    figures: input.figures ?? {},
     tables: [],
     decisions: [],
     warnings: [],
