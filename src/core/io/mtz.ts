@@ -223,10 +223,15 @@ function num(v: number, width: number, digits: number): string {
   return s.padStart(width);
 }
 
+/** A column limit that fits the 17-character field of the COLUMN record (readers parse it by position). */
 function compactNumber(v: number): string {
   if (!Number.isFinite(v)) return 'NaN';
-  if (Number.isInteger(v) && Math.abs(v) < 1e9) return String(v);
-  return String(Math.fround(v));
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  for (let p = 9; p >= 3; p--) {
+    const s = String(Number(v.toPrecision(p)));
+    if (s.length <= 17) return s;
+  }
+  return v.toExponential(6);
 }
 
 /** Upper-case, spaced triplet as CCP4 programs print it ("X,  -Y+1/2,  Z"). */

@@ -435,3 +435,56 @@ export function normalProbabilitySlope(z: readonly number[]): number {
   const den = m * sxx - sx * sx;
   return den > 0 ? (m * sxy - sx * sy) / den : NaN;
 }
+
+/**
+ * Outliers among symmetry mates: repeatedly drop the observation whose normalised deviation from
+ * the weighted mean of the others, |I − ⟨I⟩others| / √(σ² + σ²⟨I⟩others), is largest and above
+ * `cutoff`, while at least three observations remain (with two one cannot tell which is wrong).
+ * Returns a keep-mask over the observations.
+ */
+export function rejectOutliers(obs: Observations, cutoff = 6): Uint8Array {
+  const n = obs.I.length;
+  const keep = new Uint8Array(n).fill(1);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = key(obs.h[i], obs.k[i], obs.l[i]);
+  const g = groupBy(keys);
+  const { I, sigma } = obs;
+  for (let j = 0; j < g.count; j++) {
+    const a = g.start[j], b = g.start[j + 1];
+    for (;;) {
+      let sw = 0, swI = 0, m = 0;
+      for (let p = a; p < b; p++) {
+        const i = g.order[p];
+        if (!keep[i]) continue;
+        const w = 1 / (sigma[i] * sigma[i]);
+        sw += w; swI += w * I[i]; m++;
+      }
+      if (m < 3) break;
+      let worst = -1, worstZ = cutoff;
+      for (let p = a; p < b; p++) {
+        const i = g.order[p];
+        if (!keep[i]) continue;
+        const w = 1 / (sigma[i] * sigma[i]);
+        const swo = sw - w;
+        const meanO = (swI - w * I[i]) / swo;
+        const z = Math.abs(I[i] - meanO) / Math.sqrt(sigma[i] * sigma[i] + 1 / swo);
+        if (z > worstZ) { worstZ = z; worst = i; }
+      }
+      if (worst < 0) break;
+      keep[worst] = 0;
+    }
+  }
+  return keep;
+}
+
+/** Observations where mask is set. */
+export function selectObservations(obs: Observations, mask: Uint8Array): Observations {
+  let m = 0;
+  for (let i = 0; i < mask.length; i++) m += mask[i] ? 1 : 0;
+  const pick = <T extends Int32Array | Int8Array | Float64Array | Uint8Array>(a: T): T => {
+    const out = new (a.constructor as { new(n: number): T })(m);
+    for (let i = 0, k = 0; i < mask.length; i++) if (mask[i]) out[k++] = a[i];
+    return out;
+  };
+  return { h: pick(obs.h), k: pick(obs.k), l: pick(obs.l), friedel: pick(obs.friedel), I: pick(obs.I), sigma: pick(obs.sigma), d: pick(obs.d), centric: pick(obs.centric) };
+}
