@@ -49,14 +49,18 @@ export function loadExpt(name: string): Promise<ExperimentList> {
   return readExperiments(regressionFile(name));
 }
 
-/** A DIALS reflection-table excerpt saved as JSON: flat column arrays, 3 numbers per row for vectors. */
+/**
+ * A DIALS reflection-table excerpt saved as JSON: `rows`, `source`, and per column a flat number
+ * array (3 numbers per row for vectors). Columns are typed loosely since names vary per file.
+ */
 export interface SpotExcerpt {
   source: string;
   rows: number;
-  [column: string]: number[] | string | number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [column: string]: any;
 }
 
-export function loadSpots(name: string): SpotExcerpt & Record<string, number[]> {
+export function loadSpots(name: string): SpotExcerpt {
   return JSON.parse(gunzipSync(readFileSync(path.join(REGRESSION_DIR, name))).toString('utf8'));
 }
 
