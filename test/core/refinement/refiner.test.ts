@@ -46,7 +46,10 @@ test('analytical gradient equals finite difference of the objective for every pa
   start[0].beam!.direction = Vec3.normalize([0.002, -0.001, 1]);
   start[0].detector!.panels[0].origin = [-85.0, 88.1, -151];
   const opts = { goniometerFix: [] as string[], beamFix: [] as string[] };
-  const target = new RefinementTarget(buildParameterisations(start, opts));
+  const parts = buildParameterisations(start, opts);
+  // free everything, including the rotations the refiner fixes as unobservable, to test every derivative
+  for (const p of [parts[0].beam, parts[0].detector, parts[0].goniometer, parts[0].orientation, parts[0].cell]) p.fixed.fill(false);
+  const target = new RefinementTarget(parts);
   const n = data.experiment.length;
   const active = new Uint8Array(n).fill(1);
   const pred = allocatePredictions(n);
