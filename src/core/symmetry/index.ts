@@ -50,3 +50,4 @@ export {
   type LaueClass, type AsuResult,
 } from './asu.js';
 export { UnitCell, type CellParams } from './unitcell.js';
+export { niggliReduce, buergerReduce, isNiggli, minimumCellTransform, CENTRED_TO_PRIMITIVE, type Reduction } from './niggli.js';

@@ -217,6 +217,15 @@ function searchBasisOp(b: Built): CbOp {
 export namespace SpaceGroup {
   /** From a Hall symbol (any setting). */
   export function fromHall(hall: string): SpaceGroup {
+    // `<Hall> (<cb>)` of a named group: keep the reference relation (and operator order) through the cb
+    const withCb = /^(.*?)\s*\(([^()]*)\)\s*$/.exec(hall.trim());
+    if (withCb) {
+      const base = fromHall(withCb[1]);
+      if (base.number) {
+        const cb = parseHall(`P 1 (${withCb[2]})`).cb;
+        return { ...changeBasis(base, cb), hall: hall.trim() };
+      }
+    }
     const h = parseHall(hall);
     const symOps = closeGroup(h.generators);
     return fromOperators(symOps, h.centring, hall.trim());
@@ -279,7 +288,7 @@ export namespace SpaceGroup {
     const basisOp = sg.basisOp ? CbOp.mul(cb, sg.basisOp) : null;
     if (id.number) return { ...id, basisOp: id.basisOp ?? basisOp };
     const refHm = sg.basisOp ? referenceSetting(sg).hm : sg.hm;
-    return { ...id, hm: basisOp ? `${refHm} (${CbOp.toAbc(basisOp)})` : '', basisOp, hall: sg.hall ? `${sg.hall} (${CbOp.toXyz(cb)})` : '' };
+    return { ...id, number: basisOp ? sg.number : 0, hm: basisOp ? `${refHm} (${CbOp.toAbc(basisOp)})` : '', basisOp, hall: sg.hall ? `${sg.hall} (${CbOp.toXyz(cb)})` : '' };
   }
 
   export function referenceSetting(sg: SpaceGroup): SpaceGroup {
