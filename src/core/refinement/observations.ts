@@ -16,7 +16,12 @@ const MIN_VARIANCE = 1e-3;
 
 export function observationsFromTable(table: ReflectionTable, experiments: readonly Experiment[], source = 'reflections'): RefinementData {
   const n = table.nrows;
-  for (const c of ['xyzobs.px.value', 'id']) if (!table.has(c)) throw new UserError(`${source}: column '${c}' is missing`, 'bad_file');
+  if (!table.has('id')) throw new UserError(`${source}: column 'id' is missing`, 'bad_file');
+  // Older tables (e.g. converted pickles) carry only mm/radian centroids: use those as they are.
+  if (!table.has('xyzobs.px.value')) {
+    if (!table.has('xyzobs.mm.value')) throw new UserError(`${source}: neither 'xyzobs.px.value' nor 'xyzobs.mm.value' is present`, 'bad_file');
+    return observationsFromMm(table, experiments, source);
+  }
   const xyz = table.vec3('xyzobs.px.value');
   const vari = table.has('xyzobs.px.variance') ? table.vec3('xyzobs.px.variance') : null;
   const ids = table.int('id');
@@ -45,6 +50,35 @@ export function observationsFromTable(table: ReflectionTable, experiments: reado
     data.xVar[i] = Math.max(vx, MIN_VARIANCE) * p.pixelSize[0] ** 2;
     data.yVar[i] = Math.max(vy, MIN_VARIANCE) * p.pixelSize[1] ** 2;
     data.phiVar[i] = Math.max(vz, MIN_VARIANCE) * (osc[1] * DEG) ** 2;
+  }
+  return data;
+}
+
+function observationsFromMm(table: ReflectionTable, experiments: readonly Experiment[], source: string): RefinementData {
+  const n = table.nrows;
+  const xyz = table.vec3('xyzobs.mm.value');
+  const vari = table.has('xyzobs.mm.variance') ? table.vec3('xyzobs.mm.variance') : null;
+  const ids = table.int('id');
+  const panelCol = table.has('panel') ? table.get('panel') as ArrayLike<number> : null;
+  const data: RefinementData = {
+    experiment: new Int32Array(n), panel: new Int32Array(n), miller: new Int32Array(3 * n),
+    xObs: new Float64Array(n), yObs: new Float64Array(n), phiObs: new Float64Array(n),
+    xVar: new Float64Array(n), yVar: new Float64Array(n), phiVar: new Float64Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const id = ids[i];
+    const e = experiments[id];
+    if (!e || !e.detector || !e.scan) throw new UserError(`${source}: reflection ${i} refers to experiment ${id}, which ${e ? 'has no detector or scan' : 'does not exist'}`, 'bad_file');
+    const pn = panelCol ? panelCol[i] : 0;
+    const p = e.detector.panels[pn];
+    if (!p) throw new UserError(`${source}: reflection ${i} is on panel ${pn}, which experiment ${id}'s detector lacks`, 'bad_file');
+    data.experiment[i] = id;
+    data.panel[i] = pn;
+    data.xObs[i] = xyz[3 * i]; data.yObs[i] = xyz[3 * i + 1]; data.phiObs[i] = xyz[3 * i + 2];
+    const oscRad = e.scan.oscillation[1] * DEG;
+    data.xVar[i] = Math.max(vari ? vari[3 * i] : 0, MIN_VARIANCE * p.pixelSize[0] ** 2);
+    data.yVar[i] = Math.max(vari ? vari[3 * i + 1] : 0, MIN_VARIANCE * p.pixelSize[1] ** 2);
+    data.phiVar[i] = Math.max(vari ? vari[3 * i + 2] : 0, MIN_VARIANCE * oscRad ** 2);
   }
   return data;
 }

@@ -19,6 +19,7 @@ import { Flags } from '../../core/reflections/flags.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
 import { formatTable } from '../../core/table.js';
 import { observationsFromTable } from '../../core/refinement/observations.js';
+import type { RefinementData } from '../../core/refinement/target.js';
 import { REFINEMENT_PARAMS, describeCrystal, refinerOptionsFrom, rmsdTable } from '../../core/refinement/params.js';
 import { indexSpots, type IndexingOptions, type IndexingResult } from '../../core/indexing/indexer.js';
 
@@ -60,34 +61,23 @@ export function indexingOptionsFrom(p: Params, log: Log): IndexingOptions {
 }
 
 /** The strong-spot table annotated with the indexing result (new table; input unchanged). */
-export function indexedTable(strong: ReflectionTable, experiments: readonly Experiment[], inputExperiments: readonly Experiment[], res: IndexingResult): ReflectionTable {
+export function indexedTable(strong: ReflectionTable, data: RefinementData, experiments: readonly Experiment[], inputExperiments: readonly Experiment[], res: IndexingResult): ReflectionTable {
   const t = strong.clone();
   const n = t.nrows;
-  const imageset = t.int('id').slice();
   const id = Int32Array.from(res.experimentOf);
   t.setInt('id', id);
   t.setMiller('miller_index', res.miller);
-  const xyzPx = t.vec3('xyzobs.px.value');
-  const varPx = t.has('xyzobs.px.variance') ? t.vec3('xyzobs.px.variance') : null;
-  const panelCol = t.has('panel') ? (t.get('panel') as ArrayLike<number>) : null;
   const mmVal = new Float64Array(3 * n), mmVar = new Float64Array(3 * n), calMm = new Float64Array(3 * n), calPx = new Float64Array(3 * n);
   const entering = new Uint8Array(n);
   const tmp = new Float64Array(2);
   const DEG = Math.PI / 180;
   for (let i = 0; i < n; i++) {
-    const e = inputExperiments[imageset[i]];
-    const pn = panelCol ? panelCol[i] : 0;
+    const e = inputExperiments[data.experiment[i]];
     const det = (id[i] >= 0 ? experiments[id[i]] : e).detector!;
-    const p = det.panels[pn];
+    const p = det.panels[data.panel[i]];
     const scan = e.scan!;
-    Panel.pixelToMmInto(p, xyzPx[3 * i], xyzPx[3 * i + 1], tmp);
-    mmVal[3 * i] = tmp[0]; mmVal[3 * i + 1] = tmp[1];
-    mmVal[3 * i + 2] = (scan.oscillation[0] + xyzPx[3 * i + 2] * scan.oscillation[1]) * DEG;
-    if (varPx) {
-      mmVar[3 * i] = varPx[3 * i] * p.pixelSize[0] ** 2;
-      mmVar[3 * i + 1] = varPx[3 * i + 1] * p.pixelSize[1] ** 2;
-      mmVar[3 * i + 2] = varPx[3 * i + 2] * (scan.oscillation[1] * DEG) ** 2;
-    }
+    mmVal[3 * i] = data.xObs[i]; mmVal[3 * i + 1] = data.yObs[i]; mmVal[3 * i + 2] = data.phiObs[i];
+    mmVar[3 * i] = data.xVar[i]; mmVar[3 * i + 1] = data.yVar[i]; mmVar[3 * i + 2] = data.phiVar[i];
     if (id[i] >= 0 && Number.isFinite(res.xCal[i])) {
       calMm[3 * i] = res.xCal[i]; calMm[3 * i + 1] = res.yCal[i]; calMm[3 * i + 2] = res.phiCal[i];
       Panel.mmToPixelInto(p, res.xCal[i], res.yCal[i], tmp);
@@ -132,7 +122,7 @@ export function run(experiments: Experiment[], strong: ReflectionTable, opts: In
   const data = observationsFromTable(strong, experiments, source);
   const res = indexSpots(experiments, data, opts);
   const outExps = res.experiments;
-  const table = indexedTable(strong, outExps, experiments, res);
+  const table = indexedTable(strong, data, outExps, experiments, res);
 
   const nImagesets = experiments.length;
   const perSet = Array.from({ length: nImagesets }, () => [0, 0]);
