@@ -1,0 +1,81 @@
+/**
+ * The NeXus master path end to end on a master we write ourselves (h5wasm) around a real Dectris
+ * bitshuffle-LZ4 data file: metadata → models, external links → frames, and the missing-data error.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import h5wasm from 'h5wasm/node';
+import { hdf5Ready } from '../../../src/core/formats/nexus.js';
+import { openImageFile } from '../../../src/core/formats/detect.js';
+import { beamCentreMm, panelDistanceMm } from '../../../src/core/formats/models.js';
+import { run, params as importParams, openImageSource } from '../../../src/stages/import/index.js';
+import { parseCommandLine } from '../../../src/core/params/index.js';
+import { REGRESSION_IMAGES, readJson, type Hdf5Ref } from './paths.js';
+import { panelStats } from './stats.js';
+
+const DATA_REL = 'hdf5/dectris_h5-testfiles/datasets_eiger2/eiger2_simread7_2datafiles_4images_bslz4_data_000001.h5';
+const ref = readJson<{ hdf5: Hdf5Ref[] }>(path.join(REGRESSION_IMAGES, 'expected.json')).hdf5.find((d) => d.file === DATA_REL)!;
+
+async function writeMaster(dir: string): Promise<string> {
+  await hdf5Ready();
+  copyFileSync(path.join(REGRESSION_IMAGES, DATA_REL), path.join(dir, 'synthetic_data_000001.h5'));
+  const master = path.join(dir, 'synthetic_master.h5');
+  const f = new h5wasm.File(master, 'w');
+  const put = (name: string, data: number | number[], dtype = '<d') => {
+    f.create_dataset({ name, data: Array.isArray(data) ? new Float64Array(data) : data, shape: Array.isArray(data) ? [data.length] : [], dtype });
+  };
+  for (const g of ['entry', 'entry/data', 'entry/instrument', 'entry/instrument/beam', 'entry/instrument/detector', 'entry/instrument/detector/detectorSpecific', 'entry/sample', 'entry/sample/goniometer']) f.create_group(g);
+  f.create_external_link('synthetic_data_000001.h5', '/entry/data/data', 'entry/data/data_000001');
+  put('entry/instrument/beam/incident_wavelength', 0.9801);
+  put('entry/instrument/detector/x_pixel_size', 7.5e-5);
+  put('entry/instrument/detector/y_pixel_size', 7.5e-5);
+  put('entry/instrument/detector/detector_distance', 0.2);
+  put('entry/instrument/detector/beam_center_x', 500.5);
+  put('entry/instrument/detector/beam_center_y', 250.25);
+  put('entry/instrument/detector/count_time', 0.01);
+  put('entry/instrument/detector/sensor_thickness', 0.00045);
+  put('entry/instrument/detector/detectorSpecific/x_pixels_in_detector', 1028, '<i');
+  put('entry/instrument/detector/detectorSpecific/y_pixels_in_detector', 512, '<i');
+  put('entry/instrument/detector/detectorSpecific/countrate_correction_count_cutoff', 12440, '<i');
+  put('entry/sample/goniometer/omega', [10, 10.1]);
+  put('entry/sample/goniometer/omega_range_average', 0.1);
+  f.close();
+  return master;
+}
+
+test('Eiger master with an external bitshuffle-LZ4 data file: models and frames', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-nexus-'));
+  const master = await writeMaster(dir);
+  const file = await openImageFile(master);
+  assert.equal(file.nImages, 2);
+  const p0 = file.detector.panels[0];
+  assert.deepEqual(p0.imageSize, [1028, 512]);
+  assert.ok(Math.abs(panelDistanceMm(p0) - 200) < 1e-9);
+  const bc = beamCentreMm(p0, file.beam)!;
+  assert.ok(Math.abs(bc[0] - 500.5 * 0.075) < 1e-6 && Math.abs(bc[1] - 250.25 * 0.075) < 1e-6);
+  assert.deepEqual(p0.trustedRange, [-1, 12440]);
+  assert.deepEqual(file.scanPoints!.map((s) => s.oscillation), [[10, 0.1], [10.1, 0.1]]);
+  for (let i = 0; i < 2; i++) {
+    const s = panelStats((await file.read(i)).panels[0]);
+    const e = ref.frames[i];
+    assert.deepEqual([s.sum, s.min, s.max, s.count_ge0], [e.sum, e.min, e.max, e.count_ge0]);
+  }
+  await assert.rejects(file.read(2), /outside/);
+  await file.close();
+
+  const r = await run([master], parseCommandLine(importParams, []).params);
+  const e = r.outputs.experiments[0];
+  assert.deepEqual(e.scan!.imageRange, [1, 2]);
+  assert.deepEqual(e.imageset!.singleFileIndices, [0, 1]);
+  const src = await openImageSource(e, dir);
+  const s1 = panelStats((await src.read(1)).panels[0]);
+  assert.equal(s1.sum, ref.frames[1].sum);
+  await src.close();
+  await Promise.all(r.outputs.sweeps.map((s) => s.source.close()));
+
+  rmSync(path.join(dir, 'synthetic_data_000001.h5'));
+  await assert.rejects(openImageFile(master), /synthetic_data_000001\.h5.*missing/);
+});
