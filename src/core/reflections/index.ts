@@ -1,2 +1,3 @@
 export * from './table.js';
 export * from './flags.js';
+export * from './summary.js';
