@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { program, run } from '../../../src/stages/show/index.js';
+import { g6 } from '../../../src/stages/show/format.js';
+import { memoryLog } from '../../../src/core/log.js';
+import { defaults } from '../../../src/core/params/index.js';
+import { readRefl } from '../../../src/core/io/refl.js';
+import { Goniometer } from '../../../src/core/models/goniometer.js';
+import { loadExpt, repoRoot, regressionFile } from '../../core/models/fixtures.js';
+
+const P = defaults(program.params);
+
+test('g6 prints numbers as a C++ stream does', () => {
+  assert.equal(g6(0.172), '0.172');
+  assert.equal(g6(-212.47848), '-212.478');
+  assert.equal(g6(2463), '2463');
+  assert.equal(g6(3.772454e-14), '3.77245e-14');
+  assert.equal(g6(1234567), '1.23457e+06');
+  assert.equal(g6(0.0001), '0.0001');
+  assert.equal(g6(-0), '-0');
+  assert.equal(g6(0.999995), '0.999995');
+});
+
+test('experiment models: beam centre, resolution limits, crystal as dials.show lays them out', async () => {
+  const list = await loadExpt('centroid_indexed.expt');
+  const res = run({ experiments: [{ path: 'indexed.expt', list }], reflections: [] }, P);
+  const text = res.outputs.text;
+  for (const line of [
+    'Experiment 0:', 'pixel_size:{0.172,0.172}', 'image_size: {2463,2527}', 'pixel to millimeter strategy: SimplePxMmStrategy',
+    'Beam centre:', 'wavelength: 0.9795', 'image range:   {1,9}', 'oscillation:   {0,0.2}', 'Space group: P 4 2 2',
+    'Unit cell: 42.209, 42.209, 39.693, 90.000, 90.000, 90.000', 'Max resolution (at corners): ', 'A = UB:',
+  ]) assert.ok(text.includes(line), `missing: ${line}`);
+  assert.equal(res.figures.n_experiments, 1);
+  const bc = res.figures.beam_centre_px as number[];
+  assert.ok(Math.abs(bc[0] - 1236.11) < 0.01 && Math.abs(bc[1] - 1278.30) < 0.01, String(bc));
+});
+
+test('parallax panels, multi-axis goniometers, scan-varying crystals and sharing are shown', async () => {
+  const lcys = await loadExpt('lcys_20_integrated.expt.gz');
+  lcys[0].goniometer = Goniometer.fromMultiAxis([[0.5774, -0.8165, 0], [1, 0, 0]], [0, 0], ['GON_PHI', 'GON_OMEGA'], 0);
+  const wedge = await loadExpt('wedge_sweep_003.expt');
+  const res = run({ experiments: [{ path: 'a', list: lcys }, { path: 'b', list: wedge }] , reflections: [] },
+    { ...P, show_scan_varying: true, show_shared_models: true });
+  const text = res.outputs.text;
+  for (const line of ['ParallaxCorrectedPxMmStrategy', '   mu: 1.41535', '   t0: 0.32', 'Axis #1 (GON_OMEGA): {1,0,0}', 'scan axis: #0 (GON_PHI)',
+    'A sampled at 1801 scan points', 'Cell at scan point 1800:', 'Experiment 3 shares beam with experiment 0, detector with experiment 0']) {
+    assert.ok(text.includes(line), `missing: ${line}`);
+  }
+  assert.equal(res.figures.n_experiments, 5);
+});
+
+test('reflection tables get the dials.show column summary', { skip: !existsSync(path.join(repoRoot(), 'regression-data/refl/centroid_test_data_indexed.refl.gz')) && 'no refl regression data' }, async () => {
+  const table = await readRefl(path.join(repoRoot(), 'regression-data/refl/centroid_test_data_indexed.refl.gz'));
+  const res = run({ experiments: [], reflections: [{ path: 'indexed.refl', table }] }, P);
+  assert.ok(res.outputs.text.includes('Reflection list contains 654 reflections'));
+  assert.ok(res.outputs.text.includes('| xyzobs.px.value '));
+  assert.equal(res.figures.n_reflections, 654);
+});
+
+test('main: files by extension, one-line errors for unknown or missing files', async () => {
+  const log = memoryLog();
+  await program.main({ files: [regressionFile('myd88_imported.expt')], params: P, log, verbose: false });
+  assert.ok(log.lines.some((l) => l.includes('Beam centre:')));
+  await assert.rejects(program.main({ files: ['x.txt'], params: P, log, verbose: false }), /x\.txt: cannot show this file/);
+  await assert.rejects(program.main({ files: ['nope.expt'], params: P, log, verbose: false }), /nope\.expt: no such file/);
+  await assert.rejects(program.main({ files: [], params: P, log, verbose: false }), /nothing to show/);
+});
