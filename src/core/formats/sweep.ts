@@ -70,17 +70,17 @@ export function expandInputs(inputs: string[]): string[] {
 const near = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b));
 const nearV = (a: Vec3, b: Vec3, tol: number) => a.every((x, i) => near(x, b[i], tol));
 
-function sameBeam(a: Beam, b: Beam): boolean {
+export function sameBeam(a: Beam, b: Beam): boolean {
   return near(a.wavelength, b.wavelength, 1e-6) && nearV(a.direction, b.direction, 1e-6);
 }
-function sameDetector(a: Detector, b: Detector): boolean {
+export function sameDetector(a: Detector, b: Detector): boolean {
   return a.panels.length === b.panels.length && a.panels.every((p, i) => {
     const q = b.panels[i];
     return nearV(p.origin, q.origin, 1e-6) && nearV(p.fastAxis, q.fastAxis, 1e-6) && nearV(p.slowAxis, q.slowAxis, 1e-6)
       && p.imageSize[0] === q.imageSize[0] && p.imageSize[1] === q.imageSize[1];
   });
 }
-function sameGoniometer(a?: Goniometer, b?: Goniometer): boolean {
+export function sameGoniometer(a?: Goniometer, b?: Goniometer): boolean {
   if (!a || !b) return a === b;
   return nearV(a.rotationAxis, b.rotationAxis, 1e-6) && a.fixedRotation.every((x, i) => near(x, b.fixedRotation[i], 1e-6))
     && a.settingRotation.every((x, i) => near(x, b.settingRotation[i], 1e-6));

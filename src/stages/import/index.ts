@@ -11,7 +11,7 @@ import type { Experiment, ExperimentList, Panel } from '../../core/models/types.
 import { ParameterError, UserError } from '../../core/errors.js';
 import { Vec3 } from '../../core/math/vec3.js';
 import { writeExperiments } from '../../core/io/expt.js';
-import { importSweeps, selectImageRange, openImageSource } from '../../core/formats/sweep.js';
+import { importSweeps, selectImageRange, openImageSource, sameBeam, sameDetector, sameGoniometer } from '../../core/formats/sweep.js';
 import { beamCentreMm, panelDistanceMm, sensorMu } from '../../core/formats/models.js';
 import type { ImportedSweep } from '../../core/formats/types.js';
 
@@ -69,6 +69,25 @@ function applyOverrides(sw: ImportedSweep, p: Params): void {
   }
 }
 
+/**
+ * Sweeps recorded with the same beam, detector or goniometer share one model object, as in
+ * dials.import's output (one `detector` entry for several sweeps), so a later refinement of the
+ * shared detector applies to all of them.
+ */
+function shareEqualModels(sweeps: ImportedSweep[]): void {
+  for (let i = 1; i < sweeps.length; i++) {
+    const s = sweeps[i];
+    for (let j = 0; j < i; j++) {
+      const t = sweeps[j];
+      if (s.beam !== t.beam && sameBeam(s.beam, t.beam) && s.beam.polarizationFraction === t.beam.polarizationFraction) s.beam = t.beam;
+      if (s.detector !== t.detector && sameDetector(s.detector, t.detector)) s.detector = t.detector;
+      if (s.goniometer && t.goniometer && s.goniometer !== t.goniometer && sameGoniometer(s.goniometer, t.goniometer)
+        && JSON.stringify(s.goniometer.axes ?? null) === JSON.stringify(t.goniometer.axes ?? null)
+        && JSON.stringify(s.goniometer.angles ?? null) === JSON.stringify(t.goniometer.angles ?? null)) s.goniometer = t.goniometer;
+    }
+  }
+}
+
 /** Import images: group into sweeps, apply overrides, build experiments. `outputDir` makes templates relative. */
 export async function run(files: string[], p: Params, opts: { outputDir?: string } = {}): Promise<StageResult<ImportOutputs>> {
   if (files.length === 0) throw new UserError('no images given: name image files, directories or templates (e.g. image_####.cbf)');
@@ -77,8 +96,9 @@ export async function run(files: string[], p: Params, opts: { outputDir?: string
   if (range) sweeps = sweeps.map((s) => selectImageRange(s, [range[0], range[1]]));
   const outDir = path.resolve(opts.outputDir ?? '.');
   const experiments: ExperimentList = [];
+  for (const sw of sweeps) applyOverrides(sw, p);
+  shareEqualModels(sweeps);
   for (const sw of sweeps) {
-    applyOverrides(sw, p);
     const template = sw.imageset.template ? path.resolve(sw.imageset.template) : undefined;
     const imageset = {
       ...sw.imageset,

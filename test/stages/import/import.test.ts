@@ -114,3 +114,51 @@ test('shared l_cysteine: 60 images import as 4 sweeps of 15, each with its own m
   });
   assert.equal(r.figures.n_images, 60);
 });
+
+/** Compare our import with DIALS' imported.expt for the simulated sweeps (models DIALS wrote, not our own output). */
+async function compareWithDials(inputs: string[], referenceExpt: string) {
+  const ours = (await run(inputs, P())).outputs.experiments;
+  const theirs = await readExperiments(referenceExpt);
+  assert.equal(ours.length, theirs.length);
+  const key = (t?: string) => path.basename(t ?? '');
+  for (const d of theirs) {
+    const o = ours.find((e) => key(e.imageset!.template) === key(d.imageset!.template))!;
+    assert.ok(o, `no sweep for ${d.imageset!.template}`);
+    assert.deepEqual(o.scan!.imageRange, d.scan!.imageRange);
+    o.scan!.oscillation.forEach((v, i) => close(v, d.scan!.oscillation[i], 1e-9));
+    o.scan!.exposureTimes.forEach((v, i) => close(v, d.scan!.exposureTimes[i], 1e-9));
+    o.scan!.epochs.forEach((v, i) => close(v, d.scan!.epochs[i], 1e-6));
+    close(o.beam!.wavelength, d.beam!.wavelength);
+    o.beam!.direction.forEach((v, i) => close(v, d.beam!.direction[i]));
+    close(o.beam!.polarizationFraction, d.beam!.polarizationFraction);
+    o.goniometer!.rotationAxis.forEach((v, i) => close(v, d.goniometer!.rotationAxis[i]));
+    const [po, pd] = [o.detector!.panels[0], d.detector!.panels[0]];
+    po.origin.forEach((v, i) => close(v, pd.origin[i], 1e-9));
+    po.fastAxis.forEach((v, i) => close(v, pd.fastAxis[i]));
+    po.slowAxis.forEach((v, i) => close(v, pd.slowAxis[i]));
+    assert.deepEqual(po.imageSize, pd.imageSize);
+    assert.deepEqual(po.trustedRange, pd.trustedRange);
+    assert.deepEqual(po.mask, pd.mask);
+    close(po.thickness, pd.thickness);
+    close(po.mu, pd.mu, 1e-3 * pd.mu);
+    assert.equal(po.pxMmStrategy.type, pd.pxMmStrategy.type);
+  }
+}
+
+test('shared simulated sweeps: models equal DIALS\' imported.expt (lysozyme 120 images; p41 4 crystals)', { skip: HAVE_SHARED ? false : 'shared data not available' }, async () => {
+  const sim = path.join(SHARED_DATA, 'simulated');
+  await compareWithDials([path.join(sim, 'lysozyme_sweep', 'images')], path.join(sim, 'lysozyme_sweep', 'dials_reference', 'imported.expt'));
+  await compareWithDials([1, 2, 3, 4].map((k) => path.join(sim, 'p41_multi', `xtal_${k}`, 'images')), path.join(sim, 'p41_multi', 'dials_reference', 'imported.expt'));
+});
+
+test('sweeps with equal beam/detector/goniometer share the model objects (one entry each in the .expt)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-share-'));
+  copyFileSync(path.join(LCYST, 'l-cyst_01_00001.cbf.gz'), path.join(dir, 'a_0001.cbf.gz'));
+  copyFileSync(path.join(LCYST, 'l-cyst_01_00002.cbf.gz'), path.join(dir, 'b_0001.cbf.gz'));
+  const r = await run([dir], P());
+  const [e1, e2] = r.outputs.experiments;
+  assert.equal(r.outputs.experiments.length, 2);
+  assert.equal(e1.detector, e2.detector);
+  assert.equal(e1.beam, e2.beam);
+  assert.notEqual(e1.scan, e2.scan);
+});
