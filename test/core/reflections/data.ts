@@ -16,8 +16,13 @@ function repoRoot(): string {
 
 export const ROOT = repoRoot();
 export const REFL_DATA = path.join(ROOT, 'regression-data', 'refl');
-/** The shared data folder, or null when this machine does not have it. */
-export const SHARED = ['/work/shared/data', path.join(ROOT, '..', 'shared', 'data')].find((p) => existsSync(p)) ?? null;
+/**
+ * The shared data folder, or null when this machine does not have it (XTALFLOW_NO_SHARED=1
+ * pretends it is absent, to check that the tests skip cleanly).
+ */
+export const SHARED = process.env.XTALFLOW_NO_SHARED
+  ? null
+  : ['/work/shared/data', path.join(ROOT, '..', 'shared', 'data')].find((p) => existsSync(p)) ?? null;
 
 export function regressionPath(name: string): string {
   return path.join(REFL_DATA, name);
