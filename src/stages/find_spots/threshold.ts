@@ -57,66 +57,28 @@ export function checkThresholdParams(p: ThresholdParams): void {
  * Scratch buffers for one panel size, reused image after image so the hot loops allocate nothing.
  */
 export class ThresholdWorkspace {
-  readonly colN: Float64Array;
+  /** Column sums over the kernel's rows: usable-pixel count, Σv, Σv². */
+  readonly colN: Int32Array;
   readonly colS: Float64Array;
   readonly colSS: Float64Array;
+  /** Row prefix sums of the column sums (only for rows that need them). */
   readonly preN: Float64Array;
   readonly preS: Float64Array;
-  readonly preSS: Float64Array;
-  /** Per-pixel flags for the extended algorithm's first pass and the background it leaves. */
+  /** Per-pixel flags for the extended algorithm's first pass and its eroded core. */
   readonly signal: Uint8Array;
   readonly core: Uint8Array;
-  readonly background: Uint8Array;
+  /** Dispersion cut-off times (n − 1) for every possible n, filled per call. */
+  readonly cut: Float64Array;
 
   constructor(readonly width: number, readonly height: number) {
-    this.colN = new Float64Array(width);
+    this.colN = new Int32Array(width);
     this.colS = new Float64Array(width);
     this.colSS = new Float64Array(width);
     this.preN = new Float64Array(width + 1);
     this.preS = new Float64Array(width + 1);
-    this.preSS = new Float64Array(width + 1);
     this.signal = new Uint8Array(width * height);
     this.core = new Uint8Array(width * height);
-    this.background = new Uint8Array(width * height);
-  }
-}
-
-/** Called once per image row with the prefix sums of the kernel's column sums for that row. */
-type RowVisitor = (y: number, preN: Float64Array, preS: Float64Array, preSS: Float64Array) => void;
-
-/**
- * Slide a (2kx+1)×(2ky+1) window (clipped at the edges) over the pixels with include[i] ≠ 0 and
- * hand each row's prefix sums to `visit`; the window sum for column x is
- * pre[min(x+kx+1, w)] − pre[max(x−kx, 0)].
- */
-function slideWindow(image: ArrayLike<number>, include: Uint8Array, w: number, h: number, kx: number, ky: number,
-  ws: ThresholdWorkspace, visit: RowVisitor, squares = true): void {
-  const { colN, colS, colSS, preN, preS, preSS } = ws;
-  colN.fill(0); colS.fill(0); colSS.fill(0);
-  const addRow = (y: number, sign: number) => {
-    const o = y * w;
-    for (let x = 0; x < w; x++) {
-      if (include[o + x] !== 0) {
-        const v = image[o + x];
-        colN[x] += sign;
-        colS[x] += sign * v;
-        if (squares) colSS[x] += sign * v * v;
-      }
-    }
-  };
-  for (let y = 0; y < Math.min(ky, h); y++) addRow(y, 1);
-  for (let y = 0; y < h; y++) {
-    const enter = y + ky;
-    if (enter < h) addRow(enter, 1);
-    const leave = y - ky - 1;
-    if (leave >= 0) addRow(leave, -1);
-    preN[0] = 0; preS[0] = 0; preSS[0] = 0;
-    for (let x = 0; x < w; x++) {
-      preN[x + 1] = preN[x] + colN[x];
-      preS[x + 1] = preS[x] + colS[x];
-      preSS[x + 1] = preSS[x] + colSS[x];
-    }
-    visit(y, preN, preS, preSS);
+    this.cut = new Float64Array(4096);
   }
 }
 
@@ -130,7 +92,7 @@ export function thresholdPanel(image: ArrayLike<number>, mask: Uint8Array, w: nu
   out.fill(0, 0, w * h);
   switch (p.algorithm) {
     case 'global': return globalThreshold(image, mask, w * h, p.globalThreshold, out);
-    case 'dispersion': return dispersion(image, mask, w, h, p, out, ws);
+    case 'dispersion': return dispersionPass(image, mask, w, h, p, out, ws, true);
     case 'dispersion_extended': return dispersionExtended(image, mask, w, h, p, out, ws);
     default: throw new ParameterError(`threshold.algorithm=${String(p.algorithm)}: unknown algorithm`);
   }
@@ -149,108 +111,154 @@ function requiredLocal(p: ThresholdParams, kx: number, ky: number): number {
   return Math.max(2, p.minLocal > 0 ? Math.min(p.minLocal, full) : full);
 }
 
-function dispersion(image: ArrayLike<number>, mask: Uint8Array, w: number, h: number, p: ThresholdParams,
-  out: Uint8Array, ws: ThresholdWorkspace): number {
+/** Add (sign = 1) or remove (sign = −1) row y's usable pixels from the column sums. */
+function addRow(image: ArrayLike<number>, include: Uint8Array, w: number, y: number, sign: number,
+  colN: Int32Array, colS: Float64Array, colSS: Float64Array | null): void {
+  const o = y * w;
+  if (colSS) {
+    for (let x = 0; x < w; x++) {
+      if (include[o + x] !== 0) {
+        const v = image[o + x];
+        colN[x] += sign;
+        colS[x] += sign * v;
+        colSS[x] += sign * v * v;
+      }
+    }
+  } else {
+    for (let x = 0; x < w; x++) {
+      if (include[o + x] !== 0) {
+        colN[x] += sign;
+        colS[x] += sign * image[o + x];
+      }
+    }
+  }
+}
+
+/**
+ * The dispersion test over the whole panel. With `strongTest` it is DIALS' `dispersion`
+ * algorithm (also requiring v > mean + σ_s·√(gain·mean) and v > global threshold); without, it
+ * only marks over-dispersed windows (the extended algorithm's first pass).
+ *
+ * Var/mean > gain·(1 + σ_b·√(2/(n−1))) with var = (nΣv² − (Σv)²)/(n(n−1)) and mean = Σv/n is
+ * tested as nΣv² − (Σv)² > cut[n]·Σv, cut[n] = gain·(1 + σ_b·√(2/(n−1)))·(n−1): no division or
+ * square root per pixel. The horizontal window sums run along the row (add the entering column,
+ * subtract the leaving one), exact because every sum is an integer.
+ */
+function dispersionPass(image: ArrayLike<number>, mask: Uint8Array, w: number, h: number, p: ThresholdParams,
+  out: Uint8Array, ws: ThresholdWorkspace, strongTest: boolean): number {
   const [kx, ky] = p.kernelSize;
   const nMin = requiredLocal(p, kx, ky);
   const { gain, sigmaBackground: sb, sigmaStrong: ss, globalThreshold: gt } = p;
+  const area = (2 * kx + 1) * (2 * ky + 1);
+  const cut = area < ws.cut.length ? ws.cut : new Float64Array(area + 1);
+  for (let n = 2; n <= area; n++) cut[n] = gain * (1 + sb * Math.sqrt(2 / (n - 1))) * (n - 1);
+  const { colN, colS, colSS } = ws;
+  colN.fill(0); colS.fill(0); colSS.fill(0);
+  for (let y = 0; y < Math.min(ky, h); y++) addRow(image, mask, w, y, 1, colN, colS, colSS);
   let count = 0;
-  slideWindow(image, mask, w, h, kx, ky, ws, (y, preN, preS, preSS) => {
+  for (let y = 0; y < h; y++) {
+    if (y + ky < h) addRow(image, mask, w, y + ky, 1, colN, colS, colSS);
+    if (y - ky - 1 >= 0) addRow(image, mask, w, y - ky - 1, -1, colN, colS, colSS);
+    let n = 0, s = 0, sq = 0;
+    for (let x = 0; x < Math.min(kx, w); x++) { n += colN[x]; s += colS[x]; sq += colSS[x]; }
     const o = y * w;
     for (let x = 0; x < w; x++) {
+      const enter = x + kx, leave = x - kx - 1;
+      if (enter < w) { n += colN[enter]; s += colS[enter]; sq += colSS[enter]; }
+      if (leave >= 0) { n -= colN[leave]; s -= colS[leave]; sq -= colSS[leave]; }
       const i = o + x;
-      if (mask[i] === 0) continue;
-      const hi = x + kx + 1 < w ? x + kx + 1 : w;
-      const lo = x - kx > 0 ? x - kx : 0;
-      const n = preN[hi] - preN[lo];
-      if (n < nMin) continue;
-      const s = preS[hi] - preS[lo];
-      if (s <= 0) continue;
-      const sq = preSS[hi] - preSS[lo];
-      const mean = s / n;
-      const variance = (n * sq - s * s) / (n * (n - 1));
-      const v = image[i];
-      if (variance / mean > gain * (1 + sb * Math.sqrt(2 / (n - 1))) &&
-          v > mean + ss * Math.sqrt(gain * mean) && v > gt) {
-        out[i] = 1;
-        count++;
+      if (mask[i] === 0 || n < nMin || s <= 0) continue;
+      if (n * sq - s * s <= cut[n] * s) continue;
+      if (strongTest) {
+        const v = image[i];
+        const mean = s / n;
+        if (!(v > mean + ss * Math.sqrt(gain * mean) && v > gt)) continue;
       }
+      out[i] = 1;
+      count++;
     }
-  });
+  }
   return count;
 }
 
 /**
  * Two passes. The dispersion test alone flags every window that touches a spot, i.e. the spot grown
- * by the kernel; eroding that region by the kernel half-width leaves the spot itself. The local
- * background is then the mean of the remaining (non-signal) pixels in a slightly larger window,
- * so bright neighbours no longer inflate it, and a pixel of the eroded region is strong when it
- * exceeds that background by σ_s standard deviations. Deep inside a large blob the window may hold
- * no background at all; the background is then 0 and the pixel counts as strong (DIALS keeps such
- * blobs whole, e.g. the 714-pixel direct-beam halo on the Timepix 512 test image).
+ * by the kernel; eroding that region leaves the spot itself. The local background is then the mean
+ * of the remaining (non-signal) usable pixels in a slightly larger window, so bright neighbours no
+ * longer inflate it, and a pixel of the eroded region is strong when it exceeds that background by
+ * σ_s standard deviations. Deep inside a large blob the window may hold no background at all; the
+ * background is then 0 and the pixel counts as strong (DIALS keeps such blobs whole, e.g. the
+ * 714-pixel direct-beam halo on the Timepix 512 test image).
  */
 function dispersionExtended(image: ArrayLike<number>, mask: Uint8Array, w: number, h: number, p: ThresholdParams,
   out: Uint8Array, ws: ThresholdWorkspace): number {
   const [kx, ky] = p.kernelSize;
-  const nMin = requiredLocal(p, kx, ky);
-  const { gain, sigmaBackground: sb, sigmaStrong: ss, globalThreshold: gt } = p;
-  const { signal, core, background } = ws;
+  const { gain, sigmaStrong: ss, globalThreshold: gt } = p;
+  const { signal, core } = ws;
   const npx = w * h;
   signal.fill(0, 0, npx);
-  // Pass 1: windows whose counts are over-dispersed.
-  slideWindow(image, mask, w, h, kx, ky, ws, (y, preN, preS, preSS) => {
-    const o = y * w;
-    for (let x = 0; x < w; x++) {
-      const i = o + x;
-      if (mask[i] === 0) continue;
-      const hi = x + kx + 1 < w ? x + kx + 1 : w;
-      const lo = x - kx > 0 ? x - kx : 0;
-      const n = preN[hi] - preN[lo];
-      if (n < nMin) continue;
-      const s = preS[hi] - preS[lo];
-      if (s <= 0) continue;
-      const sq = preSS[hi] - preSS[lo];
-      const mean = s / n;
-      const variance = (n * sq - s * s) / (n * (n - 1));
-      if (variance / mean > gain * (1 + sb * Math.sqrt(2 / (n - 1)))) signal[i] = 1;
-    }
-  });
-  // Erosion: keep a signal pixel only if no in-image pixel within the erosion half-widths is
-  // non-signal (masked pixels count as non-signal; the image border does not erode).
-  const ex = EXTENDED.erodeHalfWidth(kx), ey = EXTENDED.erodeHalfWidth(ky);
-  for (let i = 0; i < npx; i++) background[i] = signal[i] === 0 ? 1 : 0;
-  core.fill(0, 0, npx);
-  slideWindow(signal, background, w, h, ex, ey, ws, (y, preN) => {
-    const o = y * w;
-    for (let x = 0; x < w; x++) {
-      const i = o + x;
-      if (signal[i] === 0) continue;
-      const hi = x + ex + 1 < w ? x + ex + 1 : w;
-      const lo = x - ex > 0 ? x - ex : 0;
-      if (preN[hi] - preN[lo] === 0) core[i] = 1;
-    }
-  }, false);
-  // Pass 2: background = usable pixels outside the eroded signal, in an enlarged kernel.
-  for (let i = 0; i < npx; i++) background[i] = mask[i] !== 0 && core[i] === 0 ? 1 : 0;
+  if (dispersionPass(image, mask, w, h, p, signal, ws, false) === 0) return 0;
+  erode(signal, core, w, h, EXTENDED.erodeHalfWidth(kx), EXTENDED.erodeHalfWidth(ky));
+  // Pass 2: background = usable pixels outside the core, in an enlarged kernel. Column sums are
+  // kept for every row; a core pixel sums the 2·bx + 1 columns around it (core pixels are few).
   const bx = EXTENDED.backgroundHalfWidth(kx), by = EXTENDED.backgroundHalfWidth(ky);
+  const { colN, colS } = ws;
+  colN.fill(0); colS.fill(0);
+  for (let y = 0; y < Math.min(by, h); y++) addBackgroundRow(image, mask, core, w, y, 1, colN, colS);
   let count = 0;
-  slideWindow(image, background, w, h, bx, by, ws, (y, preN, preS) => {
+  for (let y = 0; y < h; y++) {
+    if (y + by < h) addBackgroundRow(image, mask, core, w, y + by, 1, colN, colS);
+    if (y - by - 1 >= 0) addBackgroundRow(image, mask, core, w, y - by - 1, -1, colN, colS);
     const o = y * w;
     for (let x = 0; x < w; x++) {
       const i = o + x;
       if (core[i] === 0) continue;
-      const hi = x + bx + 1 < w ? x + bx + 1 : w;
-      const lo = x - bx > 0 ? x - bx : 0;
-      const n = preN[hi] - preN[lo];
-      const mean = n > 0 ? (preS[hi] - preS[lo]) / n : 0;
+      const hi = x + bx < w ? x + bx : w - 1;
+      let n = 0, sum = 0;
+      for (let c = x - bx > 0 ? x - bx : 0; c <= hi; c++) { n += colN[c]; sum += colS[c]; }
+      const mean = n > 0 ? sum / n : 0;
       const v = image[i];
       if (v > mean + ss * Math.sqrt(gain * (mean > 0 ? mean : 0)) && v > gt) {
         out[i] = 1;
         count++;
       }
     }
-  }, false);
+  }
   return count;
+}
+
+function addBackgroundRow(image: ArrayLike<number>, mask: Uint8Array, core: Uint8Array, w: number, y: number, sign: number,
+  colN: Int32Array, colS: Float64Array): void {
+  const o = y * w;
+  for (let x = 0; x < w; x++) {
+    if (mask[o + x] !== 0 && core[o + x] === 0) {
+      colN[x] += sign;
+      colS[x] += sign * image[o + x];
+    }
+  }
+}
+
+/**
+ * core = signal pixels with no non-signal pixel (masked pixels count as non-signal) within the
+ * half-widths (ex, ey); pixels beyond the image border do not erode. Signal is sparse (spots and
+ * their kernel-wide rims), so each signal pixel scans its own window and stops at the first hole.
+ */
+function erode(signal: Uint8Array, core: Uint8Array, w: number, h: number, ex: number, ey: number): void {
+  core.fill(0, 0, w * h);
+  for (let y = 0; y < h; y++) {
+    const y0 = y - ey > 0 ? y - ey : 0, y1 = y + ey < h ? y + ey : h - 1;
+    const o = y * w;
+    for (let x = 0; x < w; x++) {
+      if (signal[o + x] === 0) continue;
+      const x0 = x - ex > 0 ? x - ex : 0, x1 = x + ex < w ? x + ex : w - 1;
+      let solid = 1;
+      for (let yy = y0; yy <= y1 && solid; yy++) {
+        const r = yy * w;
+        for (let xx = x0; xx <= x1; xx++) if (signal[r + xx] === 0) { solid = 0; break; }
+      }
+      core[o + x] = solid;
+    }
+  }
 }
 
 /**
