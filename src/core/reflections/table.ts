@@ -92,6 +92,19 @@ function shoeboxPixels(bbox: Int32Array, i: number): number {
   return (bbox[o + 1] - bbox[o]) * (bbox[o + 3] - bbox[o + 2]) * (bbox[o + 5] - bbox[o + 4]);
 }
 
+/**
+ * Views (no copies) of one row's pixels and bbox. Convenient outside hot loops; a loop over many
+ * rows should index data/mask/background through `offset` directly instead of creating views.
+ */
+export function shoeboxRow(sb: ShoeboxColumn, i: number): { panel: number; bbox: Int32Array; allocated: boolean; data: Float32Array; mask: Int32Array; background: Float32Array } {
+  if (!(i >= 0 && i < sb.panel.length)) throw new RangeError(`shoebox row ${i} out of range for ${sb.panel.length} rows`);
+  const a = sb.offset[i], b = sb.offset[i + 1];
+  return {
+    panel: sb.panel[i], bbox: sb.bbox.subarray(6 * i, 6 * i + 6), allocated: sb.allocated[i] === 1,
+    data: sb.data.subarray(a, b), mask: sb.mask.subarray(a, b), background: sb.background.subarray(a, b),
+  };
+}
+
 /** Build a shoebox column from per-row parts; pixel arrays are concatenated in row order. */
 export function makeShoeboxColumn(parts: {
   panel: Uint32Array; bbox: Int32Array; allocated: Uint8Array;

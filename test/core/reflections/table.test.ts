@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReflectionTable, makeShoeboxColumn } from '../../../src/core/reflections/table.js';
+import { ReflectionTable, makeShoeboxColumn, shoeboxRow } from '../../../src/core/reflections/table.js';
 import { decodeRefl, encodeRefl } from '../../../src/core/io/refl.js';
 import { UserError } from '../../../src/core/errors.js';
 import { regressionBytes } from './data.js';
@@ -127,4 +127,18 @@ test('concat refuses mismatched columns and conflicting identifiers, merges othe
   const f = small(); f.del('d'); f.setInt('d', [0, 0, 0, 0, 0]);
   assert.throws(() => ReflectionTable.concat([a, f]), /column 'd' is double/);
   assert.equal(ReflectionTable.concat([]).nrows, 0);
+});
+
+test('shoeboxRow gives views of one row', () => {
+  const sb = small().shoebox('shoebox');
+  const r = shoeboxRow(sb, 3);
+  assert.equal(r.panel, 3);
+  assert.deepEqual([...r.bbox], [0, 1, 0, 1, 0, 3]);
+  assert.deepEqual([...r.data], [30, 31, 32]);
+  assert.deepEqual([...r.mask], [3, 3, 3]);
+  assert.equal(r.data.buffer, sb.data.buffer);
+  const empty = shoeboxRow(sb, 2);
+  assert.equal(empty.allocated, false);
+  assert.equal(empty.data.length, 0);
+  assert.throws(() => shoeboxRow(sb, 5), RangeError);
 });
