@@ -4,6 +4,7 @@
  * models of the file and a reader for its images.
  */
 import { openSync, readSync, closeSync } from 'node:fs';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { FileFormatError, UserError } from '../errors.js';
 import { compressionOf, readImageBytes } from './bytes.js';
 import { decodeCbfPixels, isCbf, parseCbf } from './cbf.js';
@@ -37,13 +38,23 @@ function rawHead(path: string, n = 8): Uint8Array {
   }
 }
 
-/** True when the file looks like an image we can read (cheap: only the first bytes, decompressed if needed). */
+/**
+ * True when the file looks like an image we can read. Cheap: only the first bytes, for gzip
+ * through a partial inflate of the first 64 kB; bzip2 files are trusted by name.
+ */
 export function looksLikeImage(path: string): boolean {
   try {
-    const head = rawHead(path, 64);
+    const head = rawHead(path, 65536);
     if (isHdf5Signature(head)) return true;
-    if (compressionOf(head) !== 'none') return /\.(cbf|img|smv|sfrm|mccd)?\.?(gz|bz2)$/i.test(path) || true;
-    return isCbf(head) || isSmv(head);
+    let text = head;
+    const kind = compressionOf(head);
+    if (kind === 'gzip') {
+      const out = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      text = new Uint8Array(out.buffer, out.byteOffset, Math.min(out.byteLength, 4096));
+    } else if (kind === 'bzip2') {
+      return /\.(cbf|img|smv)\.bz2$/i.test(path);
+    }
+    return isCbf(text) || isSmv(text);
   } catch {
     return false;
   }

@@ -57,7 +57,8 @@ export function expandInputs(inputs: string[]): string[] {
     let st;
     try { st = statSync(input); } catch { throw new FileFormatError(input, 'no such file or directory'); }
     if (st.isDirectory()) {
-      const files = readdirSync(input).sort().map((n) => path.join(input, n)).filter((p) => {
+      // Dectris data files (…_data_NNNNNN.h5) are read through their master, never on their own.
+      const files = readdirSync(input).sort().filter((n) => !/_data_\d+\.h5$/i.test(n)).map((n) => path.join(input, n)).filter((p) => {
         try { return statSync(p).isFile() && looksLikeImage(p); } catch { return false; }
       });
       if (files.length === 0) throw new UserError(`${input}: directory contains no images`);
@@ -151,6 +152,18 @@ export async function importSweeps(inputs: string[]): Promise<ImportedSweep[]> {
   const flush = () => {
     if (group.length === 0) return;
     const h = group[0].header;
+    if (h.scan!.oscillation[1] === 0) {
+      // A still (no rotation): DIALS makes it an ImageSet experiment without scan or goniometer.
+      for (const g of group) {
+        sweeps.push({
+          format: g.header.format, beam: g.header.beam, detector: g.header.detector,
+          imageset: { kind: 'ImageSet', images: [g.file], mask: null, gain: null, pedestal: null, dx: null, dy: null },
+          source: new FileSequenceSource(g.file, [g.file]),
+        });
+      }
+      group = [];
+      return;
+    }
     const template = group[0].template ?? group[0].file;
     const scan = scanFrom(group.map((g) => g.header.scan!), group[0].number ?? 1);
     sweeps.push({
@@ -181,7 +194,8 @@ export async function importSweeps(inputs: string[]): Promise<ImportedSweep[]> {
 /** Restrict a sweep to images a…b (numbers as in the scan's image range). */
 export function selectImageRange(sweep: ImportedSweep, range: [number, number]): ImportedSweep {
   const scan = sweep.scan;
-  if (!scan) throw new UserError('image_range: this image set has no scan');
+  // Stills have no scan; image_range applies to rotation sweeps only (as in dials.import).
+  if (!scan) return sweep;
   const [a, b] = range;
   const [first, last] = scan.imageRange;
   if (!(Number.isInteger(a) && Number.isInteger(b)) || a > b || a < first || b > last) {

@@ -100,11 +100,16 @@ export async function run(files: string[], p: Params, opts: { outputDir?: string
   shareEqualModels(sweeps);
   for (const sw of sweeps) {
     const template = sw.imageset.template ? path.resolve(sw.imageset.template) : undefined;
+    const images = sw.imageset.images?.map((f) => path.resolve(f));
+    const fields: Record<string, string | string[]> = {};
+    if (template) fields.template = path.relative(outDir, template);
+    if (images) fields.images = images.map((f) => path.relative(outDir, f));
     const imageset = {
       ...sw.imageset,
-      template,
+      ...(template ? { template } : {}),
+      ...(images ? { images } : {}),
       params: { dynamic_shadowing: 'Auto', multi_panel: false },
-      ...(template ? { pathsAsRead: { dir: outDir, fields: { template: path.relative(outDir, template) } } } : {}),
+      pathsAsRead: { dir: outDir, fields },
     };
     const e: Experiment = {
       identifier: randomUUID(),
@@ -121,14 +126,14 @@ export async function run(files: string[], p: Params, opts: { outputDir?: string
     `  format: ${formats.map((f) => `Format${f}`).join(', ')}`,
     `  num images: ${nImages}`,
     '  sequences:',
-    `    still:    ${nStill}`,
+    `    still:    0`,
     `    sweep:    ${sweeps.length - nStill}`,
-    `  num stills: 0`,
+    `  num stills: ${nStill}`,
     rule,
   ];
   const table = ['  #  template                                   images      φ start   Δφ      λ (Å)    distance (mm)'];
   sweeps.forEach((s, i) => {
-    const t = s.imageset.template ? path.basename(s.imageset.template) : '';
+    const t = path.basename(s.imageset.template ?? s.imageset.images?.[0] ?? '');
     const r = s.scan?.imageRange ?? [1, 1];
     table.push(`${String(i + 1).padStart(3)}  ${t.padEnd(42)} ${`${r[0]}-${r[1]}`.padEnd(10)} ${(s.scan?.oscillation[0] ?? 0).toFixed(3).padStart(9)} ${(s.scan?.oscillation[1] ?? 0).toFixed(4).padStart(7)} ${s.beam.wavelength.toFixed(5).padStart(9)} ${panelDistanceMm(s.detector.panels[0]).toFixed(2).padStart(12)}`);
   });

@@ -88,3 +88,16 @@ test('CLI prints one line and exits non-zero', { skip: existsSync(path.join(ROOT
     assert.ok(!existsSync(path.join(tmp, 'imported.expt')), 'no output after an error');
   }
 });
+
+test('bzip2- and gzip-wrapped images decode to the same pixels as the plain file', async () => {
+  const plain = path.join(REGRESSION_IMAGES, 'smv', 'TIMEPIX_SU_516-stdgoni_0001.img');
+  const gz = path.join(tmp, 'TIMEPIX_SU_516-stdgoni_0001.img.gz');
+  const { gzipSync } = await import('node:zlib');
+  writeFileSync(gz, gzipSync(readFileSync(plain)));
+  const a = (await (await openImageFile(plain)).read(0)).panels[0];
+  for (const p of [plain + '.bz2', gz]) {
+    const f = await openImageFile(p);
+    assert.equal(f.format, 'SMVTimePix_SU_516x516');
+    assert.deepEqual((await f.read(0)).panels[0], a);
+  }
+});
