@@ -161,16 +161,18 @@ function decodeShoeboxes(raw: Uint8Array, n: number, bad: (d: string) => never):
   }
   if (pos !== raw.length) bad(`shoebox payload has ${raw.length - pos} bytes after the last row`);
   const data = new Float32Array(total), mask = new Int32Array(total), background = new Float32Array(total);
+  // byte views made once; each row is then three plain byte copies (bit patterns kept, NaNs included)
+  const data8 = new Uint8Array(data.buffer), mask8 = new Uint8Array(mask.buffer), bg8 = new Uint8Array(background.buffer);
   let px = 0;
   for (let i = 0; i < n; i++) {
     if (!allocated[i]) continue;
     const o = 6 * i;
-    const p = (bbox[o + 1] - bbox[o]) * (bbox[o + 3] - bbox[o + 2]) * (bbox[o + 5] - bbox[o + 4]);
+    const bytes = 4 * (bbox[o + 1] - bbox[o]) * (bbox[o + 3] - bbox[o + 2]) * (bbox[o + 5] - bbox[o + 4]);
     const at = start[i];
-    copyInto(data.subarray(px, px + p), raw, at);
-    copyInto(mask.subarray(px, px + p), raw, at + 4 * p);
-    copyInto(background.subarray(px, px + p), raw, at + 8 * p);
-    px += p;
+    data8.set(raw.subarray(at, at + bytes), px);
+    mask8.set(raw.subarray(at + bytes, at + 2 * bytes), px);
+    bg8.set(raw.subarray(at + 2 * bytes, at + 3 * bytes), px);
+    px += bytes;
   }
   return makeShoeboxColumn({ panel, bbox, allocated, data, mask, background });
 }
@@ -273,18 +275,19 @@ function shoeboxPayloadSize(sb: ShoeboxColumn): number {
 function writeShoeboxPayload(w: MsgpackWriter, sb: ShoeboxColumn) {
   const view = new DataView(w.buf.buffer);
   const n = sb.panel.length;
-  const asBytes = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const bytesOf = (a: Float32Array | Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const data8 = bytesOf(sb.data), mask8 = bytesOf(sb.mask), bg8 = bytesOf(sb.background);
   for (let i = 0; i < n; i++) {
     let p = w.pos;
     view.setUint32(p, sb.panel[i], true);
     for (let c = 0; c < 6; c++) view.setInt32(p + 4 + 4 * c, sb.bbox[6 * i + c], true);
     w.buf[p + 28] = sb.allocated[i];
     p += 29;
-    const a = sb.offset[i], b = sb.offset[i + 1];
+    const a = 4 * sb.offset[i], b = 4 * sb.offset[i + 1];
     if (b > a) {
-      w.buf.set(asBytes(sb.data.subarray(a, b)), p); p += 4 * (b - a);
-      w.buf.set(asBytes(sb.mask.subarray(a, b)), p); p += 4 * (b - a);
-      w.buf.set(asBytes(sb.background.subarray(a, b)), p); p += 4 * (b - a);
+      w.buf.set(data8.subarray(a, b), p); p += b - a;
+      w.buf.set(mask8.subarray(a, b), p); p += b - a;
+      w.buf.set(bg8.subarray(a, b), p); p += b - a;
     }
     w.pos = p;
   }
