@@ -13,7 +13,7 @@
  */
 import os from 'node:os';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import workerpool from 'workerpool';
 import { UserError } from '../errors.js';
 
@@ -56,6 +56,27 @@ export function workerScriptUrl(fromUrl: string, relative: string): string {
   return file;
 }
 
+/**
+ * A `.ts` worker script (tests, tsx) needs tsx's loader inside the worker thread too, and
+ * `tsx --test` installs it in the main thread only; such a worker starts from a small CommonJS
+ * bootstrap that registers tsx there and then imports the script. Compiled `.js` workers load
+ * directly.
+ */
+function workerLaunch(script: string): { script: string; threadOpts: Record<string, unknown> } {
+  if (!script.endsWith('.ts')) return { script, threadOpts: {} };
+  let api: string;
+  try {
+    api = import.meta.resolve('tsx/esm/api');
+  } catch {
+    throw new Error(`worker script ${script} is TypeScript but tsx cannot be found to load it`);
+  }
+  const bootstrap = [
+    "const { workerData } = require('node:worker_threads');",
+    'import(workerData.tsxApi).then((m) => { m.register(); return import(workerData.script); });',
+  ].join('\n');
+  return { script: bootstrap, threadOpts: { eval: true, workerData: { tsxApi: api, script: pathToFileURL(script).href } } };
+}
+
 /** What a block function receives besides its task: a way to report progress. */
 export type Emit = (payload: unknown) => void;
 
@@ -83,9 +104,11 @@ export async function runBlocks<T, R>(opts: RunBlocksOptions<T, R>): Promise<R[]
     for (const t of opts.tasks) out.push(await opts.local(t, emit));
     return out;
   }
-  const pool = workerpool.pool(opts.workerScript, {
+  const launch = workerLaunch(opts.workerScript);
+  const pool = workerpool.pool(launch.script, {
     maxWorkers: Math.min(opts.nproc, opts.tasks.length),
     workerType: 'thread',
+    workerThreadOpts: launch.threadOpts,
   });
   try {
     return await Promise.all(opts.tasks.map((t) =>
