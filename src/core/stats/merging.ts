@@ -365,7 +365,9 @@ export function mergingStatistics(obs: Observations, complete: CompleteSet | nul
     st.nObs = acc.nObs[t]; st.nUnique = acc.nUnique[t]; st.nPossible = acc.possible[t];
     if (st.nUnique === 0) return st;
     st.multiplicity = st.nObs / st.nUnique;
-    st.completeness = complete && st.nPossible > 0 ? st.nUnique / st.nPossible : NaN;
+    // Possible reflections exclude systematic absences but observed ones may include them, so a
+    // low-resolution shell can exceed 100 %; DIALS reports such shells as complete, and so do we.
+    st.completeness = complete && st.nPossible > 0 ? Math.min(1, st.nUnique / st.nPossible) : NaN;
     st.meanI = acc.sumI[t] / st.nUnique;
     st.meanIOverSigma = acc.sumIOverSig[t] / st.nUnique;
     st.rMerge = acc.rNum[t] / acc.rDen[t];

@@ -178,16 +178,15 @@ export function toObservations(miller: Int32Array, rows: Int32Array, I: Float64A
 }
 
 /**
- * Every unique (non-anomalous) index of the ASU with dMin ≤ d ≤ dMax. DIALS counts systematic
- * absences among the possible reflections (the observed set keeps them too), so by default they
- * are included.
+ * Every unique (non-anomalous) index of the ASU with dMin ≤ d ≤ dMax, systematic absences of
+ * the space group left out (unless `includeAbsent`), as completeness is usually counted.
  */
 export function completeSet(sg: SpaceGroup, cell: UnitCell, dMin: number, dMax: number, opts: { includeAbsent?: boolean } = {}): CompleteSet & { hkl: Int32Array } {
   const asu = new ReciprocalAsu(sg);
   const [hmax, kmax, lmax] = [Math.floor(cell.a / dMin) + 1, Math.floor(cell.b / dMin) + 1, Math.floor(cell.c / dMin) + 1];
   const lo = 1 / (dMax * dMax) * (1 - 1e-9), hi = 1 / (dMin * dMin) * (1 + 1e-9);
   const d: number[] = [], c: number[] = [], hkl: number[] = [];
-  const includeAbsent = opts.includeAbsent ?? true;
+  const includeAbsent = opts.includeAbsent ?? false;
   for (let h = -hmax; h <= hmax; h++)
     for (let k = -kmax; k <= kmax; k++)
       for (let l = -lmax; l <= lmax; l++) {

@@ -70,9 +70,12 @@ function close(ours: number, dials: number, printedDigits: number, what: string)
   assert.ok(Math.abs(ours - dials) <= tol, `${what}: ours ${ours} vs DIALS ${dials} (tolerance ${tol})`);
 }
 
-test('merging statistics of DIALS-scaled l-cysteine match dials.merge on the same data (overall and per shell)', () => {
-  const table = decodeRefl(gunzipSync(readFileSync(path.join(regression, 'l_cysteine_scaled.refl.gz'))), 'l_cysteine_scaled.refl.gz');
-  const ref = JSON.parse(readFileSync(path.join(regression, 'l_cysteine_scaled_dials_merge.json'), 'utf8'));
+for (const [name, what] of [
+  ['l_cysteine_scaled', 'data-files l-cysteine scaled reference (older DIALS scaling)'],
+  ['l_cysteine_rescaled', 'DIALS 3.12 scaling whose merge log is reference/l_cysteine_integrated/dials.merge.log'],
+] as const) test(`merging statistics match dials.merge on the same data, overall and per shell: ${what}`, () => {
+  const table = decodeRefl(gunzipSync(readFileSync(path.join(regression, `${name}.refl.gz`))), `${name}.refl.gz`);
+  const ref = JSON.parse(readFileSync(path.join(regression, `${name}_dials_merge.json`), 'utf8'));
   const cell = UnitCell.fromParams(ref.cell);
   const sg = SpaceGroup.find(ref.space_group);
   const prep = prepareIntensities(table, null, { intensity: 'scale' });
@@ -83,22 +86,22 @@ test('merging statistics of DIALS-scaled l-cysteine match dials.merge on the sam
   const complete = completeSet(sg, cell, dMin, dMax);
   const st = mergingStatistics(obs, complete, { nBins: 20 });
   const shells = [...st.bins.map((b, i) => [b, ref.bins[i], `bin ${i + 1}`] as const), [st.overall, ref.overall, 'overall'] as const];
-  for (const [ours, dials, name] of shells) {
-    assert.equal(ours.nObs, dials.n_obs, `${name} observations`);
-    assert.equal(ours.nUnique, dials.n_uniq, `${name} unique`);
-    close(ours.dMax, dials.d_max, 2, `${name} d_max`);
-    close(ours.dMin, dials.d_min, 2, `${name} d_min`);
-    close(ours.multiplicity, dials.multiplicity, 2, `${name} multiplicity`);
-    close(ours.meanI, dials.mean_I, 1, `${name} <I>`);
-    close(ours.meanIOverSigma, dials.mean_I_over_sigma, 1, `${name} I/σ`);
-    close(ours.rMerge, dials.r_merge, 3, `${name} Rmerge`);
-    close(ours.rMeas, dials.r_meas, 3, `${name} Rmeas`);
-    close(ours.rPim, dials.r_pim, 3, `${name} Rpim`);
-    close(ours.ccHalf, dials.cc_half, 3, `${name} CC½`);
+  for (const [ours, dials, shellName] of shells) {
+    assert.equal(ours.nObs, dials.n_obs, `${shellName} observations`);
+    assert.equal(ours.nUnique, dials.n_uniq, `${shellName} unique`);
+    close(ours.dMax, dials.d_max, 2, `${shellName} d_max`);
+    close(ours.dMin, dials.d_min, 2, `${shellName} d_min`);
+    close(ours.multiplicity, dials.multiplicity, 2, `${shellName} multiplicity`);
+    close(ours.meanI, dials.mean_I, 1, `${shellName} <I>`);
+    close(ours.meanIOverSigma, dials.mean_I_over_sigma, 1, `${shellName} I/σ`);
+    close(ours.rMerge, dials.r_merge, 3, `${shellName} Rmerge`);
+    close(ours.rMeas, dials.r_meas, 3, `${shellName} Rmeas`);
+    close(ours.rPim, dials.r_pim, 3, `${shellName} Rpim`);
+    close(ours.ccHalf, dials.cc_half, 3, `${shellName} CC½`);
     // DIALS' shell 19 counts 87 possible reflections where the cell and limits give 89 (its
     // shells sum to 2 fewer than its overall count); allow that one shell 3 %.
-    if (name === 'bin 19') assert.ok(Math.abs(100 * ours.completeness - dials.completeness) < 0.03 * dials.completeness);
-    else close(100 * ours.completeness, dials.completeness, 2, `${name} completeness`);
+    if (shellName === 'bin 19' && ref.bins[18].completeness === 72.41) assert.ok(Math.abs(100 * ours.completeness - dials.completeness) < 0.03 * dials.completeness);
+    else close(100 * ours.completeness, dials.completeness, 2, `${shellName} completeness`);
   }
   const s = ref.summary;
   close(st.overall.rMergeAnom, s['Rmerge(I+/-)'][0], 3, 'Rmerge(I+/-)');
