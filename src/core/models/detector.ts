@@ -131,10 +131,19 @@ export namespace Panel {
 
   /** μ (1/mm) and t0 (mm) of the parallax correction, or null when the panel uses none. */
   export function parallaxParameters(p: Panel): { mu: number; t0: number } | null {
-    const st = p.pxMmStrategy;
-    if (st.type !== 'ParallaxCorrectedPxMmStrategy') return null;
-    const mu = st.mu ?? p.mu, t0 = st.t0 ?? p.thickness;
+    const mu = parallaxMu(p), t0 = parallaxT0(p);
     return mu > 0 && t0 > 0 ? { mu, t0 } : null;
+  }
+
+  /** μ of the correction (strategy value, else the panel's); 0 when the panel has no parallax correction. */
+  function parallaxMu(p: Panel): number {
+    const st = p.pxMmStrategy;
+    return st.type === 'ParallaxCorrectedPxMmStrategy' ? st.mu ?? p.mu : 0;
+  }
+
+  function parallaxT0(p: Panel): number {
+    const st = p.pxMmStrategy;
+    return st.type === 'ParallaxCorrectedPxMmStrategy' ? st.t0 ?? p.thickness : 0;
   }
 
   /**
@@ -161,10 +170,10 @@ export namespace Panel {
 
   /** Allocation-free mm → px; writes into out[0..1]. */
   export function mmToPixelInto(p: Panel, xMm: number, yMm: number, out: Float64Array | number[]): void {
-    const par = parallaxParameters(p);
+    const mu = parallaxMu(p), t0 = parallaxT0(p);
     let x = xMm, y = yMm;
-    if (par) {
-      parallaxShiftInto(p, par.mu, par.t0, xMm, yMm, out);
+    if (mu > 0 && t0 > 0) {
+      parallaxShiftInto(p, mu, t0, xMm, yMm, out);
       x += out[0];
       y += out[1];
     }
@@ -175,11 +184,11 @@ export namespace Panel {
   /** Allocation-free px → mm; writes into out[0..1]. */
   export function pixelToMmInto(p: Panel, xPx: number, yPx: number, out: Float64Array | number[]): void {
     const xd = xPx * p.pixelSize[0], yd = yPx * p.pixelSize[1];
-    const par = parallaxParameters(p);
-    if (!par) { out[0] = xd; out[1] = yd; return; }
+    const mu = parallaxMu(p), t0 = parallaxT0(p);
+    if (!(mu > 0 && t0 > 0)) { out[0] = xd; out[1] = yd; return; }
     let x = xd, y = yd;
     for (let it = 0; it < 50; it++) {
-      parallaxShiftInto(p, par.mu, par.t0, x, y, out);
+      parallaxShiftInto(p, mu, t0, x, y, out);
       const nx = xd - out[0], ny = yd - out[1];
       const done = Math.abs(nx - x) < 1e-12 && Math.abs(ny - y) < 1e-12;
       x = nx; y = ny;
