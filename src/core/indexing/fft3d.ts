@@ -75,7 +75,23 @@ export function findPeaks(map: Float32Array, N: number, dMin: number, opts: Fft3
   let ss = 0;
   for (let i = 0; i < n3; i++) ss += map[i] * map[i];
   const rms = Math.sqrt(ss / n3);
-  const threshold = (opts.rmsdCutoff ?? 15) * rms;
+  // With few spots (small molecules) even true lattice peaks stay below 15 rms (the origin peak is
+  // n, the rms ~√n): cap the threshold at half the highest point away from the origin.
+  let highest = 0;
+  const spacingA = dMin / 2, minCellA = opts.minCell ?? 3;
+  for (let z = 0; z < N; z++) {
+    const tz = (z > N / 2 ? z - N : z) * spacingA;
+    for (let y = 0; y < N; y++) {
+      const ty = (y > N / 2 ? y - N : y) * spacingA;
+      for (let x = 0; x < N; x++) {
+        const v = map[(z * N + y) * N + x];
+        if (v <= highest) continue;
+        const tx = (x > N / 2 ? x - N : x) * spacingA;
+        if (tx * tx + ty * ty + tz * tz >= minCellA * minCellA) highest = v;
+      }
+    }
+  }
+  const threshold = Math.min((opts.rmsdCutoff ?? 15) * rms, 0.5 * highest);
   const visited = new Uint8Array(n3);
   const stack = new Int32Array(n3 > 1 << 24 ? 1 << 24 : n3);
   const spacing = dMin / 2;

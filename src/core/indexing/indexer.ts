@@ -28,7 +28,12 @@ export interface IndexingOptions {
   nMacroCycles?: number;
   maxLattices?: number;
   joint?: boolean;
-  /** Fewer indexed spots than this fraction of the spots searched → no lattice. */
+  /**
+   * Joint indexing of several sweeps: in the last macro-cycle give each sweep its own
+   * orientation (one shared cell), absorbing small inconsistencies between goniometer settings.
+   */
+  splitOrientations?: boolean;
+  /** Fewer indexed spots than this fraction of the spots searched → no lattice (default 1.5·(2·hkl_tolerance)³, the chance level ×1.5). */
   minIndexedFraction?: number;
   refinement?: RefinerOptions;
   log?: Log;
@@ -61,7 +66,7 @@ export interface IndexingResult {
   parameterNames: string[];
 }
 
-const DEFAULTS = { minCell: 3, gridSize: 256, hklTolerance: 0.3, nMacroCycles: 5, maxLattices: 1, minIndexedFraction: 0.05 };
+const DEFAULTS = { minCell: 3, gridSize: 256, hklTolerance: 0.3, nMacroCycles: 5, maxLattices: 1 };
 
 /** Rows of `data` belonging to the given imagesets and not excluded. */
 function rowsOf(data: RefinementData, imagesets: number[], exclude?: Uint8Array): number[] {
@@ -79,6 +84,17 @@ function aOf(c: Crystal): Mat3 {
   return Mat3.inverse(Mat3.fromRows(c.realSpaceA, c.realSpaceB, c.realSpaceC));
 }
 
+/** Assign Miller indices to every row with its own experiment's crystal; returns the count. */
+function assignAll(exps: Experiment[], sub: RefinementData, rlp: Float64Array, tol: number, miller: Int32Array, indexed: Uint8Array): number {
+  let count = 0;
+  exps.forEach((e, k) => {
+    const rows: number[] = [];
+    for (let i = 0; i < sub.experiment.length; i++) if (sub.experiment[i] === k) rows.push(i);
+    count += assignIndices(aOf(e.crystal!), rlp, tol, miller, indexed, rows);
+  });
+  return count;
+}
+
 /**
  * Index one lattice on the spots `rows` (observations of imagesets `imagesets`), returning the
  * refined experiments (copies, one per imageset, sharing one crystal) and per-row indices.
@@ -89,7 +105,10 @@ function indexOneLattice(
   const sub = subsetObservations(data, rows);
   let rlp = reciprocalLatticePoints(sub, experiments);
   const maxCell = opts.maxCell ?? estimateMaxCell(rlp);
-  const dMinFft = (5 * maxCell) / opts.gridSize;
+  // Real-space grid step d_min/2 and a cell edge up to N·d_min/5; no finer than the spots reach.
+  let dSpotsMin = Infinity;
+  for (let i = 0; i < rlp.length / 3; i++) dSpotsMin = Math.min(dSpotsMin, 1 / Math.hypot(rlp[3 * i], rlp[3 * i + 1], rlp[3 * i + 2]));
+  const dMinFft = Math.max((5 * maxCell) / opts.gridSize, dSpotsMin);
   log.info(`Found max_cell: ${maxCell.toFixed(1)} Angstrom`);
   log.info(`Setting d_min: ${dMinFft.toFixed(2)}`);
   log.info(`FFT gridding: (${opts.gridSize},${opts.gridSize},${opts.gridSize})`);
@@ -131,21 +150,24 @@ function indexOneLattice(
     const dStart = Math.max(dMinFft, dSpots);
     const dCut = cycle >= nCycles - 2 ? 0 : dStart + (dSpots - dStart) * frac;
     rlp = reciprocalLatticePoints(sub, exps);
-    const nIdx = assignIndices(aOf(exps[0].crystal!), rlp, opts.hklTolerance, miller, indexed);
-    if (nIdx < Math.max(10, opts.minIndexedFraction * rows.length)) {
-      throw new UserError(`no lattice found: only ${nIdx} of ${rows.length} spots index (lattice ${lattice + 1})`, 'no_lattice');
+    const nIdx = assignAll(exps, sub, rlp, opts.hklTolerance, miller, indexed);
+    // a random basis already indexes a fraction (2·tolerance)³ of random points
+    const minFraction = opts.minIndexedFraction ?? Math.min(0.5, 1.5 * (2 * opts.hklTolerance) ** 3);
+    if (nIdx < Math.max(10, minFraction * rows.length)) {
+      throw new UserError(`no lattice found: the best basis indexes only ${nIdx} of ${rows.length} spots, no better than chance (lattice ${lattice + 1})`, 'no_lattice');
     }
     const sel: number[] = [];
     for (let k = 0; k < rows.length; k++) if (indexed[k] && dOf[k] >= dCut) sel.push(k);
     const rdata = subsetObservations({ ...sub, miller }, sel);
     log.info(`Macro-cycle ${cycle + 1}: ${nIdx} spots indexed, refining against ${sel.length} with d ≥ ${dCut > 0 ? dCut.toFixed(2) : dSpots.toFixed(2)} Å`);
-    refined = refineGeometry(exps, rdata, opts.refinement ?? {});
+    const split = !!opts.splitOrientations && exps.length > 1 && cycle === nCycles - 1;
+    refined = refineGeometry(exps, rdata, { ...(opts.refinement ?? {}), independentOrientations: split });
     exps = refined.experiments;
     crystal = exps[0].crystal!;
     for (const r of refined.rmsds) log.info(`  RMSDs (exp ${r.experiment}): ${r.xPx.toFixed(3)} px, ${r.yPx.toFixed(3)} px, ${r.zImages.toFixed(3)} images over ${r.nref} reflections`);
   }
   rlp = reciprocalLatticePoints(sub, exps);
-  assignIndices(aOf(exps[0].crystal!), rlp, opts.hklTolerance, miller, indexed);
+  assignAll(exps, sub, rlp, opts.hklTolerance, miller, indexed);
   return { exps, miller, indexed, refined: refined!, maxCell, dMinFft, nUsed: rows.length };
 }
 

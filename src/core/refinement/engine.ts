@@ -79,8 +79,16 @@ export function levenbergMarquardt(problem: LeastSquaresProblem, opts: EngineOpt
       const step = solveDamped(cur.normal!, cur.gradient!, m, lambda);
       if (!step) { lambda *= 10; continue; }
       const trial = x.map((v, i) => v + step[i]);
-      problem.setValues(trial);
-      const next = problem.evaluate(true);
+      let next: ReturnType<LeastSquaresProblem['evaluate']>;
+      try {
+        // a step can leave the valid domain (e.g. a metric that is not positive definite)
+        problem.setValues(trial);
+        next = problem.evaluate(true);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        lambda *= 10;
+        continue;
+      }
       if (Number.isFinite(next.objective) && next.objective <= cur.objective) {
         const rel = (cur.objective - next.objective) / Math.max(cur.objective, 1e-300);
         x = trial; cur = next; history.push(cur.objective);

@@ -33,6 +33,12 @@ export interface RefinerOptions {
   /** Subset size per degree of scan per experiment; null/0 → use all reflections. */
   reflectionsPerDegree?: number | null;
   maxIterations?: number;
+  /**
+   * One orientation per experiment even where experiments share a crystal (the cell stays shared):
+   * several sweeps of one crystal whose goniometer settings are not exactly consistent. The
+   * refined experiments then hold separate crystal models with equal cells.
+   */
+  independentOrientations?: boolean;
   /** Stop early once every experiment's RMSDs are below these (px, px, images). */
   rmsdTarget?: [number, number, number] | null;
 }
@@ -118,16 +124,18 @@ export function buildParameterisations(exps: Experiment[], opts: RefinerOptions)
       gp.fixed[1] = has(f, 'all') || has(f, 'out_beam_plane');
       gonios.set(gon, gp);
     }
-    let op = orients.get(e.crystal);
+    let op = opts.independentOrientations ? undefined : orients.get(e.crystal);
     let cp = cells.get(e.crystal);
-    if (!op || !cp) {
-      const { U, B } = decomposeA(aMatrixOf(e.crystal));
+    const f = opts.crystalFix ?? [];
+    const { U, B } = decomposeA(aMatrixOf(e.crystal));
+    if (!op) {
       op = new CrystalOrientationParameterisation(U);
-      cp = new CrystalUnitCellParameterisation(B, opts.cellOps?.[idx] ?? []);
-      const f = opts.crystalFix ?? [];
       op.fixed.fill(has(f, 'all') || has(f, 'orientation'));
-      cp.fixed.fill(has(f, 'all') || has(f, 'cell'));
       orients.set(e.crystal, op);
+    }
+    if (!cp) {
+      cp = new CrystalUnitCellParameterisation(B, opts.cellOps?.[idx] ?? []);
+      cp.fixed.fill(has(f, 'all') || has(f, 'cell'));
       cells.set(e.crystal, cp);
     }
     // A rotation of beam, axis, detector and crystal together changes no prediction. With the
@@ -149,10 +157,13 @@ function applyToModels(exps: Experiment[], target: RefinementTarget): void {
     if (!done.has(x.detector)) { x.detector.apply(); done.add(x.detector); }
     if (!done.has(x.goniometer)) { x.goniometer.apply(); done.add(x.goniometer); }
     const c = exps[e].crystal!;
+    const nc = crystalFromA(target.aMatrix(e), c);
     if (!done.has(c)) {
-      const nc = crystalFromA(target.aMatrix(e), c);
       c.realSpaceA = nc.realSpaceA; c.realSpaceB = nc.realSpaceB; c.realSpaceC = nc.realSpaceC;
       done.add(c);
+    } else if (!Mat3.equals(aMatrixOf(c), target.aMatrix(e), 1e-12)) {
+      // a shared crystal refined with its own orientation here: give this experiment its own model
+      exps[e].crystal = structuredClone(nc);
     }
   });
 }

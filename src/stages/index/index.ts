@@ -33,6 +33,8 @@ export const PARAMS: ParamDef[] = [
   { name: 'indexing.refinement_protocol.n_macro_cycles', type: 'int', default: 5, min: 1, help: 'Macro-cycles of re-indexing and refinement at rising resolution' },
   { name: 'indexing.multiple_lattice_search.max_lattices', type: 'int', default: 1, min: 1, help: 'Search the unindexed spots for up to this many lattices' },
   { name: 'indexing.joint_indexing', type: 'bool', default: true, help: 'Index several sweeps as one crystal (False: one crystal per sweep)' },
+  { name: 'indexing.joint_split_orientations', type: 'bool', default: true,
+    help: 'Joint indexing of several sweeps: refine one orientation per sweep in the last macro-cycle (one shared cell), so small inconsistencies between goniometer settings do not distort the cell' },
   { name: 'indexing.index_assignment.simple.hkl_tolerance', type: 'float', default: 0.3, min: 0, max: 0.5, help: 'Largest |h − round(h)| of an indexed spot' },
   ...REFINEMENT_PARAMS,
 ];
@@ -55,6 +57,7 @@ export function indexingOptionsFrom(p: Params, log: Log): IndexingOptions {
     nMacroCycles: p['indexing.refinement_protocol.n_macro_cycles'] ?? 5,
     maxLattices: p['indexing.multiple_lattice_search.max_lattices'] ?? 1,
     joint: p['indexing.joint_indexing'] ?? true,
+    splitOrientations: p['indexing.joint_split_orientations'] ?? true,
     refinement: refinerOptionsFrom(p),
     log,
   };
