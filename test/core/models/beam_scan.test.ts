@@ -53,3 +53,17 @@ test('DIALS φ of spots in the centroid sweep equals angleFromFrame(z)', async (
   const px = spots['xyzobs.px.value'], mm = spots['xyzobs.mm.value'];
   for (let i = 0; i < spots.rows; i++) close((Scan.angleFromFrame(e.scan!, px[3 * i + 2]) * Math.PI) / 180, mm[3 * i + 2], 1e-12);
 });
+
+test('Experiment / ExperimentList helpers: identity sharing, stills, identifiers', async () => {
+  const { Experiment, ExperimentList } = await import('../../../src/core/models/experiment.js');
+  const wedge = await loadExpt('wedge_sweep_003.expt');
+  assert.equal(ExperimentList.models(wedge, 'detector').length, 1);
+  assert.equal(ExperimentList.models(wedge, 'crystal').length, 4);
+  assert.deepEqual(ExperimentList.indicesUsing(wedge, 'beam', wedge[0].beam!), [0, 1, 2, 3]);
+  assert.equal(Experiment.isStill(wedge[0]), false);
+  const still = Experiment.create({ beam: wedge[0].beam, detector: wedge[0].detector });
+  assert.match(still.identifier, /^[0-9a-f-]{36}$/);
+  assert.equal(Experiment.isStill(still), true);
+  assert.equal(ExperimentList.find(wedge, wedge[2].identifier), wedge[2]);
+  assert.throws(() => ExperimentList.checkIdentifiers([wedge[0], { ...wedge[1], identifier: wedge[0].identifier }]), /share the identifier/);
+});
