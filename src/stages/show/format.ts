@@ -65,7 +65,7 @@ export function formatPanel(p: Panel): string[] {
     `  pixel to millimeter strategy: ${p.pxMmStrategy.type}`,
   ];
   const par = Panel.parallaxParameters(p);
-  if (par) lines.push(`   mu: ${g6(par.mu)}`, `   t0: ${g6(par.t0)}`);
+  if (par) lines.push(`    mu: ${g6(par.mu)}`, `    t0: ${g6(par.t0)}`);
   return lines;
 }
 

@@ -44,7 +44,7 @@ test('parallax panels, multi-axis goniometers, scan-varying crystals and sharing
   const res = run({ experiments: [{ path: 'a', list: lcys }, { path: 'b', list: wedge }] , reflections: [] },
     { ...P, show_scan_varying: true, show_shared_models: true });
   const text = res.outputs.text;
-  for (const line of ['ParallaxCorrectedPxMmStrategy', '   mu: 1.41535', '   t0: 0.32', 'Axis #1 (GON_OMEGA): {1,0,0}', 'scan axis: #0 (GON_PHI)',
+  for (const line of ['ParallaxCorrectedPxMmStrategy', '    mu: 1.41535', '    t0: 0.32', 'Axis #1 (GON_OMEGA): {1,0,0}', 'scan axis: #0 (GON_PHI)',
     'A sampled at 1801 scan points', 'Cell at scan point 1800:', 'Experiment 3 shares beam with experiment 0, detector with experiment 0']) {
     assert.ok(text.includes(line), `missing: ${line}`);
   }
