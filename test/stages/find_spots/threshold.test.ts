@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_THRESHOLD, EXTENDED, thresholdPanel, ThresholdWorkspace, type ThresholdParams } from '../../../src/stages/find_spots/threshold.js';
+import { resolveParams } from '../../../src/stages/find_spots/index.js';
+import { ParameterError } from '../../../src/core/errors.js';
+import { expectedImage, rng, sample } from './synthetic.js';
+
+/**
+ * The definitions, evaluated directly: every window summed pixel by pixel (O(k²) per pixel),
+ * in the words of the DIALS documentation. The fast code must agree pixel for pixel.
+ */
+function windowStats(img: Int32Array, use: (i: number) => boolean, w: number, h: number, x: number, y: number, kx: number, ky: number) {
+  let n = 0, s = 0, sq = 0;
+  for (let yy = Math.max(0, y - ky); yy <= Math.min(h - 1, y + ky); yy++) {
+    for (let xx = Math.max(0, x - kx); xx <= Math.min(w - 1, x + kx); xx++) {
+      const i = yy * w + xx;
+      if (!use(i)) continue;
+      n++; s += img[i]; sq += img[i] * img[i];
+    }
+  }
+  return { n, s, sq };
+}
+
+function overDispersed(img: Int32Array, mask: Uint8Array, w: number, h: number, x: number, y: number, p: ThresholdParams): { ok: boolean; mean: number } {
+  const [kx, ky] = p.kernelSize;
+  const { n, s, sq } = windowStats(img, (i) => mask[i] !== 0, w, h, x, y, kx, ky);
+  const nMin = Math.max(2, p.minLocal > 0 ? p.minLocal : (2 * kx + 1) * (2 * ky + 1));
+  if (n < nMin || s <= 0) return { ok: false, mean: 0 };
+  const mean = s / n;
+  const variance = (sq - s * s / n) / (n - 1);
+  return { ok: variance / mean > p.gain * (1 + p.sigmaBackground * Math.sqrt(2 / (n - 1))), mean };
+}
+
+function bruteDispersion(img: Int32Array, mask: Uint8Array, w: number, h: number, p: ThresholdParams): Uint8Array {
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = y * w + x;
+    if (!mask[i]) continue;
+    const d = overDispersed(img, mask, w, h, x, y, p);
+    if (d.ok && img[i] > d.mean + p.sigmaStrong * Math.sqrt(p.gain * d.mean) && img[i] > p.globalThreshold) out[i] = 1;
+  }
+  return out;
+}
+
+function bruteExtended(img: Int32Array, mask: Uint8Array, w: number, h: number, p: ThresholdParams): Uint8Array {
+  const [kx, ky] = p.kernelSize;
+  const signal = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    if (mask[y * w + x] && overDispersed(img, mask, w, h, x, y, p).ok) signal[y * w + x] = 1;
+  }
+  const ex = EXTENDED.erodeHalfWidth(kx), ey = EXTENDED.erodeHalfWidth(ky);
+  const core = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    if (!signal[y * w + x]) continue;
+    let hole = false;
+    for (let yy = Math.max(0, y - ey); yy <= Math.min(h - 1, y + ey); yy++)
+      for (let xx = Math.max(0, x - ex); xx <= Math.min(w - 1, x + ex); xx++) if (!signal[yy * w + xx]) hole = true;
+    if (!hole) core[y * w + x] = 1;
+  }
+  const bx = EXTENDED.backgroundHalfWidth(kx), by = EXTENDED.backgroundHalfWidth(ky);
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const i = y * w + x;
+    if (!core[i]) continue;
+    const { n, s } = windowStats(img, (j) => mask[j] !== 0 && !core[j], w, h, x, y, bx, by);
+    const mean = n > 0 ? s / n : 0;
+    if (img[i] > mean + p.sigmaStrong * Math.sqrt(p.gain * mean) && img[i] > p.globalThreshold) out[i] = 1;
+  }
+  return out;
+}
+
+function scene(seed: number, w: number, h: number) {
+  const r = rng(seed);
+  const spots = Array.from({ length: 12 }, () => ({ x: 3 + r() * (w - 6), y: 3 + r() * (h - 6), sigma: 0.6 + r() * 1.5, total: 50 + r() * 3000 }));
+  const img = sample(expectedImage(w, h, 3 + 5 * r(), spots), r);
+  const mask = new Uint8Array(w * h).fill(1);
+  // A module gap, an edge strip and scattered dead pixels.
+  for (let y = 0; y < h; y++) for (let x = 20; x < 23; x++) mask[y * w + x] = 0;
+  for (let x = 0; x < w; x++) mask[(h - 1) * w + x] = 0;
+  for (let k = 0; k < 30; k++) mask[Math.floor(r() * w * h)] = 0;
+  return { img, mask };
+}
+
+const variants: Partial<ThresholdParams>[] = [
+  {},
+  { kernelSize: [2, 4] },
+  { gain: 1.7, sigmaStrong: 2, sigmaBackground: 4 },
+  { minLocal: 0 },
+  { globalThreshold: 15 },
+];
+
+test('dispersion: the running-sum implementation equals the direct definition pixel for pixel', () => {
+  const w = 61, h = 47;
+  for (let seed = 1; seed <= 3; seed++) {
+    const { img, mask } = scene(seed, w, h);
+    for (const v of variants) {
+      const p: ThresholdParams = { ...DEFAULT_THRESHOLD, ...v, algorithm: 'dispersion' };
+      const out = new Uint8Array(w * h);
+      const n = thresholdPanel(img, mask, w, h, p, out, new ThresholdWorkspace(w, h));
+      const ref = bruteDispersion(img, mask, w, h, p);
+      assert.deepEqual(out, ref, `seed ${seed} ${JSON.stringify(v)}`);
+      assert.equal(n, ref.reduce((a, b) => a + b, 0));
+    }
+  }
+});
+
+test('dispersion_extended: equals the direct two-pass definition pixel for pixel', () => {
+  const w = 61, h = 47;
+  for (let seed = 4; seed <= 6; seed++) {
+    const { img, mask } = scene(seed, w, h);
+    for (const v of variants) {
+      const p: ThresholdParams = { ...DEFAULT_THRESHOLD, ...v, algorithm: 'dispersion_extended' };
+      const out = new Uint8Array(w * h);
+      thresholdPanel(img, mask, w, h, p, out, new ThresholdWorkspace(w, h));
+      assert.deepEqual(out, bruteExtended(img, mask, w, h, p), `seed ${seed} ${JSON.stringify(v)}`);
+    }
+  }
+});
+
+test('pure Poisson background gives (almost) no strong pixels; a bright spot is found at its place', () => {
+  const w = 200, h = 150;
+  const r = rng(99);
+  const flat = sample(expectedImage(w, h, 10, []), r);
+  const mask = new Uint8Array(w * h).fill(1);
+  const out = new Uint8Array(w * h);
+  const ws = new ThresholdWorkspace(w, h);
+  for (const algorithm of ['dispersion', 'dispersion_extended'] as const) {
+    const n = thresholdPanel(flat, mask, w, h, { ...DEFAULT_THRESHOLD, algorithm }, out, ws);
+    assert.ok(n <= 3, `${algorithm}: ${n} false strong pixels in 30 000 background pixels`);
+    const withSpot = sample(expectedImage(w, h, 10, [{ x: 100.3, y: 70.8, sigma: 1, total: 2000 }]), r);
+    thresholdPanel(withSpot, mask, w, h, { ...DEFAULT_THRESHOLD, algorithm }, out, ws);
+    assert.equal(out[70 * w + 100], 1, `${algorithm}: spot peak is strong`);
+    for (let i = 0; i < w * h; i++) {
+      if (!out[i]) continue;
+      const x = i % w, y = Math.floor(i / w);
+      assert.ok(Math.hypot(x + 0.5 - 100.3, y + 0.5 - 70.8) < 6 || false, `${algorithm}: strong pixel (${x}, ${y}) far from the spot`);
+    }
+  }
+});
+
+test('masked and untrusted pixels are never strong; global threshold alone', () => {
+  const w = 40, h = 30;
+  const img = new Int32Array(w * h).fill(5);
+  img[10 * w + 10] = 500; img[10 * w + 11] = 400;
+  const mask = new Uint8Array(w * h).fill(1);
+  mask[10 * w + 11] = 0;
+  const out = new Uint8Array(w * h);
+  const n = thresholdPanel(img, mask, w, h, { ...DEFAULT_THRESHOLD, algorithm: 'global', globalThreshold: 100 }, out, new ThresholdWorkspace(w, h));
+  assert.equal(n, 1);
+  assert.equal(out[10 * w + 10], 1);
+  assert.equal(out[10 * w + 11], 0);
+});
+
+test('parameters: unknown algorithm, bad kernel, d_min > d_max are rejected with the parameter named', () => {
+  assert.throws(() => resolveParams({ 'spotfinder.threshold.algorithm': 'magic' }), (e: unknown) => e instanceof ParameterError && /threshold\.algorithm=magic/.test(e.message));
+  assert.throws(() => resolveParams({ 'spotfinder.threshold.dispersion.kernel_size': [0, 3] }), (e: unknown) => e instanceof ParameterError && /kernel_size/.test(e.message));
+  assert.throws(() => resolveParams({ 'spotfinder.filter.d_min': 3, 'spotfinder.filter.d_max': 2 }), (e: unknown) => e instanceof ParameterError && /d_min=3 is larger than d_max=2/.test(e.message));
+  assert.equal(resolveParams({}).threshold.algorithm, 'dispersion_extended');
+});
