@@ -529,6 +529,16 @@ export function experimentsToJson(list: ExperimentList, opts: { dir?: string } =
     for (const [k, i] of refs) if (i !== undefined) o[k] = i;
     return { ...o, ...e.extra };
   });
+  // Some DIALS versions also name the models an imageset was read with, by index; keep those
+  // indices pointing at the same models after renumbering.
+  list.forEach((e, i) => {
+    const k = experiment[i].imageset;
+    if (typeof k !== 'number') return;
+    const set = out.imageset[k];
+    for (const kind of ['beam', 'detector', 'goniometer', 'scan'] as const) {
+      if (typeof set[kind] === 'number' && typeof experiment[i][kind] === 'number') set[kind] = experiment[i][kind];
+    }
+  });
   const json: Json = { __id__: 'ExperimentList', experiment };
   for (const k of ['imageset', 'beam', 'detector', 'goniometer', 'scan', 'crystal', 'profile', 'scaling_model'] as const) {
     json[k] = out[k];

@@ -166,3 +166,18 @@ test('writing is atomic: no temporary file left, failure leaves no output', asyn
   await assert.rejects(writeExperiments(path.join(dir, 'missing_dir', 'x.expt'), list));
   assert.ok(!existsSync(path.join(dir, 'missing_dir')));
 });
+
+test('model indices inside imageset entries follow renumbering', async () => {
+  const good = JSON.parse(readFileSync(regressionFile('centroid_indexed.expt'), 'utf8'));
+  // Two beams, the experiment uses the second; the imageset names it too.
+  good.beam.unshift({ ...good.beam[0], wavelength: 2 });
+  good.experiment[0].beam = 1;
+  good.imageset[0].beam = 1;
+  const f = path.join(scratchDir(), 'imageset_models.expt');
+  writeFileSync(f, JSON.stringify(good));
+  const json = experimentsToJson(await readExperiments(f)) as any;
+  assert.equal(json.beam.length, 1, 'the unused beam is dropped');
+  assert.equal(json.experiment[0].beam, 0);
+  assert.equal(json.imageset[0].beam, 0);
+  assert.equal(json.beam[0].wavelength, good.beam[1].wavelength);
+});
