@@ -8,7 +8,8 @@
  * in order of first use. Fields we do not interpret are kept in each model's `extra` and written
  * back, so reading then writing reproduces every value of the original file. Fields that old
  * files omit (panel `material`, beam `flux`, goniometer `setting_rotation` …) are filled with
- * DIALS' defaults and then written, as DIALS itself does on rewrite.
+ * DIALS' defaults and then written, as DIALS itself does on rewrite. Models that no experiment
+ * uses are not written. JSON has no −0, so a `-0.0` in the file comes back as `0`.
  *
  * Paths: `.expt` files from `dials.import` may hold relative image templates (relative to the
  * file's directory). Reading resolves template, image list, mask, gain, pedestal, dx and dy
