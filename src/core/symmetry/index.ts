@@ -51,3 +51,5 @@ export {
 } from './asu.js';
 export { UnitCell, type CellParams } from './unitcell.js';
 export { niggliReduce, buergerReduce, isNiggli, minimumCellTransform, CENTRED_TO_PRIMITIVE, type Reduction } from './niggli.js';
+export { latticeSymmetry, sameSetting, type BravaisSetting, type LatticeSymmetryOptions } from './lattice-symmetry.js';
+export { sohnckeGroupsFor, chiralGroupsTable, bravaisLatticeOf, crystalFamilyLetter, shortSymbol } from './sohncke.js';
