@@ -9,8 +9,9 @@ import { readRefl } from '../../../src/core/io/refl.js';
 import { readExperiments } from '../../../src/core/io/expt.js';
 import { run } from '../../../src/stages/report/index.js';
 import { runProgram } from '../../../src/cli.js';
+import { packageRoot } from '../../../src/core/report/html.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
+const root = packageRoot();
 const data = (f: string) => path.join(root, 'regression-data', f);
 const reference = JSON.parse(readFileSync(data('refl/centroid_test_data.reference.json'), 'utf8')).figures;
 
