@@ -96,15 +96,21 @@ export class ReciprocalAsu {
 
   /** Map to the ASU (Friedel pairs merged) with the MTZ ISYM number. */
   toAsu(hkl: ArrayLike<number>): AsuResult {
-    const h = hkl[0], k = hkl[1], l = hkl[2];
+    const out = new Int32Array(3);
+    const isym = this.mapInto(hkl[0], hkl[1], hkl[2], out, 0);
+    return { hkl: [out[0], out[1], out[2]], isym };
+  }
+
+  /** Writes the ASU image of (h,k,l) to out[o..o+2] and returns ISYM; allocation free. */
+  mapInto(h: number, k: number, l: number, out: Int32Array, o: number): number {
     const r = this.rots;
     for (let i = 0, n = r.length / 9; i < n; i++) {
-      const o = 9 * i;
-      const a = h * r[o] + k * r[o + 3] + l * r[o + 6];
-      const b = h * r[o + 1] + k * r[o + 4] + l * r[o + 7];
-      const c = h * r[o + 2] + k * r[o + 5] + l * r[o + 8];
-      if (this.isIn(a, b, c)) return { hkl: [a, b, c], isym: 2 * i + 1 };
-      if (this.isIn(-a, -b, -c)) return { hkl: [-a || 0, -b || 0, -c || 0], isym: 2 * i + 2 };
+      const q = 9 * i;
+      const a = h * r[q] + k * r[q + 3] + l * r[q + 6];
+      const b = h * r[q + 1] + k * r[q + 4] + l * r[q + 7];
+      const c = h * r[q + 2] + k * r[q + 5] + l * r[q + 8];
+      if (this.isIn(a, b, c)) { out[o] = a; out[o + 1] = b; out[o + 2] = c; return 2 * i + 1; }
+      if (this.isIn(-a, -b, -c)) { out[o] = -a; out[o + 1] = -b; out[o + 2] = -c; return 2 * i + 2; }
     }
     throw new Error(`no symmetry mate of ${h},${k},${l} in the ASU of ${this.sg.hm}`);
   }
@@ -120,12 +126,8 @@ export class ReciprocalAsu {
   }
 
   /** Vectorised toAsu over flat (h,k,l) triples; writes merged indices and ISYM. */
-  toAsuArray(hkl: Int32Array, outHkl = new Int32Array(hkl.length), outIsym = new Int32Array(hkl.length / 3)): { hkl: Int32Array; isym: Int32Array } {
-    for (let i = 0, j = 0; i < hkl.length; i += 3, j++) {
-      const r = this.toAsu(hkl.subarray(i, i + 3));
-      outHkl[i] = r.hkl[0]; outHkl[i + 1] = r.hkl[1]; outHkl[i + 2] = r.hkl[2];
-      outIsym[j] = r.isym;
-    }
+  toAsuArray(hkl: ArrayLike<number>, outHkl = new Int32Array(hkl.length), outIsym = new Int32Array(hkl.length / 3)): { hkl: Int32Array; isym: Int32Array } {
+    for (let i = 0, j = 0; i < hkl.length; i += 3, j++) outIsym[j] = this.mapInto(hkl[i], hkl[i + 1], hkl[i + 2], outHkl, i);
     return { hkl: outHkl, isym: outIsym };
   }
 }
