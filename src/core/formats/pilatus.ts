@@ -104,22 +104,33 @@ function headerAngle(h: MiniCbfHeader, key: string): number {
   return Number.isFinite(v) ? v : 0;
 }
 
-/** DLS I23: the Pilatus 12M is 24 modules of 195 rows around a barrel of radius 250 mm whose axis is the fast (x) direction. */
+/**
+ * DLS I23: the Pilatus 12M is 24 rows of modules (195 pixel rows each, 17-row gaps) on a barrel of
+ * radius 250 mm around the horizontal (x) axis. Each row is flat and touches the cylinder at its
+ * centre; rows follow each other around the barrel by their arc length, and the row holding the
+ * header's Beam_xy faces the direct beam. The barrel axis lies the header's Detector_distance
+ * downstream of the sample (I23 writes that offset, 10 mm, in place of a distance). As in DIALS'
+ * reading, the fast direction runs along −x and row 0 sits below and upstream of the sample; this
+ * reproduces DIALS' panel-0 distance to 8e-4 relative (248.53 vs 248.736 mm): the exact survey
+ * of the rows is not in the header.
+ */
 const I23_RADIUS_MM = 250;
 const I23_MODULE_ROWS = 195;
 const I23_GAP_ROWS = 17;
 
 function i23Barrel(h: MiniCbfHeader, nFast: number, wavelength: number, trusted: [number, number]): Panel[] {
   const [pxF, pxS] = [h.pixelSizeM[0] * 1000, h.pixelSizeM[1] * 1000];
+  const axisZ = -h.distanceM * 1000;
   const beamArc = h.beamXyPx[1] * pxS;
+  const fast: Vec3 = [-1, 0, 0];
   const panels: Panel[] = [];
   for (let k = 0; k < 24; k++) {
     const firstRow = k * (I23_MODULE_ROWS + I23_GAP_ROWS);
     const centreArc = (firstRow + I23_MODULE_ROWS / 2) * pxS;
-    const phi = (centreArc - beamArc) / I23_RADIUS_MM;
-    const centre: Vec3 = [0, -I23_RADIUS_MM * Math.sin(phi), -I23_RADIUS_MM * Math.cos(phi)];
-    const slow: Vec3 = [0, -Math.cos(phi), Math.sin(phi)];
-    const fast: Vec3 = [1, 0, 0];
+    // Angle of the row centre about x, from straight downstream (0) towards −y for rows before the beam.
+    const psi = (beamArc - centreArc) / I23_RADIUS_MM;
+    const centre: Vec3 = [0, -I23_RADIUS_MM * Math.sin(psi), axisZ - I23_RADIUS_MM * Math.cos(psi)];
+    const slow: Vec3 = [0, Math.cos(psi), -Math.sin(psi)];
     const origin = Vec3.add(Vec3.add(centre, Vec3.scale(fast, -h.beamXyPx[0] * pxF)), Vec3.scale(slow, -(I23_MODULE_ROWS / 2) * pxS));
     panels.push(makePanel({
       name: `row-${String(k).padStart(2, '0')}`,
