@@ -100,3 +100,24 @@ export function subsetObservations(data: RefinementData, idx: ArrayLike<number>)
   }
   return out;
 }
+
+/**
+ * Observations of the indexed rows of a table (id ≥ 0, Miller index set), with their Miller
+ * indices; `rows` maps back to table rows.
+ */
+export function indexedObservations(table: ReflectionTable, experiments: readonly Experiment[], source = 'reflections'): { data: RefinementData; rows: Int32Array } {
+  if (!table.has('miller_index')) throw new UserError(`${source}: no 'miller_index' column: index the spots first`, 'not_indexed');
+  const ids = table.int('id');
+  const hkl = table.miller('miller_index');
+  const keep = new Uint8Array(table.nrows);
+  for (let i = 0; i < table.nrows; i++) {
+    keep[i] = ids[i] >= 0 && ids[i] < experiments.length && (hkl[3 * i] !== 0 || hkl[3 * i + 1] !== 0 || hkl[3 * i + 2] !== 0) ? 1 : 0;
+  }
+  const rows: number[] = [];
+  for (let i = 0; i < keep.length; i++) if (keep[i]) rows.push(i);
+  if (rows.length === 0) throw new UserError(`${source}: no indexed reflections`, 'not_indexed');
+  const sub = table.select(keep);
+  const data = observationsFromTable(sub, experiments, source);
+  data.miller.set(sub.miller('miller_index'));
+  return { data, rows: Int32Array.from(rows) };
+}
