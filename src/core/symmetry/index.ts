@@ -8,6 +8,7 @@
  *
  * Space groups
  *   SpaceGroup.find(s)      number, HM (full/short, spaces optional, `R 3 :R`, `P n n n :1`),
+ *                           a leading space or '-' is read as Hall first (DIALS writes ` P 4 2`),
  *                           universal `C 1 2 1 (a+c,b,c)` or Hall (` P 4nw 2abw`).
  *   SpaceGroup.fromHall / fromHM / fromNumber / fromOperators / changeBasis / referenceSetting
  *   sg.symOps (coset representatives in Dimino/gemmi order — the MTZ ISYM order), sg.centring,

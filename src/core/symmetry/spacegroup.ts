@@ -258,6 +258,11 @@ export namespace SpaceGroup {
   export function find(symbol: string): SpaceGroup {
     const s = symbol.trim();
     if (/^\d+$/.test(s)) return fromNumber(Number(s));
+    // DIALS writes Hall symbols with a leading space (" P 4 2"), and only Hall symbols start with '-';
+    // without this " P 4 2" would be read as the HM symbol P 42.
+    if (/^\s/.test(symbol) || s.startsWith('-')) {
+      try { return fromHall(s); } catch { /* fall through to HM */ }
+    }
     const e = nameIndex().get(normalizeSymbol(s));
     if (e) return fromBuilt(build(e));
     const uni = /^(.*?)\s*\(([^()]*,[^()]*)\)\s*$/.exec(s);

@@ -66,6 +66,10 @@ test('Hermann–Mauguin forms: full, short, no spaces, settings, numbers', () =>
   ];
   for (const [inp, hm] of cases) assert.equal(SpaceGroup.find(inp).hm, hm, inp);
   assert.throws(() => SpaceGroup.find('P 7'), UserError);
+  // a leading space marks a DIALS Hall symbol: ' P 4 2' is P 4 2 2, not P 42
+  assert.equal(SpaceGroup.find(' P 4 2').hm, 'P 4 2 2');
+  assert.equal(SpaceGroup.find('P 42').hm, 'P 42');
+  assert.equal(SpaceGroup.find('-P 2ybc').hm, 'P 1 21/c 1');
   assert.throws(() => SpaceGroup.fromNumber(231), /1–230/);
   assert.throws(() => SpaceGroup.fromHM('X 1'), /Hermann/);
 });
