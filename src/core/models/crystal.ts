@@ -45,6 +45,40 @@ export namespace Crystal {
     ];
   }
 
+  /** (a, b, c, α, β, γ) of the cell whose B matrix is `B` (via the reciprocal metric BᵀB). */
+  export function unitCellFromB(B: Mat3): UnitCellParameters {
+    const G = Mat3.inverse(Mat3.mul(Mat3.transpose(B), B)); // direct metric tensor
+    const a = Math.sqrt(G[0]), b = Math.sqrt(G[4]), c = Math.sqrt(G[8]);
+    const ang = (x: number) => (Math.acos(Math.max(-1, Math.min(1, x))) * 180) / Math.PI;
+    return [a, b, c, ang(G[5] / (b * c)), ang(G[2] / (a * c)), ang(G[1] / (a * b))];
+  }
+
+  /**
+   * Standard uncertainties of (a, b, c, α, β, γ) propagated from `BCovariance` (the 9 × 9
+   * covariance of B's elements, row-major, as refinement writes it), or null without one.
+   * First-order propagation, σ² = J·Σ·Jᵀ, with J by central differences.
+   */
+  export function unitCellEsd(c: Crystal): UnitCellParameters | null {
+    const cov = c.BCovariance;
+    if (!cov || cov.length !== 81) return null;
+    const B = Crystal.B(c);
+    const J: number[][] = [];
+    for (let k = 0; k < 9; k++) {
+      const h = 1e-6 * Math.max(Math.abs(B[k]), 1e-4);
+      const up = Mat3.clone(B), down = Mat3.clone(B);
+      up[k] += h; down[k] -= h;
+      const fu = unitCellFromB(up), fd = unitCellFromB(down);
+      J.push(fu.map((x, i) => (x - fd[i]) / (2 * h)));
+    }
+    const out = [0, 0, 0, 0, 0, 0] as UnitCellParameters;
+    for (let i = 0; i < 6; i++) {
+      let v = 0;
+      for (let k = 0; k < 9; k++) for (let l = 0; l < 9; l++) v += J[k][i] * cov[9 * k + l] * J[l][i];
+      out[i] = Math.sqrt(Math.max(0, v));
+    }
+    return out;
+  }
+
   /** Cell volume (Å³). */
   export function volume(c: Crystal): number {
     return Math.abs(Mat3.determinant(realSpaceMatrix(c)));

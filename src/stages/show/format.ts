@@ -148,10 +148,30 @@ export function spaceGroupName(hall: string): string {
 
 const cellText = (cell: readonly number[]) => cell.map((x) => x.toFixed(3)).join(', ');
 
+/**
+ * A value with its standard uncertainty in crystallographers' notation, 38.2094(7): as many
+ * decimals as it takes for the rounded uncertainty to reach 2 in its last digits (so it shows
+ * with one digit from 2 to 9 and two digits from 10 to 19).
+ */
+export function withEsd(value: number, esd: number): string {
+  if (!(esd > 0) || !Number.isFinite(esd)) return String(value);
+  let d = 0;
+  while (Math.round(esd * 10 ** d) < 2 && d < 12) d++;
+  return `${value.toFixed(d)}(${Math.round(esd * 10 ** d)})`;
+}
+
+/** The cell, with standard uncertainties when the crystal carries a B covariance (as dials.show). */
+export function cellWithEsdText(c: Crystal): string {
+  const cell = Crystal.unitCell(c);
+  const esd = Crystal.unitCellEsd(c);
+  // Parameters fixed by symmetry come out with an uncertainty of rounding noise: print them plainly.
+  return esd ? cell.map((x, i) => (esd[i] > 1e-9 ? withEsd(x, esd[i]) : x.toFixed(3))).join(', ') : cellText(cell);
+}
+
 export function formatCrystal(c: Crystal, opts: { scanVarying?: boolean } = {}): string[] {
   const lines = [
     'Crystal:',
-    `    Unit cell: ${cellText(Crystal.unitCell(c))}`,
+    `    Unit cell: ${cellWithEsdText(c)}`,
     `    Space group: ${spaceGroupName(c.spaceGroupHall)}`,
     ...matrixRows(Crystal.U(c), '    U matrix: '),
     ...matrixRows(Crystal.B(c), '    B matrix: '),

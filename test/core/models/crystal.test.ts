@@ -64,3 +64,16 @@ test('scan-varying A interpolates between scan points as DIALS predicts (lysozym
   }
   assert.ok(worst < 1e-5, `worst |s0 + R·A(z)·h − s1| = ${worst}`);
 });
+
+test('cell from B and its uncertainties from B_covariance (dials.index: 38.2094(7), 79.1169(14) …)', async () => {
+  const [e] = await loadExpt('lysozyme_indexed.expt');
+  const c = e.crystal!;
+  near(Crystal.unitCellFromB(Crystal.B(c)), Crystal.unitCell(c), 1e-9, 'cell from B');
+  const esd = Crystal.unitCellEsd(c)!;
+  // shared/data/simulated/lysozyme_sweep/dials_reference/dials.index.log prints these to 1–2 digits
+  const logged = [0.0007, 0.0014, 0.0013, 0.0005, 0.0005, 0.0005];
+  const lastDigit = [1e-4, 1e-4, 1e-4, 1e-4, 1e-4, 1e-4];
+  esd.forEach((s, i) => assert.ok(Math.abs(s - logged[i]) <= lastDigit[i] / 2, `esd[${i}] ${s} vs ${logged[i]}`));
+  const [gt] = await loadExpt('lysozyme_ground_truth.expt');
+  assert.equal(Crystal.unitCellEsd(gt.crystal!), null);
+});

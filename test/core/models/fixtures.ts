@@ -67,5 +67,5 @@ export function loadSpots(name: string): SpotExcerpt {
 export const REGRESSION_EXPT = [
   'centroid_imported.expt', 'centroid_indexed.expt', 'centroid_experiments_old.expt', 'myd88_imported.expt',
   'experiments_004.json', 'wedge_sweep_003.expt', 'lysozyme_ground_truth.expt', 'lysozyme_refined.expt.gz',
-  'lysozyme_scaled.expt.gz', 'lcys_20_integrated.expt.gz',
+  'lysozyme_scaled.expt.gz', 'lcys_20_integrated.expt.gz', 'lysozyme_indexed.expt',
 ];

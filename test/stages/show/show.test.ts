@@ -30,7 +30,7 @@ test('experiment models: beam centre, resolution limits, crystal as dials.show l
   for (const line of [
     'Experiment 0:', 'pixel_size:{0.172,0.172}', 'image_size: {2463,2527}', 'pixel to millimeter strategy: SimplePxMmStrategy',
     'Beam centre:', 'wavelength: 0.9795', 'image range:   {1,9}', 'oscillation:   {0,0.2}', 'Space group: P 4 2 2',
-    'Unit cell: 42.209, 42.209, 39.693, 90.000, 90.000, 90.000', 'Max resolution (at corners): ', 'A = UB:',
+    'Unit cell: 42.209(8), 42.209(8), 39.693(8), 90.000, 90.000, 90.000', 'Max resolution (at corners): ', 'A = UB:',
   ]) assert.ok(text.includes(line), `missing: ${line}`);
   assert.equal(res.figures.n_experiments, 1);
   const bc = res.figures.beam_centre_px as number[];
@@ -66,4 +66,16 @@ test('main: files by extension, one-line errors for unknown or missing files', a
   await assert.rejects(program.main({ files: ['x.txt'], params: P, log, verbose: false }), /x\.txt: cannot show this file/);
   await assert.rejects(program.main({ files: ['nope.expt'], params: P, log, verbose: false }), /nope\.expt: no such file/);
   await assert.rejects(program.main({ files: [], params: P, log, verbose: false }), /nothing to show/);
+});
+
+test('cell with standard uncertainties as dials.index printed it for the same crystal', async () => {
+  const { withEsd, cellWithEsdText } = await import('../../../src/stages/show/format.js');
+  assert.equal(withEsd(38.20942, 0.00066), '38.2094(7)');
+  assert.equal(withEsd(79.116851, 0.00138), '79.1169(14)');
+  assert.equal(withEsd(90.0039, 0.00100), '90.0039(10)');
+  assert.equal(withEsd(79.103, 0.003), '79.103(3)');
+  assert.equal(withEsd(1.5, 0), '1.5');
+  const [e] = await loadExpt('lysozyme_indexed.expt');
+  // shared/data/simulated/lysozyme_sweep/dials_reference/dials.index.log, "Refined crystal models"
+  assert.equal(cellWithEsdText(e.crystal!), '38.2094(7), 79.1169(14), 79.1160(13), 90.0028(5), 90.0042(5), 89.9947(5)');
 });
