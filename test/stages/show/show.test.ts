@@ -79,3 +79,24 @@ test('cell with standard uncertainties as dials.index printed it for the same cr
   // shared/data/simulated/lysozyme_sweep/dials_reference/dials.index.log, "Refined crystal models"
   assert.equal(cellWithEsdText(e.crystal!), '38.2094(7), 79.1169(14), 79.1160(13), 90.0028(5), 90.0042(5), 89.9947(5)');
 });
+
+test('crystal block is line-for-line what DIALS printed for the same model', async () => {
+  const { formatCrystal } = await import('../../../src/stages/show/format.js');
+  const [e] = await loadExpt('lysozyme_indexed.expt');
+  // The last "Crystal:" block of shared/data/simulated/lysozyme_sweep/dials_reference/dials.index.log
+  const dials = [
+    'Crystal:',
+    '    Unit cell: 38.2094(7), 79.1169(14), 79.1160(13), 90.0028(5), 90.0042(5), 89.9947(5)',
+    '    Space group: P 1',
+    '    U matrix:  {{ 0.7941, -0.3781,  0.4758},',
+    '                {-0.3714,  0.3177,  0.8724},',
+    '                {-0.4811, -0.8695,  0.1118}}',
+    '    B matrix:  {{ 0.0262,  0.0000,  0.0000},',
+    '                {-0.0000,  0.0126,  0.0000},',
+    '                { 0.0000,  0.0000,  0.0126}}',
+    '    A = UB:    {{ 0.0208, -0.0048,  0.0060},',
+    '                {-0.0097,  0.0040,  0.0110},',
+    '                {-0.0126, -0.0110,  0.0014}}',
+  ];
+  assert.deepEqual(formatCrystal(e.crystal!).slice(0, dials.length), dials);
+});
