@@ -113,3 +113,17 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
   labelBlock(pixels, panelSizes);
   return { pixels, strongPerImage, rejected };
 }
+
+/**
+ * Read the block's images and nothing else: the decode-only baseline the benchmark compares spot
+ * finding with. Returns the number of pixels read (so the work cannot be optimised away).
+ */
+export async function decodeBlock(source: ImageSource, task: { block: ImageBlock }, emit: Emit): Promise<{ pixels: number }> {
+  let pixels = 0;
+  for (let im = 0; im < task.block.count; im++) {
+    const raw = await source.read(task.block.first + im);
+    for (const p of raw.panels) pixels += p.length;
+    emit({ image: task.block.first + im, strong: 0 } satisfies ImageDoneEvent);
+  }
+  return { pixels };
+}

@@ -99,6 +99,11 @@ export function resolveParams(p: Params): FindSpotsParams {
   };
 }
 
+/** The worker script of this stage (compiled .js, or .ts under tsx). */
+export function findSpotsWorker(): string {
+  return workerScriptUrl(import.meta.url, './worker');
+}
+
 /** Per-sweep summary, for the log, the report and `process`' decisions. */
 export interface SweepSummary {
   experimentIds: number[];
@@ -177,7 +182,7 @@ export async function run(experiments: ExperimentList, params: FindSpotsParams, 
     let results: BlockResult[];
     try {
       results = await runBlocks<WorkerTask, BlockResult>({
-        workerScript: workerScriptUrl(import.meta.url, './worker'),
+        workerScript: findSpotsWorker(),
         method: 'findStrongPixels',
         local: (task, emit) => findStrongPixels(source, task, emit),
         tasks,

@@ -4,7 +4,7 @@
  */
 import type { Experiment } from '../../core/models/types.js';
 import { registerWorker, transferable, workerEmit } from '../../core/parallel/index.js';
-import { findStrongPixels, type BlockResult, type BlockTask } from './block.js';
+import { decodeBlock, findStrongPixels, type BlockResult, type BlockTask } from './block.js';
 import { openSource } from './source.js';
 
 export interface WorkerTask extends BlockTask {
@@ -22,4 +22,14 @@ async function findStrongPixelsTask(task: WorkerTask): Promise<BlockResult> {
   }
 }
 
-registerWorker({ findStrongPixels: findStrongPixelsTask });
+/** The decode-only baseline (benchmark): same reads, no spot finding. */
+async function decodeTask(task: WorkerTask): Promise<{ pixels: number }> {
+  const source = await openSource(task.experiment, task.dir);
+  try {
+    return await decodeBlock(source, task, workerEmit);
+  } finally {
+    await source.close();
+  }
+}
+
+registerWorker({ findStrongPixels: findStrongPixelsTask, decode: decodeTask });

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { importSweeps } from '../../../src/core/formats/sweep.js';
 import { readReflSync } from '../../../src/core/io/refl.js';
 import { silentLog } from '../../../src/core/log.js';
@@ -12,7 +13,18 @@ import type { Experiment } from '../../../src/core/models/types.js';
 import type { ReflectionTable } from '../../../src/core/reflections/table.js';
 import { resolveParams, run } from '../../../src/stages/find_spots/index.js';
 
-export const DATA = process.env.XTALFLOW_SHARED_DATA ?? path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../../shared/data');
+/** The repository root, from test/… under tsx or dist/test/… when compiled. */
+function repoRoot(): string {
+  let d = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(d, 'package.json')) || path.basename(d) === 'dist') {
+    const up = path.dirname(d);
+    if (up === d) return process.cwd();
+    d = up;
+  }
+  return d;
+}
+
+export const DATA = process.env.XTALFLOW_SHARED_DATA ?? path.resolve(repoRoot(), '..', 'shared', 'data');
 
 export interface Dataset { name: string; inputs: string[]; reference: string }
 

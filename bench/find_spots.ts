@@ -1,0 +1,87 @@
+/**
+ * find_spots speed and accuracy.
+ *
+ * benchFindSpots: images/s on the simulated lysozyme sweep (120 × 981×1043, gzipped miniCBF) for
+ * 1 and 2 workers, peak resident memory while it runs, and the same for decoding the images alone
+ * (same pool, same blocks, no spot finding). Target: wall time ≤ DIALS 3.12's 8.4 s (2 cores, on
+ * the plain .cbf files) and ≤ 3× decode-only.
+ *
+ * benchFindSpotsAccuracy: per data set, our spot count against DIALS', the fraction of DIALS spots
+ * matched within 1 px (x, y) and 1 image (z), and the RMS centroid difference of matched spots.
+ *
+ * Both need ../shared/data and return no rows without it.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { silentLog } from '../src/core/log.js';
+import { runBlocks, splitImages } from '../src/core/parallel/index.js';
+import { decodeBlock } from '../src/stages/find_spots/block.js';
+import { findSpotsWorker, resolveParams, run } from '../src/stages/find_spots/index.js';
+import { openSource } from '../src/stages/find_spots/source.js';
+import type { WorkerTask } from '../src/stages/find_spots/worker.js';
+import { available, compareDataset, DATA, datasets, importExperiments } from '../test/stages/find_spots/dials_compare.js';
+
+type Row = Record<string, string | number | boolean | null>;
+
+const DIALS_WALL_S = 8.4;
+
+/** Peak RSS (MB) sampled every 20 ms while `fn` runs (worker threads share the process). */
+async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number; peakMb: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  const t0 = performance.now();
+  try {
+    const value = await fn();
+    peak = Math.max(peak, process.memoryUsage().rss);
+    return { value, seconds: (performance.now() - t0) / 1000, peakMb: peak / 2 ** 20 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export async function benchFindSpots(): Promise<Row[]> {
+  const images = path.join(DATA, 'simulated/lysozyme_sweep/images');
+  if (!existsSync(images)) return [];
+  const experiments = await importExperiments([images]);
+  const exp = experiments[0];
+  const nImages = exp.scan!.imageRange[1] - exp.scan!.imageRange[0] + 1;
+  const rows: Row[] = [];
+  const script = findSpotsWorker();
+  for (const nproc of [1, 2]) {
+    const decode = await withPeakRss(async () => {
+      const source = await openSource(exp);
+      try {
+        const tasks = splitImages(nImages, nproc, { minBlock: 2 }).map((block) => ({ block, experiment: exp, dir: process.cwd() }) as unknown as WorkerTask);
+        return await runBlocks({ workerScript: script, method: 'decode', local: (t, emit) => decodeBlock(source, t, emit), tasks, nproc });
+      } finally {
+        await source.close();
+      }
+    });
+    const find = await withPeakRss(() => run(experiments, resolveParams({ nproc }), { log: silentLog }));
+    rows.push({
+      nproc, images: String(nImages),
+      find_spots_s: find.seconds, find_images_per_s: nImages / find.seconds, find_peak_rss_mb: find.peakMb,
+      decode_s: decode.seconds, decode_images_per_s: nImages / decode.seconds, decode_peak_rss_mb: decode.peakMb,
+      ratio_to_decode: find.seconds / decode.seconds,
+      dials_s: DIALS_WALL_S, spots: String(find.value.outputs.reflections.nrows),
+      meets_dials: find.seconds <= DIALS_WALL_S, meets_3x_decode: find.seconds <= 3 * decode.seconds,
+    });
+  }
+  return rows;
+}
+
+export async function benchFindSpotsAccuracy(): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const d of datasets()) {
+    if (!available(d)) continue;
+    const t0 = performance.now();
+    const c = await compareDataset(d);
+    rows.push({
+      dataset: d.name, ours: String(c.ours), dials: String(c.dials), count_diff_pct: 100 * c.countDiff,
+      matched_pct: 100 * c.matchedFraction, rms_xy_px: c.rmsXY, rms_z_images: c.rmsZ,
+      pass: Math.abs(c.countDiff) <= 0.05 && c.matchedFraction >= 0.95 && c.rmsXY <= 0.1,
+      seconds: (performance.now() - t0) / 1000,
+    });
+  }
+  return rows;
+}
