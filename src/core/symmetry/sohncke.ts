@@ -17,9 +17,11 @@ export function crystalFamilyLetter(number: number): string {
   return 'c';
 }
 
-/** Bravais lattice symbol of a group in its reference setting, e.g. `mC`, `hR`, `cF`. */
-export function bravaisLatticeOf(sg: SG): string {
-  const ref = sg.number ? SpaceGroup.fromNumber(sg.number) : sg;
+/** Bravais lattice symbol of a group (or any symbol `SpaceGroup.find` reads), e.g. `mC`, `hR`, `cF`. */
+export function bravaisLatticeOf(group: SG | string): string {
+  const sg = typeof group === 'string' ? SpaceGroup.find(group) : group;
+  if (!sg.number) throw new ParameterError(`space group ${sg.hall || sg.hm}: not one of the 230 types in a known setting`);
+  const ref = SpaceGroup.fromNumber(sg.number);
   const c = centringType(ref);
   return crystalFamilyLetter(ref.number) + (c === 'A' || c === 'B' ? 'C' : c);
 }

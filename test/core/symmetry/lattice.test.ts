@@ -3,7 +3,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UnitCell, CbOp, latticeSymmetry, sameSetting, chiralGroupsTable, sohnckeGroupsFor } from '../../../src/core/symmetry/index.js';
+import { UnitCell, CbOp, latticeSymmetry, sameSetting, chiralGroupsTable, sohnckeGroupsFor, bravaisLatticeOf } from '../../../src/core/symmetry/index.js';
 import { loadReference } from './reference.js';
 
 const ref = loadReference();
@@ -85,4 +85,9 @@ test('chiral space groups per Bravais lattice, as dials.refine_bravais_settings 
   assert.equal(chiralGroupsTable(['tP']).split('\n')[1], 'tP: P4 P41 P42 P43 P422 P4212 P4122 P41212 P4222 P42212 P4322 P43212');
   assert.equal(chiralGroupsTable(['oP']).split('\n')[1], 'oP: P222 P2221 P21212 P212121');
   assert.throws(() => sohnckeGroupsFor('xZ'), /Bravais/);
+  assert.equal(bravaisLatticeOf('P 43 21 2'), 'tP');
+  assert.equal(bravaisLatticeOf('I 1 2 1'), 'mC');
+  assert.equal(bravaisLatticeOf('R 3 :R'), 'hR');
+  assert.equal(bravaisLatticeOf('A 1 2 1'), 'mC');
+  assert.equal(bravaisLatticeOf('F d -3 m'), 'cF');
 });
