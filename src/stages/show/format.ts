@@ -150,13 +150,13 @@ const cellText = (cell: readonly number[]) => cell.map((x) => x.toFixed(3)).join
 
 /**
  * A value with its standard uncertainty in crystallographers' notation, 38.2094(7): as many
- * decimals as it takes for the rounded uncertainty to reach 2 in its last digits (so it shows
- * with one digit from 2 to 9 and two digits from 10 to 19).
+ * decimals as it takes for the uncertainty to reach 2 in units of the last digit, so it shows
+ * as one digit from 2 to 9 and two digits below that (0.00018 → (18), as DIALS prints it).
  */
 export function withEsd(value: number, esd: number): string {
   if (!(esd > 0) || !Number.isFinite(esd)) return String(value);
   let d = 0;
-  while (Math.round(esd * 10 ** d) < 2 && d < 12) d++;
+  while (esd * 10 ** d < 2 && d < 12) d++;
   return `${value.toFixed(d)}(${Math.round(esd * 10 ** d)})`;
 }
 

@@ -100,3 +100,15 @@ test('crystal block is line-for-line what DIALS printed for the same model', asy
   ];
   assert.deepEqual(formatCrystal(e.crystal!).slice(0, dials.length), dials);
 });
+
+test('beam, detector, goniometer, scan and crystal text equal DIALS\' printout of the same models', async () => {
+  const { formatBeam, formatDetector, formatGoniometer, formatScan, formatCrystal } = await import('../../../src/stages/show/format.js');
+  const { readFileSync } = await import('node:fs');
+  // shared/data/simulated/lysozyme_sweep/dials_reference/dials.integrate.log, "Models for experiment 0"
+  // (DIALS 3.12 printing refined.expt, the file copied as lysozyme_refined.expt.gz)
+  const dials = readFileSync(path.join(repoRoot(), 'regression-data/expt/lysozyme_refined_dials_models.txt'), 'utf8').trimEnd().split('\n');
+  const [e] = await loadExpt('lysozyme_refined.expt.gz');
+  const ours = [...formatBeam(e.beam!), '', ...formatDetector(e.detector!), ...formatGoniometer(e.goniometer!), '',
+    ...formatScan(e.scan!), '', ...formatCrystal(e.crystal!)];
+  assert.deepEqual(ours, dials);
+});
