@@ -91,3 +91,23 @@ test('chiral space groups per Bravais lattice, as dials.refine_bravais_settings 
   assert.equal(bravaisLatticeOf('A 1 2 1'), 'mC');
   assert.equal(bravaisLatticeOf('F d -3 m'), 'cF');
 });
+
+test('.expt crystals: the lattice of the stored space group is among the Bravais settings of the cell', async () => {
+  const { readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const { repoRoot } = await import('./reference.js');
+  const { SpaceGroup } = await import('../../../src/core/symmetry/index.js');
+  const crystals = JSON.parse(readFileSync(path.join(repoRoot(), 'regression-data', 'symmetry', 'expt_crystals.json'), 'utf8')) as
+    { file: string; real_space_a: [number, number, number]; real_space_b: [number, number, number]; real_space_c: [number, number, number]; space_group_hall_symbol: string }[];
+  const seen = new Set<string>();
+  for (const c of crystals) {
+    if (seen.has(c.file)) continue; // one per file keeps this quick
+    seen.add(c.file);
+    const cell = UnitCell.fromBasisVectors(c.real_space_a, c.real_space_b, c.real_space_c);
+    const sg = SpaceGroup.fromHall(c.space_group_hall_symbol);
+    const want = bravaisLatticeOf(sg);
+    const found = latticeSymmetry(cell, { maxDeltaDeg: 2 }).map((s) => s.lattice);
+    assert.ok(found.includes(want === 'mC' && found.includes('mI') ? 'mI' : want), `${c.file}: ${want} not in ${found.join(' ')}`);
+    assert.ok(found[found.length - 1] === 'aP');
+  }
+});

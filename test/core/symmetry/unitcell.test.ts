@@ -142,3 +142,30 @@ test('minimum cell of centred lattices', () => {
   const r = minimumCellTransform(UnitCell.create(109.77, 109.77, 67.1, 90, 90, 120), 'R');
   close(r.cell.volume, (UnitCell.create(109.77, 109.77, 67.1, 90, 90, 120).volume) / 3, 1e-6);
 });
+
+test('Niggli cell is invariant under random unimodular changes of basis (deterministic sample)', () => {
+  let seed = 12345;
+  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  const unimodular = (): number[] => {
+    for (;;) {
+      const m = Array.from({ length: 9 }, () => Math.floor(rnd() * 5) - 2);
+      const d = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+      if (d === 1) return m;
+    }
+  };
+  for (let t = 0; t < 200; t++) {
+    const cell = UnitCell.create(5 + 95 * rnd(), 5 + 95 * rnd(), 5 + 95 * rnd(), 60 + 60 * rnd(), 60 + 60 * rnd(), 60 + 60 * rnd());
+    const red = niggliReduce(cell).cell;
+    const other = UnitCell.changeBasis(cell, CbOp.fromBasis(unimodular() as Mat3));
+    const red2 = niggliReduce(other);
+    UnitCell.parameters(red2.cell).forEach((x, i) => close(x, UnitCell.parameters(red)[i], i < 3 ? 1e-6 * x : 1e-4, `cell ${UnitCell.toString(cell)}`));
+    // Niggli main conditions, checked directly
+    const g = red2.cell.metric;
+    const [A, B, C, xi, eta, zeta] = [g[0], g[4], g[8], 2 * g[5], 2 * g[2], 2 * g[1]];
+    const e = 1e-6 * A;
+    assert.ok(A <= B + e && B <= C + e);
+    assert.ok(Math.abs(xi) <= B + e && Math.abs(eta) <= A + e && Math.abs(zeta) <= A + e);
+    assert.ok((xi > 0 && eta > 0 && zeta > 0) || (xi <= e && eta <= e && zeta <= e));
+    assert.ok(xi + eta + zeta + A + B >= -e);
+  }
+});
