@@ -3,8 +3,8 @@
  * `.gz` or `.bz2`; we recognise the compression by its magic bytes (not the name), so a renamed
  * file still opens and a plain file called `.gz` is not mangled.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { FileFormatError } from '../errors.js';
 
@@ -60,10 +60,41 @@ export function readImageBytes(path: string): Uint8Array {
   return decompress(path, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength));
 }
 
-/** The first bytes of a file after decompression, for content sniffing. */
-export function readHead(path: string, bytes = 4096): Uint8Array {
-  const all = readImageBytes(path);
-  return all.subarray(0, Math.min(bytes, all.length));
+/**
+ * The start of a file after decompression, enough for its header: headers are parsed from this
+ * so that importing a long sweep does not inflate every image. `complete` says whether the whole
+ * file was read (small files, bzip2, which cannot be inflated partially).
+ */
+export function readImagePrefix(path: string, rawBytes = 65536): { bytes: Uint8Array; complete: boolean } {
+  let raw: Uint8Array;
+  let size: number;
+  let fd: number | undefined;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new FileFormatError(path, 'is a directory, not an image file');
+    size = st.size;
+    fd = openSync(path, 'r');
+    raw = new Uint8Array(Math.min(rawBytes, size));
+    const got = readSync(fd, raw, 0, raw.length, 0);
+    raw = raw.subarray(0, got);
+  } catch (e) {
+    if (e instanceof FileFormatError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FileFormatError(path, code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  const complete = raw.length >= size;
+  const kind = compressionOf(raw);
+  if (kind === 'none') return { bytes: raw, complete };
+  if (kind === 'bzip2' || complete) return { bytes: complete ? decompress(path, raw) : readImageBytes(path), complete: true };
+  try {
+    const out = gunzipSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: MAX_IMAGE_BYTES });
+    return { bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), complete: false };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new FileFormatError(path, `cannot decompress gzip data (${msg})`);
+  }
 }
 
 /** Latin-1 text of a byte range (headers are ASCII; binary bytes must not throw). */

@@ -42,8 +42,11 @@ function mimeField(text: string, name: string): string | undefined {
   return m ? m[1].trim() : undefined;
 }
 
-/** Parse header and binary-section metadata; pixels are decoded later (decodeCbfPixels). */
-export function parseCbf(path: string, bytes: Uint8Array): CbfFile {
+/**
+ * Parse header and binary-section metadata; pixels are decoded later (decodeCbfPixels).
+ * With `headerOnly`, `bytes` may be just the start of the file (no truncation check).
+ */
+export function parseCbf(path: string, bytes: Uint8Array, opts: { headerOnly?: boolean } = {}): CbfFile {
   if (!isCbf(bytes)) throw new FileFormatError(path, 'not a CBF file (no ###CBF signature)');
   const sec = indexOfBytes(bytes, BINARY_SECTION, 0, Math.min(bytes.length, 1 << 20));
   if (sec < 0) throw new FileFormatError(path, 'CBF binary section not found (truncated header?)');
@@ -72,7 +75,7 @@ export function parseCbf(path: string, bytes: Uint8Array): CbfFile {
     throw new FileFormatError(path, `unsupported CBF compression '${conversions || 'none'}' (only byte_offset)`);
   }
   const dataStart = marker + 4;
-  if (dataStart + size > bytes.length) {
+  if (!opts.headerOnly && dataStart + size > bytes.length) {
     throw new FileFormatError(path, `truncated CBF: binary section declares ${size} bytes, file has ${bytes.length - dataStart}`);
   }
   return {

@@ -6,8 +6,8 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { FileFormatError, UserError } from '../errors.js';
-import { compressionOf, readImageBytes } from './bytes.js';
-import { decodeCbfPixels, isCbf, parseCbf } from './cbf.js';
+import { compressionOf, latin1, readImageBytes, readImagePrefix } from './bytes.js';
+import { decodeCbfPixels, isCbf, parseCbf, type CbfFile } from './cbf.js';
 import type { ImageHeader } from './header.js';
 import { splitPanels } from './header.js';
 import { fullCbfModels, isFullCbf } from './imgcif.js';
@@ -113,14 +113,25 @@ export async function openImageFile(path: string): Promise<ImageFile> {
 async function openUnguarded(path: string): Promise<ImageFile> {
   const head = rawHead(path, 8);
   if (isHdf5Signature(head)) return openNexus(path);
-  const bytes = readImageBytes(path);
+  let { bytes, complete } = readImagePrefix(path);
   let header: Omit<ImageHeader, 'path'>;
   if (isCbf(bytes)) {
-    const cbf = parseCbf(path, bytes);
+    let cbf: CbfFile;
+    try {
+      cbf = parseCbf(path, bytes, { headerOnly: true });
+    } catch (e) {
+      // A header longer than the prefix: read the whole file.
+      if (complete) throw e;
+      bytes = readImageBytes(path);
+      complete = true;
+      cbf = parseCbf(path, bytes, { headerOnly: true });
+    }
     if (isFullCbf(cbf)) header = fullCbfModels(cbf);
     else if (isMiniCbf(cbf)) header = miniCbfModels(cbf);
     else throw new FileFormatError(path, 'CBF file has neither a Pilatus header nor imgCIF axis categories');
   } else if (isSmv(bytes)) {
+    const declared = /HEADER_BYTES\s*=\s*(\d+)/.exec(latin1(bytes, 0, Math.min(bytes.length, 64)));
+    if (!complete && declared && Number(declared[1]) > bytes.length) bytes = readImageBytes(path);
     const { smv: _smv, ...rest } = smvModels(path, bytes);
     header = rest;
   } else {
