@@ -15,6 +15,7 @@ import { stageRunner } from './runner.js';
 import { journaledRunner, loadJournal, saveJournal, JOURNAL_FILE } from './journal.js';
 import { processReportHtml } from './report.js';
 import { measureImport } from './measure.js';
+import { bravaisLatticeOf } from '../../core/symmetry/index.js';
 import type { ProcessContext, EntryPoint, ChainFiles, StepName } from './context.js';
 import type { ProcessInput } from './machine.js';
 
@@ -67,7 +68,7 @@ async function main(ctx: ProgramContext): Promise<void> {
   if (p.force) rmSync(path.join(dir, JOURNAL_FILE), { force: true });
 
   const options: ProcessContext['options'] = {
-    spaceGroup: p.space_group, unitCell: p.unit_cell, lattice: p.space_group ? await latticeOf(p.space_group) : null,
+    spaceGroup: p.space_group, unitCell: p.unit_cell, lattice: p.space_group ? latticeOf(p.space_group) : null,
     dMin: p.d_min, anomalous: p.anomalous, multiCrystal: p.multi_crystal, ccHalf: p.cc_half,
     absorptionLevel: p.absorption_level, stopAfter: p.stop_after, minIndexedPercent: p.min_indexed_percent,
   };
@@ -103,12 +104,9 @@ async function main(ctx: ProgramContext): Promise<void> {
 }
 
 /** Bravais lattice symbol (e.g. tP) of a space group given by the user. */
-async function latticeOf(symbol: string): Promise<string> {
-  const modulePath = '../../core/symmetry/index.js';
-  const sym = await import(modulePath).catch(() => null) as null | { bravaisLatticeOf?: (s: string) => string };
-  if (!sym?.bravaisLatticeOf) throw new ParameterError(`space_group=${symbol}: the symmetry library is not available in this build`);
+function latticeOf(symbol: string): string {
   try {
-    return sym.bravaisLatticeOf(symbol);
+    return bravaisLatticeOf(symbol);
   } catch (e) {
     throw new ParameterError(`space_group=${symbol}: ${(e as Error).message}`);
   }
