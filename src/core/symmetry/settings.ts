@@ -62,7 +62,7 @@ function buildEntries(): SettingEntry[] {
     const k = e.hm.replace(/\s+/g, '');
     if (seen.has(k)) return;
     seen.add(k);
-    entries.push(e);
+    entries.push(e.hm in CCP4_SETTING_NUMBERS ? { ...e, ccp4: CCP4_SETTING_NUMBERS[e.hm] } : e);
   };
   for (const [number, ccp4, hm, hall] of STANDARD_SETTINGS) push({ number, ccp4, hm, hall, basisOp: null, isReference: true });
   for (const [number, hm, hall] of ORIGIN_CHOICE_1) push({ number, ccp4: 0, hm, hall, basisOp: null, isReference: false });
@@ -126,6 +126,15 @@ const MONO_CELL_CHOICES: readonly (readonly [number, string, string, string | nu
   [8, 'B 1 1 m', 'B -2', null],
   [12, 'B 1 1 2/m', '-B 2', null],
 ];
+
+/**
+ * CCP4 numbers (symop.lib/syminfo.lib) of non-standard settings that MTZ files commonly carry; the
+ * rhombohedral-axes settings get 1000 + number in buildEntries. Others have none (0).
+ */
+const CCP4_SETTING_NUMBERS: Record<string, number> = {
+  'P 1 1 2': 1003, 'P 1 1 21': 1004, 'B 1 1 2': 1005, 'A 1 2 1': 2005, 'I 1 2 1': 4005,
+  'P 1 21/n 1': 2014, 'P 21 2 21': 2018, 'P 2 21 21': 3018,
+};
 
 let cache: SettingEntry[] | null = null;
 export function allSettings(): readonly SettingEntry[] {

@@ -14,7 +14,6 @@ export function repoRoot(): string {
   }
   return d;
 }
-export const SHARED_DATA = process.env.XTALFLOW_SHARED_DATA ?? path.resolve(repoRoot(), '..', 'shared', 'data');
 
 export interface RefReflection { hkl: [number, number, number]; absent: boolean; centric: boolean; epsilon: number; ccp4_asu: [number, number, number]; isym: number }
 export interface RefGroup {
