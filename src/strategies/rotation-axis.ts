@@ -17,17 +17,19 @@ export interface IndexingRmsds {
 
 /** RMSD_Z (images) above this fraction of RMSD_XY (px) is suspicious … */
 export const Z_OVER_XY_LIMIT = 0.75;
-/** … as is RMSD_Z above this many images outright. */
+/** … once RMSD_Z exceeds this many images (below it the φ fit is good whatever the ratio) … */
+export const Z_MIN_IMAGES = 0.3;
+/** … and RMSD_Z above this many images is suspicious outright. */
 export const Z_ABSOLUTE_LIMIT = 1.0;
 
 export function shouldTryInvertedAxis(r: IndexingRmsds): Decision<boolean> {
   const xy = Math.hypot(r.rmsdX, r.rmsdY) / Math.SQRT2;
   const ratio = r.rmsdZ / xy;
-  const poor = ratio > Z_OVER_XY_LIMIT || r.rmsdZ > Z_ABSOLUTE_LIMIT;
+  const poor = (ratio > Z_OVER_XY_LIMIT && r.rmsdZ > Z_MIN_IMAGES) || r.rmsdZ > Z_ABSOLUTE_LIMIT;
   return decision('rotation_axis_check', poor,
     poor ? `RMSD_Z ${r.rmsdZ.toFixed(3)} images is poor against RMSD_XY ${xy.toFixed(3)} px (ratio ${ratio.toFixed(2)} > ${Z_OVER_XY_LIMIT}): try the inverted rotation axis`
-      : `RMSD_Z ${r.rmsdZ.toFixed(3)} images is consistent with RMSD_XY ${xy.toFixed(3)} px (ratio ${ratio.toFixed(2)}): keep the axis`,
-    { rmsd_z: r.rmsdZ, rmsd_xy: xy, ratio, limit: Z_OVER_XY_LIMIT });
+      : `RMSD_Z ${r.rmsdZ.toFixed(3)} images is good (≤ ${Z_MIN_IMAGES} images or ratio to RMSD_XY ${xy.toFixed(3)} px ≤ ${Z_OVER_XY_LIMIT}): keep the axis`,
+    { rmsd_z: r.rmsdZ, rmsd_xy: xy, ratio, limit: Z_OVER_XY_LIMIT, min_z_images: Z_MIN_IMAGES });
 }
 
 /**

@@ -52,7 +52,11 @@ test('rotation axis: MyD88 fires the check and picks the inverted axis', () => {
 });
 
 test('rotation axis: good X-ray data (simulated sweep, i04) does not fire; equal solutions keep the header axis', () => {
-  assert.equal(shouldTryInvertedAxis({ rmsdX: 0.064, rmsdY: 0.044, rmsdZ: 0.056 * 0.5, percentIndexed: 99.8 }).choice, false);
+  // Simulated sweep: DIALS 0.064/0.044 px, 0.056 images; our indexing measured 0.054 px and 0.054 images (ratio ≈ 1).
+  assert.equal(shouldTryInvertedAxis({ rmsdX: 0.064, rmsdY: 0.044, rmsdZ: 0.056, percentIndexed: 99.8 }).choice, false);
+  assert.equal(shouldTryInvertedAxis({ rmsdX: 0.054, rmsdY: 0.054, rmsdZ: 0.054, percentIndexed: 99.8 }).choice, false);
+  // l_cysteine joint indexing, DIALS sweep 4: RMSD_Z 2.90 images is suspicious outright.
+  assert.equal(shouldTryInvertedAxis({ rmsdX: 0.74, rmsdY: 0.78, rmsdZ: 2.9, percentIndexed: 80 }).choice, true);
   assert.equal(shouldTryInvertedAxis({ rmsdX: 0.1828, rmsdY: 0.16, rmsdZ: 0.084, percentIndexed: 95 }).choice, false);
   // Edge: both directions equally good.
   assert.equal(chooseRotationAxis(myd88Neg, { ...myd88Neg, rmsdZ: 0.29 }).choice, 'original');
