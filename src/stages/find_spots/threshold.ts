@@ -57,28 +57,36 @@ export function checkThresholdParams(p: ThresholdParams): void {
  * Scratch buffers for one panel size, reused image after image so the hot loops allocate nothing.
  */
 export class ThresholdWorkspace {
-  /** Column sums over the kernel's rows: usable-pixel count, Σv, Σv². */
-  readonly colN: Int32Array;
-  readonly colS: Float64Array;
-  readonly colSS: Float64Array;
-  /** Row prefix sums of the column sums (only for rows that need them). */
-  readonly preN: Float64Array;
-  readonly preS: Float64Array;
+  /**
+   * Column sums over the kernel's rows (usable-pixel count, Σv, Σv²), with zero padding on both
+   * sides so the horizontal window never needs a bounds test; grown on demand for wide kernels.
+   */
+  colN: Float64Array;
+  colS: Float64Array;
+  colSS: Float64Array;
   /** Per-pixel flags for the extended algorithm's first pass and its eroded core. */
   readonly signal: Uint8Array;
   readonly core: Uint8Array;
   /** Dispersion cut-off times (n − 1) for every possible n, filled per call. */
-  readonly cut: Float64Array;
+  cut: Float64Array;
 
   constructor(readonly width: number, readonly height: number) {
-    this.colN = new Int32Array(width);
-    this.colS = new Float64Array(width);
-    this.colSS = new Float64Array(width);
-    this.preN = new Float64Array(width + 1);
-    this.preS = new Float64Array(width + 1);
+    this.colN = new Float64Array(width + 16);
+    this.colS = new Float64Array(width + 16);
+    this.colSS = new Float64Array(width + 16);
     this.signal = new Uint8Array(width * height);
     this.core = new Uint8Array(width * height);
-    this.cut = new Float64Array(4096);
+    this.cut = new Float64Array(64);
+  }
+
+  /** Column arrays with room for `pad` zero columns on the left and right. */
+  columns(pad: number): void {
+    const need = this.width + 2 * pad + 1;
+    if (this.colN.length < need) {
+      this.colN = new Float64Array(need);
+      this.colS = new Float64Array(need);
+      this.colSS = new Float64Array(need);
+    }
   }
 }
 
@@ -111,26 +119,31 @@ function requiredLocal(p: ThresholdParams, kx: number, ky: number): number {
   return Math.max(2, p.minLocal > 0 ? Math.min(p.minLocal, full) : full);
 }
 
-/** Add (sign = 1) or remove (sign = −1) row y's usable pixels from the column sums. */
-function addRow(image: ArrayLike<number>, include: Uint8Array, w: number, y: number, sign: number,
-  colN: Int32Array, colS: Float64Array, colSS: Float64Array | null): void {
+/** Add (sign = 1) or remove (sign = −1) row y's usable pixels from the column sums (column x at x + off). */
+function addRow(image: ArrayLike<number>, include: Uint8Array, w: number, y: number, sign: number, off: number,
+  colN: Float64Array, colS: Float64Array, colSS: Float64Array): void {
   const o = y * w;
-  if (colSS) {
-    for (let x = 0; x < w; x++) {
-      if (include[o + x] !== 0) {
-        const v = image[o + x];
-        colN[x] += sign;
-        colS[x] += sign * v;
-        colSS[x] += sign * v * v;
-      }
+  for (let x = 0; x < w; x++) {
+    if (include[o + x] !== 0) {
+      const v = image[o + x];
+      colN[x + off] += sign;
+      colS[x + off] += sign * v;
+      colSS[x + off] += sign * v * v;
     }
-  } else {
-    for (let x = 0; x < w; x++) {
-      if (include[o + x] !== 0) {
-        colN[x] += sign;
-        colS[x] += sign * image[o + x];
-      }
-    }
+  }
+}
+
+/** Add row `enter` and remove row `leave` in one sweep (the window sliding down by one row). */
+function swapRows(image: ArrayLike<number>, include: Uint8Array, w: number, enter: number, leave: number, off: number,
+  colN: Float64Array, colS: Float64Array, colSS: Float64Array): void {
+  const oe = enter * w, ol = leave * w;
+  for (let x = 0; x < w; x++) {
+    const ie = include[oe + x] !== 0 ? 1 : 0, il = include[ol + x] !== 0 ? 1 : 0;
+    if ((ie | il) === 0) continue;
+    const ve = ie !== 0 ? image[oe + x] : 0, vl = il !== 0 ? image[ol + x] : 0;
+    colN[x + off] += ie - il;
+    colS[x + off] += ve - vl;
+    colSS[x + off] += ve * ve - vl * vl;
   }
 }
 
@@ -150,22 +163,29 @@ function dispersionPass(image: ArrayLike<number>, mask: Uint8Array, w: number, h
   const nMin = requiredLocal(p, kx, ky);
   const { gain, sigmaBackground: sb, sigmaStrong: ss, globalThreshold: gt } = p;
   const area = (2 * kx + 1) * (2 * ky + 1);
-  const cut = area < ws.cut.length ? ws.cut : new Float64Array(area + 1);
+  if (ws.cut.length <= area) ws.cut = new Float64Array(area + 1);
+  const cut = ws.cut;
   for (let n = 2; n <= area; n++) cut[n] = gain * (1 + sb * Math.sqrt(2 / (n - 1))) * (n - 1);
+  // Column x lives at x + off; columns −kx−1 … −1 and w … w+kx−1 stay zero.
+  const off = kx + 1;
+  ws.columns(off);
   const { colN, colS, colSS } = ws;
   colN.fill(0); colS.fill(0); colSS.fill(0);
-  for (let y = 0; y < Math.min(ky, h); y++) addRow(image, mask, w, y, 1, colN, colS, colSS);
+  for (let y = 0; y < Math.min(ky, h); y++) addRow(image, mask, w, y, 1, off, colN, colS, colSS);
   let count = 0;
   for (let y = 0; y < h; y++) {
-    if (y + ky < h) addRow(image, mask, w, y + ky, 1, colN, colS, colSS);
-    if (y - ky - 1 >= 0) addRow(image, mask, w, y - ky - 1, -1, colN, colS, colSS);
+    if (y + ky < h && y - ky - 1 >= 0) swapRows(image, mask, w, y + ky, y - ky - 1, off, colN, colS, colSS);
+    else if (y + ky < h) addRow(image, mask, w, y + ky, 1, off, colN, colS, colSS);
+    else if (y - ky - 1 >= 0) addRow(image, mask, w, y - ky - 1, -1, off, colN, colS, colSS);
+    // Window of x = −1: columns −kx−1 … kx−1.
     let n = 0, s = 0, sq = 0;
-    for (let x = 0; x < Math.min(kx, w); x++) { n += colN[x]; s += colS[x]; sq += colSS[x]; }
+    for (let c = 0; c < 2 * kx + 1; c++) { n += colN[c]; s += colS[c]; sq += colSS[c]; }
     const o = y * w;
     for (let x = 0; x < w; x++) {
-      const enter = x + kx, leave = x - kx - 1;
-      if (enter < w) { n += colN[enter]; s += colS[enter]; sq += colSS[enter]; }
-      if (leave >= 0) { n -= colN[leave]; s -= colS[leave]; sq -= colSS[leave]; }
+      const enter = x + kx + off, leave = x - kx - 1 + off;
+      n += colN[enter] - colN[leave];
+      s += colS[enter] - colS[leave];
+      sq += colSS[enter] - colSS[leave];
       const i = o + x;
       if (mask[i] === 0 || n < nMin || s <= 0) continue;
       if (n * sq - s * s <= cut[n] * s) continue;
@@ -199,64 +219,78 @@ function dispersionExtended(image: ArrayLike<number>, mask: Uint8Array, w: numbe
   signal.fill(0, 0, npx);
   if (dispersionPass(image, mask, w, h, p, signal, ws, false) === 0) return 0;
   erode(signal, core, w, h, EXTENDED.erodeHalfWidth(kx), EXTENDED.erodeHalfWidth(ky));
-  // Pass 2: background = usable pixels outside the core, in an enlarged kernel. Column sums are
-  // kept for every row; a core pixel sums the 2·bx + 1 columns around it (core pixels are few).
+  // Pass 2: background = usable pixels outside the core, in an enlarged kernel. Core pixels are
+  // few (a few % of the panel) and come in runs along rows, so each run sums its first window
+  // directly and then slides it: add the entering column, drop the leaving one.
   const bx = EXTENDED.backgroundHalfWidth(kx), by = EXTENDED.backgroundHalfWidth(ky);
-  const { colN, colS } = ws;
-  colN.fill(0); colS.fill(0);
-  for (let y = 0; y < Math.min(by, h); y++) addBackgroundRow(image, mask, core, w, y, 1, colN, colS);
   let count = 0;
   for (let y = 0; y < h; y++) {
-    if (y + by < h) addBackgroundRow(image, mask, core, w, y + by, 1, colN, colS);
-    if (y - by - 1 >= 0) addBackgroundRow(image, mask, core, w, y - by - 1, -1, colN, colS);
     const o = y * w;
-    for (let x = 0; x < w; x++) {
-      const i = o + x;
-      if (core[i] === 0) continue;
-      const hi = x + bx < w ? x + bx : w - 1;
+    const y0 = y - by > 0 ? y - by : 0, y1 = y + by < h ? y + by : h - 1;
+    let x = 0;
+    while (x < w) {
+      if (core[o + x] === 0) { x++; continue; }
       let n = 0, sum = 0;
-      for (let c = x - bx > 0 ? x - bx : 0; c <= hi; c++) { n += colN[c]; sum += colS[c]; }
-      const mean = n > 0 ? sum / n : 0;
-      const v = image[i];
-      if (v > mean + ss * Math.sqrt(gain * (mean > 0 ? mean : 0)) && v > gt) {
-        out[i] = 1;
-        count++;
+      const x0 = x - bx > 0 ? x - bx : 0, x1 = x + bx < w ? x + bx : w - 1;
+      for (let yy = y0; yy <= y1; yy++) {
+        const r = yy * w;
+        for (let xx = x0; xx <= x1; xx++) {
+          const j = r + xx;
+          if (mask[j] !== 0 && core[j] === 0) { n++; sum += image[j]; }
+        }
+      }
+      for (;;) {
+        const mean = n > 0 ? sum / n : 0;
+        const v = image[o + x];
+        if (v > mean + ss * Math.sqrt(gain * mean) && v > gt) {
+          out[o + x] = 1;
+          count++;
+        }
+        x++;
+        if (x >= w || core[o + x] === 0) break;
+        const enter = x + bx, leave = x - bx - 1;
+        for (let yy = y0; yy <= y1; yy++) {
+          const r = yy * w;
+          if (enter < w) { const j = r + enter; if (mask[j] !== 0 && core[j] === 0) { n++; sum += image[j]; } }
+          if (leave >= 0) { const j = r + leave; if (mask[j] !== 0 && core[j] === 0) { n--; sum -= image[j]; } }
+        }
       }
     }
   }
   return count;
 }
 
-function addBackgroundRow(image: ArrayLike<number>, mask: Uint8Array, core: Uint8Array, w: number, y: number, sign: number,
-  colN: Int32Array, colS: Float64Array): void {
-  const o = y * w;
-  for (let x = 0; x < w; x++) {
-    if (mask[o + x] !== 0 && core[o + x] === 0) {
-      colN[x] += sign;
-      colS[x] += sign * image[o + x];
-    }
-  }
-}
-
 /**
  * core = signal pixels with no non-signal pixel (masked pixels count as non-signal) within the
  * half-widths (ex, ey); pixels beyond the image border do not erode. Signal is sparse (spots and
- * their kernel-wide rims), so each signal pixel scans its own window and stops at the first hole.
+ * their kernel-wide rims) and comes in runs along rows: each run counts the holes in its first
+ * window directly, then slides the window along the run.
  */
 function erode(signal: Uint8Array, core: Uint8Array, w: number, h: number, ex: number, ey: number): void {
   core.fill(0, 0, w * h);
   for (let y = 0; y < h; y++) {
     const y0 = y - ey > 0 ? y - ey : 0, y1 = y + ey < h ? y + ey : h - 1;
     const o = y * w;
-    for (let x = 0; x < w; x++) {
-      if (signal[o + x] === 0) continue;
+    let x = 0;
+    while (x < w) {
+      if (signal[o + x] === 0) { x++; continue; }
+      let holes = 0;
       const x0 = x - ex > 0 ? x - ex : 0, x1 = x + ex < w ? x + ex : w - 1;
-      let solid = 1;
-      for (let yy = y0; yy <= y1 && solid; yy++) {
+      for (let yy = y0; yy <= y1; yy++) {
         const r = yy * w;
-        for (let xx = x0; xx <= x1; xx++) if (signal[r + xx] === 0) { solid = 0; break; }
+        for (let xx = x0; xx <= x1; xx++) holes += signal[r + xx] === 0 ? 1 : 0;
       }
-      core[o + x] = solid;
+      for (;;) {
+        if (holes === 0) core[o + x] = 1;
+        x++;
+        if (x >= w || signal[o + x] === 0) break;
+        const enter = x + ex, leave = x - ex - 1;
+        for (let yy = y0; yy <= y1; yy++) {
+          const r = yy * w;
+          if (enter < w && signal[r + enter] === 0) holes++;
+          if (leave >= 0 && signal[r + leave] === 0) holes--;
+        }
+      }
     }
   }
 }
