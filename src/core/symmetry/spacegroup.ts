@@ -183,6 +183,54 @@ function findShift(ref: { symOps: readonly Op[]; centring: readonly IntVec3[] },
   return null;
 }
 
+let byRotations: Map<string, Built[]> | null = null;
+function rotationKey(symOps: readonly Op[], centring: readonly IntVec3[]): string {
+  return symOps.map((o) => o.rot.join(',')).sort().join('|') + '#' + centring.map((c) => Op.wrapped(Op.translation(c)).tran.join(',')).sort().join('|');
+}
+
+/**
+ * The named setting whose operators become the given ones after an origin shift v (in 1/24 steps):
+ * each {R|t} turns into {R | t + (I−R)·v}.
+ */
+function findShiftedSetting(symOps: readonly Op[], centring: readonly IntVec3[]): { built: Built; shift: CbOp } | null {
+  if (!byRotations) {
+    byRotations = new Map();
+    for (const e of allSettings()) {
+      const b = build(e);
+      const k = rotationKey(b.symOps, b.centring);
+      const list = byRotations.get(k);
+      if (list) list.push(b); else byRotations.set(k, [b]);
+    }
+  }
+  const candidates = byRotations.get(rotationKey(symOps, centring));
+  if (!candidates) return null;
+  // allowed translations per rotation (all centring-equivalent representatives)
+  const allowed = new Map<string, Set<string>>();
+  for (const o of symOps) {
+    const set = new Set<string>();
+    for (const c of centring) set.add(Op.wrapped({ rot: o.rot, tran: [o.tran[0] + c[0], o.tran[1] + c[1], o.tran[2] + c[2]] }).tran.join(','));
+    allowed.set(o.rot.join(','), set);
+  }
+  const D = TDEN;
+  for (const b of candidates) {
+    const ops = b.symOps.filter((o) => !Op.isIdentityRot(o.rot));
+    for (let x = 0; x < D; x++) for (let y = 0; y < D; y++) for (let z = 0; z < D; z++) {
+      let ok = true;
+      for (const o of ops) {
+        const r = o.rot;
+        const t = [
+          o.tran[0] + x - (r[0] * x + r[1] * y + r[2] * z),
+          o.tran[1] + y - (r[3] * x + r[4] * y + r[5] * z),
+          o.tran[2] + z - (r[6] * x + r[7] * y + r[8] * z),
+        ].map(Op.wrapT);
+        if (!allowed.get(r.join(','))!.has(t.join(','))) { ok = false; break; }
+      }
+      if (ok) return { built: b, shift: { m: [1, 0, 0, 0, 1, 0, 0, 0, 1], v: [x / D, y / D, z / D] } };
+    }
+  }
+  return null;
+}
+
 /**
  * Change of basis from the reference setting for a setting given only by its Hall symbol: the first
  * unimodular matrix with entries in {−1, 0, 1} (fixed enumeration order) that maps the reference
@@ -236,7 +284,18 @@ export namespace SpaceGroup {
     const b = keyIndex().get(opSetKey(symOps, centring));
     // a named setting keeps the table's operator order, so ISYM does not depend on how it was spelt
     if (b) return fromBuilt(b, hall || undefined);
-    return { number: 0, ccp4: 0, hm: '', hall, symOps: symOps.map(Op.wrapped), centring: centring.map((c) => c.slice() as IntVec3), basisOp: null };
+    const wrappedOps = symOps.map(Op.wrapped);
+    const cen = centring.map((c) => c.slice() as IntVec3);
+    // a named setting with its origin moved: same rotations, translations differ by (I−R)·v
+    const shifted = findShiftedSetting(wrappedOps, cen);
+    if (shifted) {
+      const { built, shift } = shifted;
+      const named = fromBuilt(built);
+      const basisOp = CbOp.mul(shift, named.basisOp!);
+      const refHm = referenceBuilt(built.entry.number).entry.hm;
+      return { number: built.entry.number, ccp4: 0, hm: `${refHm} (${CbOp.toXyz(basisOp)})`, hall, symOps: wrappedOps, centring: cen, basisOp };
+    }
+    return { number: 0, ccp4: 0, hm: '', hall, symOps: wrappedOps, centring: cen, basisOp: null };
   }
 
   export function fromNumber(n: number): SpaceGroup {
@@ -347,13 +406,11 @@ export function enantiomorph(sg: SpaceGroup): SpaceGroup | null {
   const inv = { rot: INVERSION, tran: [0, 0, 0] as IntVec3 };
   const ops = sg.symOps.map((o) => Op.wrapped(Op.mul(Op.mul(inv, o), inv)));
   const id = SpaceGroup.fromOperators(ops, sg.centring);
-  if (id.number) return id;
-  // the mirror image may be a named setting with its origin elsewhere (I 41: origin on 4 vs 41)
-  for (const e of allSettings()) {
-    const b = build(e);
-    if (b.symOps.length !== ops.length || b.centring.length !== sg.centring.length) continue;
-    const cb = findShift(b, opSetKey(ops, sg.centring));
-    if (cb) return fromBuilt(b);
+  // the mirror image may be a named setting with its origin elsewhere (I 41: origin on 4 vs 41):
+  // name it by that setting
+  if (id.number && id.ccp4 === 0 && id.hm.includes('(')) {
+    const shifted = findShiftedSetting(id.symOps, id.centring);
+    if (shifted) return fromBuilt(shifted.built);
   }
   return id;
 }

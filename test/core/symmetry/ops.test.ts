@@ -191,3 +191,19 @@ test('change of basis of a group keeps ASU consistent with the reference setting
     assert.equal(isSystematicallyAbsent(p41, h), isSystematicallyAbsent(c41, hc));
   }
 });
+
+test('a named group with its origin moved is still recognised (ASU available)', () => {
+  const sg = SpaceGroup.fromHM('P 21 21 21');
+  const shift = CbOp.parse('x+1/4,y+1/8,z-1/3');
+  const moved = SpaceGroup.changeBasis(sg, shift);
+  assert.equal(moved.number, 19);
+  const asu = new ReciprocalAsu(moved);
+  for (const h of [[1, 2, 3], [-2, 1, 0], [0, 0, 3]]) {
+    assert.deepEqual(asu.toAsu(h).hkl, new ReciprocalAsu(sg).toAsu(h).hkl);
+    assert.equal(isSystematicallyAbsent(moved, h), isSystematicallyAbsent(sg, h));
+  }
+  // the same through fromOperators (as a stage building operators itself would)
+  const again = SpaceGroup.fromOperators(moved.symOps, moved.centring);
+  assert.equal(again.number, 19);
+  assert.ok(again.basisOp);
+});
