@@ -156,6 +156,16 @@ function resolveScoped(defs: readonly ParamDef[], key: string): ParamDef {
   throw firstError;
 }
 
+/** Whether a (possibly scoped) key names a parameter of these definitions. */
+export function knowsParameter(defs: readonly ParamDef[], key: string): boolean {
+  try {
+    resolveScoped(defs, key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Apply assignments in order onto params (later ones win; multiple parameters accumulate). */
 export function applyAssignments(defs: readonly ParamDef[], params: Params, assignments: readonly Assignment[]): Params {
   for (const a of assignments) {

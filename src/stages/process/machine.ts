@@ -317,8 +317,9 @@ export const processMachine = setup({
         },
         onError: {
           target: 'afterAxis',
-          actions: assign(({ context }) => ({
+          actions: assign(({ context, event }) => ({
             decisions: withDecision(context, chooseRotationAxis(context.indexing.rmsds.original!, null)),
+            warnings: [...context.warnings, `indexing with the inverted rotation axis failed: ${(event.error as Error)?.message ?? String(event.error)}`],
             files: { ...context.files, ...context.indexing.originalFiles },
           })),
         },

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { loadProgram } from '../../cli.js';
-import { COMMON_PARAMS, parseCommandLine, type ParamDef } from '../../core/params/index.js';
+import { COMMON_PARAMS, parseCommandLine, knowsParameter, type ParamDef } from '../../core/params/index.js';
 import { createProgramLogger, type Log } from '../../core/log.js';
 import { UserError } from '../../core/errors.js';
 import { readExperiments, writeExperiments } from '../../core/io/expt.js';
@@ -90,16 +90,19 @@ export function stageRunner(o: RunnerOptions, renderReport: (files: ChainFiles) 
       return f;
     });
     const defs: ParamDef[] = [...COMMON_PARAMS, ...program.params];
-    const known = (w: string) => { try { parseCommandLine(defs, [w]); return true; } catch { return false; } };
+    const known = (key: string) => knowsParameter(defs, key);
+    const dropped = Object.keys(req.params).filter((k) => !known(k));
+    if (dropped.length) o.log.debug(`${req.key}: ${p.program} has no parameter ${dropped.join(', ')}`);
     const words = [
       ...inputs,
-      ...o.common.filter(known),
-      ...Object.entries(req.params).filter(([k]) => known(`${k}=x`) || known(`${k}=1`) || known(`${k}=True`)).map(([k, v]) => `${k}=${v}`),
+      ...o.common.filter((w) => known(w.split('=')[0])),
+      ...Object.entries(req.params).filter(([k]) => known(k)).map(([k, v]) => `${k}=${v}`),
       ...(p.words ?? []),
       ...(o.passThrough[p.program] ?? []),
     ];
     const parsed = parseCommandLine(defs, words);
-    const logger = createProgramLogger(p.program, { verbose: o.verbose, console: o.verbose, file: path.resolve(`xtalflow.${p.program}.log`) });
+    const logName = req.step === 'index_inverted' || req.step === 'rescale' ? req.step : p.program;
+    const logger = createProgramLogger(p.program, { verbose: o.verbose, console: o.verbose, file: path.resolve(`xtalflow.${logName}.log`) });
     o.log.debug(`${req.key}: xtalflow ${p.program} ${words.join(' ')}`);
     let result: StageResult | void;
     try {
