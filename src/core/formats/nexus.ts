@@ -12,7 +12,8 @@ import { install_local_plugins } from 'h5wasm-plugins';
 import type { Goniometer } from '../models/types.js';
 import { FileFormatError } from '../errors.js';
 import type { ImageHeader, ScanPoint } from './header.js';
-import { flatPanelFromBeamCentre, makeBeam, moduleGapMask, multiAxisGoniometer, singleAxisGoniometer } from './models.js';
+import { flatPanelFromBeamCentre, makeBeam, makePanel, moduleGapMask, multiAxisGoniometer, singleAxisGoniometer } from './models.js';
+import { NxmxReader, findNxmxModule, nxmxGoniometer, nxmxPanel } from './nxmx.js';
 import type { RawImage } from './types.js';
 import type { ImageFile } from './detect.js';
 
@@ -86,6 +87,15 @@ function array(f: H5Group, p: string): number[] | undefined {
     if (ArrayBuffer.isView(v)) return Array.from(v as unknown as ArrayLike<number | bigint>, Number);
     if (Array.isArray(v)) return v.map(Number);
     return [Number(v)];
+  } catch {
+    return undefined;
+  }
+}
+
+function attrOf(f: H5Group, p: string, name: string): unknown {
+  const d = dataset(f, p);
+  try {
+    return d?.attrs[name]?.value ?? undefined;
   } catch {
     return undefined;
   }
@@ -203,50 +213,63 @@ function openNexusFile(file: string, f: H5File): ImageFile {
     total += shape[0];
   }
   const firstShape = (dataset(f, blocks[0].name)?.shape ?? [0, 0, 0]) as number[];
-  const nSlow = scalar(f, `${det}/detectorSpecific/y_pixels_in_detector`) ?? firstShape[1];
-  const nFast = scalar(f, `${det}/detectorSpecific/x_pixels_in_detector`) ?? firstShape[2];
+  const nx = new NxmxReader(file, f);
+  const nxModule = findNxmxModule(nx);
+  const detPath = nxModule?.detector ?? det;
+  const nSlow = scalar(f, `${detPath}/detectorSpecific/y_pixels_in_detector`) ?? firstShape[1];
+  const nFast = scalar(f, `${detPath}/detectorSpecific/x_pixels_in_detector`) ?? firstShape[2];
   if (nFast !== firstShape[2] || nSlow !== firstShape[1]) fail(`image size ${nFast}×${nSlow} disagrees with the data (${firstShape[2]}×${firstShape[1]})`);
-  const pxX = scalar(f, `${det}/x_pixel_size`), pxY = scalar(f, `${det}/y_pixel_size`);
-  const distance = scalar(f, `${det}/detector_distance`);
-  const bx = scalar(f, `${det}/beam_center_x`), by = scalar(f, `${det}/beam_center_y`);
-  if (pxX === undefined || pxY === undefined || distance === undefined || bx === undefined || by === undefined) {
-    fail('NeXus master lacks pixel size, detector distance or beam centre');
-  }
-  const thickness = scalar(f, `${det}/sensor_thickness`) ?? 0.00045;
-  const cutoff = scalar(f, `${det}/detectorSpecific/countrate_correction_count_cutoff`) ?? scalar(f, `${det}/saturation_value`);
-  const countTime = scalar(f, `${det}/count_time`) ?? 0;
-  const px: [number, number] = [pxX! * 1000, pxY! * 1000];
-  const panel = flatPanelFromBeamCentre({
-    beamCentreMm: [bx! * px[0], by! * px[1]],
-    distanceMm: distance! * 1000,
-    pixelSizeMm: px,
-    imageSize: [nFast, nSlow],
-    trustedRange: [-1, cutoff ?? 65535],
-    thicknessMm: thickness * 1000,
+  const thickness = scalar(f, `${detPath}/sensor_thickness`) ?? 0.00045;
+  const thicknessUnits = String(attrOf(f, `${detPath}/sensor_thickness`, 'units') ?? 'm');
+  const cutoff = scalar(f, `${detPath}/detectorSpecific/countrate_correction_count_cutoff`) ?? scalar(f, `${detPath}/saturation_value`);
+  const countTime = scalar(f, `${detPath}/count_time`) ?? 0;
+  const common = {
+    imageSize: [nFast, nSlow] as [number, number],
+    trustedRange: [-1, cutoff ?? 65535] as [number, number],
+    thicknessMm: thicknessUnits.trim().toLowerCase() === 'mm' ? thickness : thickness * 1000,
     wavelengthA: wavelength!,
     parallax: true,
     mask: moduleGapMask(nFast, nSlow),
-  });
-
-  // Scan: the goniometer axis that moves.
-  const g = '/entry/sample/goniometer';
-  let scanName = 'omega';
+  };
+  let panel;
+  let gonio: Goniometer;
   let start = 0, width = 0;
-  for (const a of GONIO_AXES) {
-    const inc = scalar(f, `${g}/${a.name}_range_average`) ?? scalar(f, `${g}/${a.name}_increment`) ?? 0;
-    if (inc !== 0) { scanName = a.name; width = inc; start = array(f, `${g}/${a.name}`)?.[0] ?? scalar(f, `${g}/${a.name}_start`) ?? 0; break; }
+  if (nxModule) {
+    // NXmx: geometry from the NXtransformations chains.
+    const g = nxmxPanel(nx, nxModule.module);
+    panel = makePanel({ ...common, origin: g.origin, fastAxis: g.fastAxis, slowAxis: g.slowAxis, pixelSizeMm: g.pixelSizeMm });
+    const sc = nxmxGoniometer(nx, '/entry/sample', total);
+    gonio = sc.goniometer;
+    start = sc.start;
+    width = sc.width;
+  } else {
+    // Dectris' own master layout: beam centre, distance and pixel sizes as plain datasets.
+    const pxX = scalar(f, `${det}/x_pixel_size`), pxY = scalar(f, `${det}/y_pixel_size`);
+    const distance = scalar(f, `${det}/detector_distance`);
+    const bx = scalar(f, `${det}/beam_center_x`), by = scalar(f, `${det}/beam_center_y`);
+    if (pxX === undefined || pxY === undefined || distance === undefined || bx === undefined || by === undefined) {
+      fail('NeXus master lacks pixel size, detector distance or beam centre');
+    }
+    const px: [number, number] = [pxX! * 1000, pxY! * 1000];
+    panel = flatPanelFromBeamCentre({ ...common, beamCentreMm: [bx! * px[0], by! * px[1]], distanceMm: distance! * 1000, pixelSizeMm: px });
+    // Scan: the goniometer axis that moves.
+    const gp = '/entry/sample/goniometer';
+    let scanName = 'omega';
+    for (const a of GONIO_AXES) {
+      const inc = scalar(f, `${gp}/${a.name}_range_average`) ?? scalar(f, `${gp}/${a.name}_increment`) ?? 0;
+      if (inc !== 0) { scanName = a.name; width = inc; start = array(f, `${gp}/${a.name}`)?.[0] ?? scalar(f, `${gp}/${a.name}_start`) ?? 0; break; }
+    }
+    if (width === 0) start = array(f, `${gp}/omega`)?.[0] ?? 0;
+    const chi = scalar(f, `${gp}/chi`) ?? 0;
+    gonio = chi !== 0 && scanName === 'omega'
+      ? multiAxisGoniometer([[1, 0, 0], [0, 0, 1], [1, 0, 0]], [array(f, `${gp}/phi`)?.[0] ?? 0, chi, start], ['PHI', 'CHI', 'OMEGA'], 2)
+      : singleAxisGoniometer(GONIO_AXES.find((a) => a.name === scanName)!.axis);
   }
-  if (width === 0) start = array(f, `${g}/omega`)?.[0] ?? 0;
-  const goniometer: Goniometer = singleAxisGoniometer(GONIO_AXES.find((a) => a.name === scanName)!.axis);
   const scanPoints: ScanPoint[] = Array.from({ length: total }, (_, k) => ({ oscillation: [start + k * width, width], exposureTime: countTime, epoch: 0 }));
-  const chi = scalar(f, `${g}/chi`) ?? 0;
-  const gonio = chi !== 0 && scanName === 'omega'
-    ? multiAxisGoniometer([[1, 0, 0], [0, 0, 1], [1, 0, 0]], [array(f, `${g}/phi`)?.[0] ?? 0, chi, start], ['PHI', 'CHI', 'OMEGA'], 2)
-    : goniometer;
 
   const header: ImageHeader = {
     path: file,
-    format: 'HDF5EigerNearlyNexus',
+    format: nxModule ? 'NexusNXmx' : 'HDF5EigerNearlyNexus',
     beam: makeBeam(wavelength!),
     detector: { panels: [panel] },
     goniometer: gonio,

@@ -79,3 +79,67 @@ test('Eiger master with an external bitshuffle-LZ4 data file: models and frames'
   rmSync(path.join(dir, 'synthetic_data_000001.h5'));
   await assert.rejects(openImageFile(master), /synthetic_data_000001\.h5.*missing/);
 });
+
+/** An NXmx master: geometry only from NXtransformations chains (McStas frame). */
+async function writeNxmxMaster(dir: string, twoThetaDeg: number): Promise<string> {
+  await hdf5Ready();
+  copyFileSync(path.join(REGRESSION_IMAGES, DATA_REL), path.join(dir, 'nxmx_data_000001.h5'));
+  const master = path.join(dir, `nxmx_${twoThetaDeg}_master.h5`);
+  const f = new h5wasm.File(master, 'w');
+  for (const g of ['entry', 'entry/data', 'entry/instrument', 'entry/instrument/beam', 'entry/instrument/detector', 'entry/instrument/detector/transformations', 'entry/instrument/detector/module', 'entry/sample', 'entry/sample/transformations']) f.create_group(g);
+  f.create_external_link('nxmx_data_000001.h5', '/entry/data/data', 'entry/data/data_000001');
+  f.create_dataset({ name: 'entry/instrument/beam/incident_wavelength', data: 0.9795 });
+  f.create_dataset({ name: 'entry/instrument/detector/sensor_thickness', data: 0.45 });
+  f.get('entry/instrument/detector/sensor_thickness')!.create_attribute('units', 'mm');
+  f.create_dataset({ name: 'entry/instrument/detector/saturation_value', data: 60000 });
+  f.create_dataset({ name: 'entry/instrument/detector/count_time', data: 0.02 });
+  const axis = (name: string, data: number | Float64Array, type: string, vector: number[], dependsOn: string, units: string, offset?: number[]) => {
+    f.create_dataset({ name, data });
+    const d = f.get(name) as InstanceType<typeof h5wasm.Dataset>;
+    d.create_attribute('transformation_type', type);
+    d.create_attribute('vector', new Float64Array(vector));
+    d.create_attribute('depends_on', dependsOn);
+    d.create_attribute('units', units);
+    if (offset) { d.create_attribute('offset', new Float64Array(offset)); d.create_attribute('offset_units', 'mm'); }
+  };
+  const T = 'entry/instrument/detector/transformations';
+  axis(`${T}/two_theta`, twoThetaDeg, 'rotation', [-1, 0, 0], '.', 'deg');
+  axis(`${T}/det_z`, 0.3, 'translation', [0, 0, 1], `/${T}/two_theta`, 'm');
+  const M = 'entry/instrument/detector/module';
+  axis(`${M}/module_offset`, 0, 'translation', [1, 0, 0], `/${T}/det_z`, 'mm', [500.5 * 0.075, 250.25 * 0.075, 0]);
+  axis(`${M}/fast_pixel_direction`, 0.075, 'translation', [-1, 0, 0], `/${M}/module_offset`, 'mm');
+  axis(`${M}/slow_pixel_direction`, 0.075, 'translation', [0, -1, 0], `/${M}/module_offset`, 'mm');
+  f.create_dataset({ name: 'entry/sample/depends_on', data: '/entry/sample/transformations/omega' });
+  axis('entry/sample/transformations/omega', new Float64Array([30, 30.2]), 'rotation', [-1, 0, 0], '.', 'deg');
+  f.close();
+  return master;
+}
+
+test('NXmx master: panel and goniometer from NXtransformations (analytic, with and without 2θ)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-nxmx-'));
+  const flat = await openImageFile(await writeNxmxMaster(dir, 0));
+  assert.equal(flat.format, 'NexusNXmx');
+  const p = flat.detector.panels[0];
+  const near = (a: number[], b: number[]) => a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) < 1e-9, `${a} vs ${b}`));
+  near(p.origin, [-500.5 * 0.075, 250.25 * 0.075, -300]);
+  near(p.fastAxis, [1, 0, 0]);
+  near(p.slowAxis, [0, -1, 0]);
+  near(p.pixelSize, [0.075, 0.075]);
+  assert.ok(Math.abs(p.thickness - 0.45) < 1e-12);
+  assert.deepEqual(p.trustedRange, [-1, 60000]);
+  near(beamCentreMm(p, flat.beam)!, [500.5 * 0.075, 250.25 * 0.075]);
+  near(flat.goniometer!.rotationAxis, [1, 0, 0]);
+  near(flat.scanPoints![1].oscillation, [30.2, 0.2]);
+  assert.equal(panelStats((await flat.read(1)).panels[0]).sum, ref.frames[1].sum);
+  await flat.close();
+
+  // 2θ = 20° about the McStas −x axis = DIALS +x: the whole detector turns about x.
+  const tilted = await openImageFile(await writeNxmxMaster(dir, 20));
+  const q = tilted.detector.panels[0];
+  const c = Math.cos((20 * Math.PI) / 180), s = Math.sin((20 * Math.PI) / 180);
+  const o = [-500.5 * 0.075, 250.25 * 0.075, -300];
+  near(q.origin, [o[0], c * o[1] - s * o[2], s * o[1] + c * o[2]]);
+  near(q.slowAxis, [0, -c, -s]);
+  assert.ok(Math.abs(panelDistanceMm(q) - 300) < 1e-9);
+  await tilted.close();
+});
