@@ -90,7 +90,7 @@ async function writeNxmxMaster(dir: string, twoThetaDeg: number): Promise<string
   f.create_external_link('nxmx_data_000001.h5', '/entry/data/data', 'entry/data/data_000001');
   f.create_dataset({ name: 'entry/instrument/beam/incident_wavelength', data: 0.9795 });
   f.create_dataset({ name: 'entry/instrument/detector/sensor_thickness', data: 0.45 });
-  f.get('entry/instrument/detector/sensor_thickness')!.create_attribute('units', 'mm');
+  (f.get('entry/instrument/detector/sensor_thickness') as InstanceType<typeof h5wasm.Dataset>).create_attribute('units', 'mm');
   f.create_dataset({ name: 'entry/instrument/detector/saturation_value', data: 60000 });
   f.create_dataset({ name: 'entry/instrument/detector/count_time', data: 0.02 });
   const axis = (name: string, data: number | Float64Array, type: string, vector: number[], dependsOn: string, units: string, offset?: number[]) => {
