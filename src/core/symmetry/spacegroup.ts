@@ -5,6 +5,7 @@
  * which is the order gemmi and CCP4 files use.
  */
 import { ParameterError } from '../errors.js';
+import type { Mat3 } from '../math/mat3.js';
 import { CbOp } from './cbop.js';
 import { parseHall, LATTICE_TRANSLATIONS, transformCentring } from './hall.js';
 import { Op, TDEN, type IntMat3, type IntVec3 } from './op.js';
@@ -87,7 +88,6 @@ export function opSetKey(symOps: readonly Op[], centring: readonly IntVec3[]): s
 }
 
 interface Built { entry: SettingEntry; symOps: Op[]; centring: IntVec3[]; basisOp: CbOp | null }
-import type { Mat3 } from '../math/mat3.js';
 let byKey: Map<string, Built> | null = null;
 let byName: Map<string, SettingEntry> | null = null;
 const builtCache = new Map<SettingEntry, Built>();
@@ -361,7 +361,7 @@ export namespace SpaceGroup {
   }
 }
 
-/** Centring letter: P A B C I R S T F, or H... as in the Hall lattice symbols. */
+/** Centring letter as in Hall lattice symbols (P A B C I R S T F); '?' for any other translation set. */
 export function centringType(sg: SpaceGroup): string {
   const key = (l: readonly IntVec3[]) => l.map((t) => t.join(',')).sort().join('|');
   const have = key(sg.centring.filter((t) => t.some((x) => x !== 0)));
@@ -418,4 +418,3 @@ export function enantiomorph(sg: SpaceGroup): SpaceGroup | null {
 /** Order of the rotation group (point group). */
 export function pointGroupOrder(sg: SpaceGroup): number { return sg.symOps.length; }
 
-export { TDEN };
