@@ -35,3 +35,6 @@ copyFileSync(`${DATA}/spots/MyD88/imported_axis_neg.expt`, `${OUT}/myd88_importe
 
 save(keep(await readRefl(`${DATA}/spots/i04_weak_data/indexed.refl`), ['id', 'panel', 'flags', 'xyzobs.mm.value', 'xyzobs.mm.variance']), 'i04_spots.refl.gz');
 copyFileSync(`${DATA}/spots/i04_weak_data/experiments.expt`, `${OUT}/i04_experiments.expt`);
+
+// Miller indices of the i04 spots as DIALS indexed them (input to the refine test)
+save(keep(await readRefl(`${DATA}/spots/i04_weak_data/indexed.refl`), ['id', 'miller_index']), 'i04_miller.refl.gz');

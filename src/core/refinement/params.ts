@@ -19,8 +19,8 @@ export const REFINEMENT_PARAMS: ParamDef[] = [
     help: 'Goniometer parameters to fix: all, in_beam_plane, out_beam_plane (None: refine the rotation axis)' },
   { name: 'refinement.parameterisation.crystal.fix', type: 'strs', default: null, allowNone: true,
     help: 'Crystal parameters to fix: all, cell, orientation' },
-  { name: 'refinement.reflections.outlier.algorithm', type: 'choice', default: 'tukey', choices: ['tukey', 'null', 'auto'],
-    help: 'Centroid outlier rejection (auto = tukey)' },
+  { name: 'refinement.reflections.outlier.algorithm', type: 'choice', default: 'auto', choices: ['auto', 'tukey', 'mcd', 'null'],
+    help: 'Centroid outlier rejection: tukey (per-coordinate fences), mcd (robust Mahalanobis distance), null; auto = tukey in indexing, mcd in refine' },
   { name: 'refinement.reflections.reflections_per_degree', type: 'float', default: 100, allowNone: true,
     help: 'Random subset size per degree of scan (None: use all reflections)' },
   { name: 'refinement.reflections.close_to_spindle_cutoff', type: 'float', default: 0.02, min: 0,
@@ -43,14 +43,15 @@ function fixList(p: Params, model: string): string[] {
   return words;
 }
 
-export function refinerOptionsFrom(p: Params): RefinerOptions {
-  const alg = p['refinement.reflections.outlier.algorithm'] ?? 'tukey';
+export function refinerOptionsFrom(p: Params, autoOutlier: 'tukey' | 'mcd' = 'tukey'): RefinerOptions {
+  const choice = p['refinement.reflections.outlier.algorithm'] ?? 'auto';
+  const alg = choice === 'auto' ? autoOutlier : choice;
   return {
     beamFix: fixList(p, 'beam'),
     detectorFix: fixList(p, 'detector'),
     goniometerFix: fixList(p, 'goniometer'),
     crystalFix: fixList(p, 'crystal'),
-    outlierAlgorithm: alg === 'null' ? 'null' : 'tukey',
+    outlierAlgorithm: alg,
     reflectionsPerDegree: p['refinement.reflections.reflections_per_degree'] ?? null,
     closeToSpindleCutoff: p['refinement.reflections.close_to_spindle_cutoff'] ?? 0.02,
     maxIterations: p['refinement.refinery.max_iterations'] ?? 30,

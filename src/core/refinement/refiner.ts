@@ -14,7 +14,7 @@ import {
 } from './parameterisation.js';
 import { RefinementTarget, allocatePredictions, type ExperimentParameterisations, type Predictions, type RefinementData } from './target.js';
 import { levenbergMarquardt, type EngineHistory } from './engine.js';
-import { tukeyReject } from './outliers.js';
+import { mcdReject, tukeyReject } from './outliers.js';
 
 export interface RefinerOptions {
   /** DIALS words: all | in_spindle_plane | out_spindle_plane (default: out_spindle_plane, the one degenerate with a rotation of everything about the spindle). */
@@ -27,7 +27,7 @@ export interface RefinerOptions {
   crystalFix?: string[];
   /** Per experiment: lattice point-group operators (on Miller indices) constraining the cell. */
   cellOps?: (readonly Mat3[] | undefined)[];
-  outlierAlgorithm?: 'tukey' | 'null';
+  outlierAlgorithm?: 'tukey' | 'mcd' | 'null';
   /** Reflections with |e·(s1 × s0)| (Å⁻²) below this are not used (φ ill-determined near the spindle). */
   closeToSpindleCutoff?: number;
   /** Subset size per degree of scan per experiment; null/0 → use all reflections. */
@@ -180,6 +180,27 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * Groups for MCD: per experiment, up to 5 blocks of consecutive φ with at least 300 reflections
+ * each, so slow drifts of the residual means along the scan (a scan-static model of a crystal
+ * that moves) do not inflate the covariance every reflection is judged by.
+ */
+export function phiBlocks(data: RefinementData, active: Uint8Array, maxGroups = 5, minGroupSize = 300): Int32Array {
+  const n = active.length;
+  const groups = new Int32Array(n).fill(-1);
+  const nExp = data.experiment.reduce((a, b) => Math.max(a, b), -1) + 1;
+  let next = 0;
+  for (let e = 0; e < nExp; e++) {
+    const idx: number[] = [];
+    for (let i = 0; i < n; i++) if (active[i] && data.experiment[i] === e) idx.push(i);
+    idx.sort((a, b) => data.phiObs[a] - data.phiObs[b]);
+    const k = Math.max(1, Math.min(maxGroups, Math.floor(idx.length / minGroupSize)));
+    idx.forEach((i, j) => { groups[i] = next + Math.min(k - 1, Math.floor((j * k) / idx.length)); });
+    next += k;
+  }
+  return groups;
+}
+
 /** RMSDs per experiment over active reflections, in mm/rad and px/images. */
 export function experimentRmsds(exps: readonly Experiment[], data: RefinementData, pred: Predictions, active: Uint8Array): ExperimentRmsd[] {
   return exps.map((e, id) => {
@@ -212,11 +233,12 @@ export function refineGeometry(input: readonly Experiment[], data: RefinementDat
 
   const outlier = new Uint8Array(n);
   const rejectOutliers = (): number => {
-    if ((opts.outlierAlgorithm ?? 'tukey') !== 'tukey') return 0;
+    const alg = opts.outlierAlgorithm ?? 'tukey';
+    if (alg === 'null') return 0;
     const rx = new Float64Array(n), ry = new Float64Array(n), rp = new Float64Array(n);
     for (let i = 0; i < n; i++) { rx[i] = pred.xCal[i] - data.xObs[i]; ry[i] = pred.yCal[i] - data.yObs[i]; rp[i] = pred.phiCal[i] - data.phiObs[i]; }
     const before = Uint8Array.from(active);
-    const k = tukeyReject([rx, ry, rp], data.experiment, active);
+    const k = alg === 'mcd' ? mcdReject([rx, ry, rp], phiBlocks(data, active), active) : tukeyReject([rx, ry, rp], data.experiment, active);
     for (let i = 0; i < n; i++) if (before[i] && !active[i]) outlier[i] = 1;
     return k;
   };

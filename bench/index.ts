@@ -1,0 +1,70 @@
+/**
+ * `index` wall time and figures vs DIALS 3.12 on the shared data (skipped when ../shared/data is
+ * absent): the simulated lysozyme sweep (58 615 spots, truth known), l_cysteine (4 sweeps, joint),
+ * MyD88 (inverted axis, detector.fix=distance goniometer.fix=None) and i04_weak_data.
+ * One run each (the machine is shared); `index` time covers run() only, files already read.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readExperiments } from '../src/core/io/expt.js';
+import { readRefl } from '../src/core/io/refl.js';
+import { defaults } from '../src/core/params/index.js';
+import { silentLog } from '../src/core/log.js';
+import { Crystal } from '../src/core/models/crystal.js';
+import { Mat3 } from '../src/core/math/mat3.js';
+import { decomposeA } from '../src/core/refinement/parameterisation.js';
+import { PARAMS, indexingOptionsFrom, run } from '../src/stages/index/index.js';
+
+const DATA = process.env.XTALFLOW_DATA ?? '/work/shared/data';
+const REG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../regression-data/indexing');
+
+type Row = Record<string, string | number | boolean | null>;
+
+/** Angle (°) between orientations after matching bases by the nearest integer change of basis. */
+function orientationDifferenceDeg(A: Mat3, Atruth: Mat3): number {
+  const P = Mat3.mul(Mat3.inverse(A), Atruth).map(Math.round) as Mat3;
+  const s = Mat3.determinant(P) < 0 ? -1 : 1;
+  const U1 = decomposeA(Mat3.scale(Mat3.mul(A, P), s)).U, U2 = decomposeA(Mat3.scale(Atruth, s)).U;
+  return (Mat3.rotationAngle(Mat3.mul(U1, Mat3.transpose(U2))) * 180) / Math.PI;
+}
+
+interface Case { name: string; expt: string; refl: string; params?: Record<string, unknown>; dialsSeconds: number; dialsPercent: number; truth?: string }
+
+export async function benchIndex(): Promise<Row[]> {
+  if (!existsSync(DATA)) return [];
+  const cases: Case[] = [
+    { name: 'simulated lysozyme', expt: `${DATA}/simulated/lysozyme_sweep/dials_reference/imported.expt`, refl: `${DATA}/simulated/lysozyme_sweep/dials_reference/strong.refl`, dialsSeconds: 33.15, dialsPercent: 99.9, truth: `${DATA}/simulated/lysozyme_sweep/ground_truth.expt` },
+    { name: 'l_cysteine (joint)', expt: `${REG}/l_cysteine_imported.expt`, refl: `${DATA}/reference/l_cysteine/strong.refl`, dialsSeconds: 22, dialsPercent: 80.6 },
+    { name: 'MyD88 axis inverted', expt: `${DATA}/spots/MyD88/imported_axis_neg.expt`, refl: `${DATA}/spots/MyD88/strong.refl`, params: { 'refinement.parameterisation.detector.fix': ['distance'], 'refinement.parameterisation.goniometer.fix': null }, dialsSeconds: 15, dialsPercent: 89.0 },
+    { name: 'MyD88 axis as imported', expt: `${DATA}/spots/MyD88/imported_axis_pos.expt`, refl: `${DATA}/spots/MyD88/strong.refl`, params: { 'refinement.parameterisation.detector.fix': ['distance'], 'refinement.parameterisation.goniometer.fix': null }, dialsSeconds: 22, dialsPercent: 89.0 },
+    { name: 'i04_weak_data', expt: `${DATA}/spots/i04_weak_data/experiments.expt`, refl: `${DATA}/spots/i04_weak_data/indexed.refl`, dialsSeconds: NaN, dialsPercent: NaN },
+  ];
+  const rows: Row[] = [];
+  for (const c of cases) {
+    if (!existsSync(c.expt) || !existsSync(c.refl)) continue;
+    const exps = await readExperiments(c.expt);
+    const strong = await readRefl(c.refl);
+    const t0 = performance.now();
+    const r = run(exps, strong, indexingOptionsFrom({ ...defaults(PARAMS), ...(c.params ?? {}) }, silentLog));
+    const seconds = (performance.now() - t0) / 1000;
+    const cell = Crystal.unitCell(r.outputs.experiments[0].crystal!);
+    let orientation: number | null = null;
+    if (c.truth) {
+      const truth = await readExperiments(c.truth);
+      orientation = orientationDifferenceDeg(Crystal.A(r.outputs.experiments[0].crystal!), Crystal.A(truth[0].crystal!));
+    }
+    rows.push({
+      dataset: c.name, spots: r.figures.n_spots as number, xtalflow_s: seconds, dials_s: Number.isFinite(c.dialsSeconds) ? c.dialsSeconds : null,
+      percent_indexed: r.figures.percent_indexed as number, dials_percent: Number.isFinite(c.dialsPercent) ? c.dialsPercent : null,
+      rmsd_x_px: r.figures.rmsd_x_px as number, rmsd_y_px: r.figures.rmsd_y_px as number, rmsd_z_images: r.figures.rmsd_z_images as number,
+      cell: cell.map((x) => x.toFixed(3)).join(' '), orientation_vs_truth_deg: orientation,
+    });
+  }
+  return rows;
+}
+
+// `npx tsx bench/index.ts` prints the table directly
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  for (const r of await benchIndex()) console.log(JSON.stringify(r));
+}
