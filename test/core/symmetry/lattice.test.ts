@@ -111,3 +111,16 @@ test('.expt crystals: the lattice of the stored space group is among the Bravais
     assert.ok(found[found.length - 1] === 'aP');
   }
 });
+
+test('MyD88: best_monoclinic_beta chooses I 1 2/m 1 (β 104°), otherwise C 1 2/m 1 (β 107.6°) as DIALS does', () => {
+  const cell = UnitCell.create(37.07, 61.62, 64.4, 72.89, 89.26, 73.47);
+  const withI = latticeSymmetry(cell)[0];
+  assert.equal(withI.lattice, 'mI');
+  const withC = latticeSymmetry(cell, { bestMonoclinicBeta: false })[0];
+  assert.equal(withC.lattice, 'mC');
+  assert.equal(withC.group.hm, 'C 1 2/m 1');
+  // DIALS (refined cell, tutorial): mC 117.85 37.02 64.31 90 107.54 90; ours is the unrefined P1 cell
+  const p = UnitCell.parameters(withC.bestCell);
+  [117.85, 37.02, 64.31].forEach((x, i) => assert.ok(Math.abs(p[i] - x) / x < 0.005, `${p[i]} vs ${x}`));
+  assert.ok(Math.abs(p[4] - 107.54) < 0.2);
+});
