@@ -37,6 +37,8 @@ export interface StepRequest {
   files: ChainFiles;
   /** Parameter assignments for the stage, beyond the user's pass-through ones. */
   params: Record<string, string | number | boolean>;
+  /** The machine's context as the step starts (given to the report step, which describes the run). */
+  context?: ProcessContext;
 }
 
 export type EntryPoint = 'import' | 'find_spots' | 'index';

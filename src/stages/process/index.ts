@@ -74,7 +74,6 @@ async function main(ctx: ProgramContext): Promise<void> {
   };
   // Entering after import: the experiment's figures (wavelength, scan width) come from the given file.
   const input: ProcessInput = { entry, files: chain, options, figures: chain.imported ? { 'import#0': await measureImport(chain.imported) } : {} };
-  let latestCtx: ProcessContext | null = null;
   let finalState = 'running';
   const common = [...(p.nproc ? [`nproc=${p.nproc}`] : []), ...(p.d_min ? [`d_min=${p.d_min}`] : [])];
   const passThrough = (ctx.extra?.passThrough ?? {}) as Record<string, string[]>;
@@ -84,14 +83,14 @@ async function main(ctx: ProgramContext): Promise<void> {
       inputs: images, passThrough, common, verbose: ctx.verbose, log: ctx.log,
       onStart: (step, key) => ctx.log.info(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(5)} s] ${key.padEnd(28)} ${PROGRAMS[step === 'index_inverted' ? 'index' : step === 'rescale' ? 'scale' : step] ?? ''}`),
     },
-    async () => {
-      const html = processReportHtml(latestCtx!, { finalState: latestCtx?.failure ? 'stopped' : 'done', command: `xtalflow process ${command.join(' ')}` });
+    async (req) => {
+      const c = req.context!;
+      const html = processReportHtml(c, { finalState: c.failure ? 'stopped' : 'done', command: `xtalflow process ${command.join(' ')}` });
       await writeFileAtomic('xtalflow.html', html);
       return { figures: {}, files: { report: 'xtalflow.html' } };
     },
   );
-  const out = await runMachine(input, journaledRunner(dir, journal, runner, ctx.log), (state, c) => {
-    latestCtx = c;
+  const out = await runMachine(input, journaledRunner(dir, journal, runner, ctx.log), (state) => {
     finalState = state;
   });
   for (const d of out.context.decisions) ctx.log.info(`Decision [${d.rule}]: ${d.reason}`);

@@ -485,7 +485,7 @@ export const processMachine = setup({
 
     report: {
       invoke: {
-        src: 'step', input: ({ context }) => request(context, 'report'),
+        src: 'step', input: ({ context }) => ({ ...request(context, 'report'), context }),
         onDone: { target: 'done', actions: { type: 'stepDone', params: { step: 'report' } } },
         onError: { target: 'done', actions: assign(({ context, event }) => ({ warnings: [...context.warnings, `report failed: ${String((event.error as Error)?.message ?? event.error)}`] })) },
       },
@@ -493,7 +493,7 @@ export const processMachine = setup({
     // A failed chain still gets its report (what was measured, what was decided, where it stopped).
     failed: {
       invoke: {
-        src: 'step', input: ({ context }) => request(context, 'report'),
+        src: 'step', input: ({ context }) => ({ ...request(context, 'report'), context }),
         onDone: { target: 'stopped' },
         onError: { target: 'stopped' },
       },

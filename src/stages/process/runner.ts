@@ -72,10 +72,10 @@ async function writeInvertedAxis(src: string, dst: string): Promise<void> {
   await writeExperiments(dst, list);
 }
 
-export function stageRunner(o: RunnerOptions, renderReport: (files: ChainFiles) => Promise<StepResult>): StepRunner {
+export function stageRunner(o: RunnerOptions, renderReport: (req: StepRequest) => Promise<StepResult>): StepRunner {
   return async (req: StepRequest): Promise<StepResult> => {
     o.onStart?.(req.step, req.key);
-    if (req.step === 'report') return renderReport(req.files);
+    if (req.step === 'report') return renderReport(req);
     const files: ChainFiles = { ...req.files };
     if (req.step === 'index_inverted') {
       files.imported_inverted = 'imported_inverted.expt';
