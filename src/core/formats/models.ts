@@ -181,3 +181,18 @@ export function panelDistanceMm(panel: Panel): number {
   const n = Vec3.normalize(Vec3.cross(panel.fastAxis, panel.slowAxis));
   return Vec3.dot(panel.origin, n);
 }
+
+/**
+ * DIALS' detector hierarchy for panels that all hang from one root group (what dials.import writes
+ * for single- and multi-panel detectors without a survey hierarchy).
+ */
+export function flatHierarchy(nPanels: number): Record<string, unknown> {
+  return {
+    name: '', type: '',
+    fast_axis: [1, 0, 0], slow_axis: [0, 1, 0], origin: [0, 0, 0],
+    raw_image_offset: [0, 0], image_size: [0, 0], pixel_size: [0, 0], trusted_range: [0, 0],
+    thickness: 0, material: '', mu: 0, identifier: '', mask: [], gain: 1, pedestal: 0,
+    px_mm_strategy: { type: 'SimplePxMmStrategy' },
+    children: Array.from({ length: nPanels }, (_, i) => ({ panel: i })),
+  };
+}

@@ -12,7 +12,7 @@ import { ParameterError, UserError } from '../../core/errors.js';
 import { Vec3 } from '../../core/math/vec3.js';
 import { writeExperiments } from '../../core/io/expt.js';
 import { importSweeps, selectImageRange, openImageSource, sameBeam, sameDetector, sameGoniometer } from '../../core/formats/sweep.js';
-import { beamCentreMm, panelDistanceMm, sensorMu } from '../../core/formats/models.js';
+import { beamCentreMm, flatHierarchy, panelDistanceMm, sensorMu } from '../../core/formats/models.js';
 import type { ImportedSweep } from '../../core/formats/types.js';
 
 export { openImageSource };
@@ -96,7 +96,10 @@ export async function run(files: string[], p: Params, opts: { outputDir?: string
   if (range) sweeps = sweeps.map((s) => selectImageRange(s, [range[0], range[1]]));
   const outDir = path.resolve(opts.outputDir ?? '.');
   const experiments: ExperimentList = [];
-  for (const sw of sweeps) applyOverrides(sw, p);
+  for (const sw of sweeps) {
+    applyOverrides(sw, p);
+    sw.detector.hierarchy ??= flatHierarchy(sw.detector.panels.length);
+  }
   shareEqualModels(sweeps);
   for (const sw of sweeps) {
     const template = sw.imageset.template ? path.resolve(sw.imageset.template) : undefined;
