@@ -132,7 +132,7 @@ export interface RunOptions {
   /** Directory against which relative image paths resolve (default: the working directory). */
   dir?: string;
   /** Called after each image (any order across blocks). */
-  onImage?: (sweep: number, event: ImageDoneEvent) => void;
+  onImage?: (event: ImageDoneEvent) => void;
 }
 
 /** Experiments that share one imageset are one sweep; spot finding runs once per sweep. */
@@ -154,80 +154,105 @@ function autoMinSpotSize(e: Experiment): number {
 export async function run(experiments: ExperimentList, params: FindSpotsParams, opts: RunOptions): Promise<StageResult<FindSpotsOutputs>> {
   const { log } = opts;
   const open = opts.open ?? ((e: Experiment) => openSource(e, opts.dir));
-  const sweeps = groupSweeps(experiments);
-  const parts: { spots: SpotList; id: number; shoeboxes: ShoeboxParts | null }[] = [];
-  const summaries: SweepSummary[] = [];
-  for (let si = 0; si < sweeps.length; si++) {
-    const { ids, experiment } = sweeps[si];
-    const detector = experiment.detector!;
-    const panelSizes = detector.panels.map((p) => [p.imageSize[0], p.imageSize[1]] as [number, number]);
-    const widths = panelSizes.map(([w]) => w);
-    const masks = staticMasks(detector, experiment.beam, params.mask);
-    const source = await open(experiment);
-    const zOffset = experiment.scan ? experiment.scan.imageRange[0] - 1 : 0;
-    const nImages = source.length;
-    const minSpotSize = params.minSpotSize ?? autoMinSpotSize(experiment);
-    log.info('-'.repeat(80));
-    log.info(`Finding strong spots in imageset ${si}`);
-    log.info('-'.repeat(80));
-    log.info(`Setting spotfinder.filter.min_spot_size=${minSpotSize}`);
-    log.info(`Finding spots in image ${zOffset + 1} to ${zOffset + nImages} (${source.description}), ${params.nproc} worker(s)`);
-    const blocks = splitImages(nImages, params.nproc, { minBlock: 2 });
-    const tasks: WorkerTask[] = blocks.map((block) => ({
-      block, imageNumberOffset: zOffset, panelSizes, staticMasks: masks, threshold: params.threshold,
-      trustedRanges: detector.panels.map((p) => [p.trustedRange[0], p.trustedRange[1]] as [number, number]),
-      maxStrongPixelFraction: params.maxStrongPixelFraction,
-      experiment, dir: opts.dir ?? process.cwd(),
-    }));
-    let results: BlockResult[];
-    try {
-      results = await runBlocks<WorkerTask, BlockResult>({
-        workerScript: findSpotsWorker(),
-        method: 'findStrongPixels',
-        local: (task, emit) => findStrongPixels(source, task, emit),
-        tasks,
-        nproc: params.nproc,
-        onEvent: (ev) => opts.onImage?.(si, ev as ImageDoneEvent),
-      });
-    } finally {
-      await source.close();
-    }
-    const strongPerImage: number[] = [];
-    const rejected: number[] = [];
-    for (const r of results) {
-      for (let i = 0; i < r.strongPerImage.length; i++) {
-        strongPerImage.push(r.strongPerImage[i]);
-        if (r.rejected[i]) rejected.push(r.pixels.firstImage + i);
+  const groups = groupSweeps(experiments);
+  // Every sweep's blocks go through one pool, so workers start once per run, not once per sweep.
+  const sweeps: { ids: number[]; experiment: Experiment; source: ImageSource; zOffset: number; nImages: number;
+    panelSizes: [number, number][]; minSpotSize: number }[] = [];
+  const tasks: (WorkerTask & { sweep: number })[] = [];
+  try {
+    for (const g of groups) {
+      const detector = g.experiment.detector!;
+      const panelSizes = detector.panels.map((p) => [p.imageSize[0], p.imageSize[1]] as [number, number]);
+      const masks = staticMasks(detector, g.experiment.beam, params.mask);
+      const source = await open(g.experiment);
+      const zOffset = g.experiment.scan ? g.experiment.scan.imageRange[0] - 1 : 0;
+      const sweep = sweeps.length;
+      sweeps.push({ ...g, source, zOffset, nImages: source.length, panelSizes, minSpotSize: params.minSpotSize ?? autoMinSpotSize(g.experiment) });
+      for (const block of splitImages(source.length, params.nproc, { minBlock: 2 })) {
+        tasks.push({
+          sweep, block, imageNumberOffset: zOffset, panelSizes, staticMasks: masks, threshold: params.threshold,
+          trustedRanges: detector.panels.map((p) => [p.trustedRange[0], p.trustedRange[1]] as [number, number]),
+          maxStrongPixelFraction: params.maxStrongPixelFraction,
+          experiment: g.experiment, dir: opts.dir ?? process.cwd(),
+        });
       }
     }
-    strongPerImage.forEach((n, i) => log.info(`Found ${n} strong pixels on image ${zOffset + i + 1}`));
-    for (const i of rejected) {
-      log.warn(`image ${zOffset + i + 1} (${source.pathOf(i)}): more than ${(100 * params.maxStrongPixelFraction).toFixed(0)} % of pixels are strong; its pixels were not used`);
-    }
-    const labelled = mergeBlocks(results.map((r) => r.pixels), panelSizes);
-    const all = computeSpots(labelled, widths, zOffset);
-    const filtered = filterSpots(all, { minSpotSize, maxSpotSize: params.maxSpotSize, maxSeparation: params.maxSeparation });
-    log.info(`Extracted ${all.n} spots`);
-    log.info(`Removed ${filtered.removedSmall} spots with size < ${minSpotSize} pixels`);
-    log.info(`Removed ${filtered.removedLarge} spots with size > ${params.maxSpotSize} pixels`);
-    if (filtered.removedEmpty > 0) log.info(`Removed ${filtered.removedEmpty} spots with no positive counts`);
-    log.info(`Filtered ${filtered.spots.n} of ${all.n - filtered.removedSmall - filtered.removedLarge - filtered.removedEmpty} spots by peak-centroid distance`);
-    const perImage = spotsPerImage(filtered.spots, zOffset, nImages);
-    log.info('');
-    log.info(`Histogram of per-image spot count for imageset ${si}:`);
-    log.info(histogram(perImage, zOffset + 1));
-    parts.push({
-      spots: filtered.spots, id: ids[0],
-      shoeboxes: params.shoeboxes ? buildShoeboxes(labelled, widths, zOffset, filtered.spots, filtered.sourceIndex) : null,
+    log.info(`Finding spots on ${sweeps.reduce((a, s) => a + s.nImages, 0)} images in ${sweeps.length} imageset(s) with ${params.nproc} worker(s)`);
+    const results = await runBlocks<WorkerTask & { sweep: number }, BlockResult>({
+      workerScript: findSpotsWorker(),
+      method: 'findStrongPixels',
+      local: (task, emit) => findStrongPixels(sweeps[task.sweep].source, task, emit),
+      tasks,
+      nproc: params.nproc,
+      onEvent: (ev) => opts.onImage?.(ev as ImageDoneEvent),
     });
-    summaries.push({
-      experimentIds: ids, description: source.description, firstImage: zOffset + 1, nImages,
+    const parts: { spots: SpotList; id: number; shoeboxes: ShoeboxParts | null }[] = [];
+    const summaries: SweepSummary[] = [];
+    sweeps.forEach((sw, si) => {
+      const mine = results.filter((_, k) => tasks[k].sweep === si);
+      const r = summariseSweep(sw, si, mine, params, log);
+      parts.push(r.part);
+      summaries.push(r.summary);
+    });
+    return finish(parts, summaries, experiments, params, log);
+  } finally {
+    for (const sw of sweeps) await sw.source.close();
+  }
+}
+
+/** Merge one sweep's blocks into spots, filter them, and log what DIALS logs. */
+function summariseSweep(
+  sw: { ids: number[]; source: ImageSource; zOffset: number; nImages: number; panelSizes: [number, number][]; minSpotSize: number },
+  si: number, results: BlockResult[], params: FindSpotsParams, log: Log,
+): { part: { spots: SpotList; id: number; shoeboxes: ShoeboxParts | null }; summary: SweepSummary } {
+  const { zOffset, nImages, minSpotSize, source } = sw;
+  const widths = sw.panelSizes.map(([w]) => w);
+  log.info('-'.repeat(80));
+  log.info(`Finding strong spots in imageset ${si}`);
+  log.info('-'.repeat(80));
+  log.info(`Setting spotfinder.filter.min_spot_size=${minSpotSize}`);
+  log.info(`Finding spots in image ${zOffset + 1} to ${zOffset + nImages} (${source.description})`);
+  const strongPerImage: number[] = [];
+  const rejected: number[] = [];
+  for (const r of results) {
+    for (let i = 0; i < r.strongPerImage.length; i++) {
+      strongPerImage.push(r.strongPerImage[i]);
+      if (r.rejected[i]) rejected.push(r.pixels.firstImage + i);
+    }
+  }
+  strongPerImage.forEach((n, i) => log.info(`Found ${n} strong pixels on image ${zOffset + i + 1}`));
+  for (const i of rejected) {
+    log.warn(`image ${zOffset + i + 1} (${source.pathOf(i)}): more than ${(100 * params.maxStrongPixelFraction).toFixed(0)} % of pixels are strong; its pixels were not used`);
+  }
+  const labelled = mergeBlocks(results.map((r) => r.pixels), sw.panelSizes);
+  const all = computeSpots(labelled, widths, zOffset);
+  const filtered = filterSpots(all, { minSpotSize, maxSpotSize: params.maxSpotSize, maxSeparation: params.maxSeparation });
+  log.info(`Extracted ${all.n} spots`);
+  log.info(`Removed ${filtered.removedSmall} spots with size < ${minSpotSize} pixels`);
+  log.info(`Removed ${filtered.removedLarge} spots with size > ${params.maxSpotSize} pixels`);
+  if (filtered.removedEmpty > 0) log.info(`Removed ${filtered.removedEmpty} spots with no positive counts`);
+  log.info(`Filtered ${filtered.spots.n} of ${all.n - filtered.removedSmall - filtered.removedLarge - filtered.removedEmpty} spots by peak-centroid distance`);
+  const perImage = spotsPerImage(filtered.spots, zOffset, nImages);
+  log.info('');
+  log.info(`Histogram of per-image spot count for imageset ${si}:`);
+  log.info(histogram(perImage, zOffset + 1));
+  return {
+    part: {
+      spots: filtered.spots, id: sw.ids[0],
+      shoeboxes: params.shoeboxes ? buildShoeboxes(labelled, widths, zOffset, filtered.spots, filtered.sourceIndex) : null,
+    },
+    summary: {
+      experimentIds: sw.ids, description: source.description, firstImage: zOffset + 1, nImages,
       strongPixelsPerImage: strongPerImage, spotsPerImage: Array.from(perImage),
       extracted: all.n, removedSmall: filtered.removedSmall, removedLarge: filtered.removedLarge,
       removedSeparation: filtered.removedSeparation, rejectedImages: rejected.map((i) => zOffset + i + 1),
       spots: filtered.spots.n,
-    });
-  }
+    },
+  };
+}
+
+function finish(parts: { spots: SpotList; id: number; shoeboxes: ShoeboxParts | null }[], summaries: SweepSummary[],
+  experiments: ExperimentList, params: FindSpotsParams, log: Log): StageResult<FindSpotsOutputs> {
   const table = toReflectionTable(parts.map((p) => ({ spots: p.spots, id: p.id })), experiments);
   if (params.shoeboxes) table.setShoebox('shoebox', concatShoeboxes(parts.map((p) => p.shoeboxes!)));
   log.info('-'.repeat(80));

@@ -36,7 +36,7 @@ export function histogram(perImage: ArrayLike<number>, firstImage: number): stri
 }
 
 export interface ProgressReporter {
-  tick: (sweep: number, ev: ImageDoneEvent) => void;
+  tick: (ev: ImageDoneEvent) => void;
   stop: () => void;
 }
 
@@ -49,7 +49,7 @@ export function progressReporter(totalImages: number, stream: NodeJS.WriteStream
   bar.start(totalImages, 0, { strong: 0 });
   let done = 0;
   return {
-    tick: (_sweep, ev) => { done++; bar.update(done, { strong: ev.strong }); },
+    tick: (ev) => { done++; bar.update(done, { strong: ev.strong }); },
     stop: () => bar.stop(),
   };
 }
