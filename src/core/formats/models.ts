@@ -4,6 +4,7 @@
  */
 import type { Beam, Detector, Goniometer, Panel } from '../models/types.js';
 import { Mat3 } from '../math/mat3.js';
+import { Beam as BeamFns, Goniometer as GoniometerFns, Panel as PanelFns } from '../models/index.js';
 import { Vec3 } from '../math/vec3.js';
 
 /** Electron wavelengths are ~0.02–0.04 Å; X-ray MX never goes below ~0.2 Å. */
@@ -29,7 +30,7 @@ export function makeBeam(wavelength: number, opts: Partial<Beam> = {}): Beam {
 }
 
 export function singleAxisGoniometer(axis: Vec3 = [1, 0, 0]): Goniometer {
-  return { rotationAxis: Vec3.normalize(axis), fixedRotation: Mat3.identity(), settingRotation: Mat3.identity() };
+  return GoniometerFns.create({ rotationAxis: Vec3.normalize(axis) });
 }
 
 /**
@@ -38,19 +39,7 @@ export function singleAxisGoniometer(axis: Vec3 = [1, 0, 0]): Goniometer {
  * those outside it the setting rotation S, so a crystal vector maps to S·R(axis, φ)·F·v.
  */
 export function multiAxisGoniometer(axes: Vec3[], anglesDeg: number[], names: string[], scanAxis: number): Goniometer {
-  let fixed = Mat3.identity();
-  for (let j = 0; j < scanAxis; j++) fixed = Mat3.mul(Mat3.rotation(Vec3.normalize(axes[j]), (anglesDeg[j] * Math.PI) / 180), fixed);
-  let setting = Mat3.identity();
-  for (let j = scanAxis + 1; j < axes.length; j++) setting = Mat3.mul(Mat3.rotation(Vec3.normalize(axes[j]), (anglesDeg[j] * Math.PI) / 180), setting);
-  return {
-    rotationAxis: Vec3.normalize(axes[scanAxis]),
-    fixedRotation: fixed,
-    settingRotation: setting,
-    axes: axes.map((a) => Vec3.normalize(a)),
-    angles: anglesDeg.slice(),
-    names: names.slice(),
-    scanAxis,
-  };
+  return GoniometerFns.fromMultiAxis(axes, anglesDeg, names, scanAxis);
 }
 
 /**
@@ -164,22 +153,14 @@ export function singlePanelDetector(panel: Panel): Detector {
   return { panels: [panel] };
 }
 
-/** DIALS' panel.get_beam_centre: where the beam meets the panel plane, in mm (fast, slow); null if parallel. */
+/** DIALS' panel.get_beam_centre: where the beam meets the panel plane, in mm (fast, slow); null if it misses the plane. */
 export function beamCentreMm(panel: Panel, beam: Beam): [number, number] | null {
-  const s0 = Vec3.neg(beam.direction);
-  const n = Vec3.cross(panel.fastAxis, panel.slowAxis);
-  const denom = Vec3.dot(s0, n);
-  if (Math.abs(denom) < 1e-12) return null;
-  const t = Vec3.dot(panel.origin, n) / denom;
-  if (t <= 0) return null;
-  const p = Vec3.sub(Vec3.scale(s0, t), panel.origin);
-  return [Vec3.dot(p, panel.fastAxis), Vec3.dot(p, panel.slowAxis)];
+  return PanelFns.rayIntersection(panel, BeamFns.s0(beam));
 }
 
 /** DIALS' panel.get_distance: origin projected on the panel normal. */
 export function panelDistanceMm(panel: Panel): number {
-  const n = Vec3.normalize(Vec3.cross(panel.fastAxis, panel.slowAxis));
-  return Vec3.dot(panel.origin, n);
+  return PanelFns.distance(panel);
 }
 
 /**
