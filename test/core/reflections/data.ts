@@ -48,14 +48,5 @@ export function findRefl(dir: string): string[] {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) so fuzz failures can be replayed from the printed seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so fuzz failures can be replayed from the printed seed. */
+export { mulberry32 as rng } from '../../../src/core/math/random.js';
