@@ -31,10 +31,12 @@ export interface PrepareOptions {
   combinePartials: boolean;
   /** Multiply integrated intensities by LP and divide by QE (DIALS does so before scaling). */
   applyLpQe: boolean;
+  /** Extra flag bits every kept row must carry (e.g. both integrated_sum and integrated_prf). */
+  requireFlags: number;
 }
 
 export const DEFAULT_PREPARE: PrepareOptions = {
-  intensity: 'auto', partialityThreshold: 0.4, minIOverSigma: -5, dMin: null, dMax: null, combinePartials: true, applyLpQe: true,
+  intensity: 'auto', partialityThreshold: 0.4, minIOverSigma: -5, dMin: null, dMax: null, combinePartials: true, applyLpQe: true, requireFlags: 0,
 };
 
 export interface PreparedIntensities {
@@ -88,7 +90,7 @@ export function prepareIntensities(t: ReflectionTable, d: Float64Array | null, o
     }
   } else {
     const I = t.double(`intensity.${kind}.value`), V = t.double(`intensity.${kind}.variance`);
-    const want = kind === 'prf' ? Flags.integrated_prf : Flags.integrated_sum;
+    const want = (kind === 'prf' ? Flags.integrated_prf : Flags.integrated_sum) | o.requireFlags;
     // Partials: rows sharing partial_id within an experiment are parts of one reflection.
     let partner: Int32Array | null = null;
     if (o.combinePartials && t.has('partial_id')) partner = partialGroups(t);
@@ -96,20 +98,26 @@ export function prepareIntensities(t: ReflectionTable, d: Float64Array | null, o
     for (let i = 0; i < n; i++) {
       if (done[i]) continue;
       const f = flags[i] >>> 0;
-      if ((f & want) === 0) { bump('not_integrated'); continue; }
+      if ((f & want) !== want) { bump('not_integrated'); continue; }
       if (f & Flags.bad_for_scaling) { bump('bad_for_scaling'); continue; }
       let Ii = I[i], Vi = V[i], p = partiality ? partiality[i] : 1;
       const conv = o.applyLpQe ? (lp ? lp[i] : 1) / (qe && qe[i] > 0 ? qe[i] : 1) : 1;
       Ii *= conv; Vi *= conv * conv;
       if (partner && partner[i] !== i) {
-        // i is the first row of a partial group: add the others (same experiment, same partial_id).
+        // i is the first row of a partial group: combine the others (same experiment, same
+        // partial_id). Summation intensities of the parts add up (as do partialities); each part's
+        // profile-fitted value is already an estimate of the full intensity, so those are averaged
+        // with inverse-variance weights (a tiny part's estimate is very uncertain).
+        let sw = Vi > 0 ? 1 / Vi : 0, swI = Vi > 0 ? Ii / Vi : 0;
         for (let j = partner[i]; j !== i; j = partner[j]) {
           done[j] = 1;
-          if (((flags[j] >>> 0) & want) === 0 || !(V[j] > 0)) continue;
+          if (((flags[j] >>> 0) & want) !== want || !(V[j] > 0)) continue;
           const cj = o.applyLpQe ? (lp ? lp[j] : 1) / (qe && qe[j] > 0 ? qe[j] : 1) : 1;
-          Ii += I[j] * cj; Vi += V[j] * cj * cj;
+          if (kind === 'prf') { const vj = V[j] * cj * cj; sw += 1 / vj; swI += (I[j] * cj) / vj; }
+          else { Ii += I[j] * cj; Vi += V[j] * cj * cj; }
           if (partiality) p += partiality[j];
         }
+        if (kind === 'prf' && sw > 0) { Ii = swI / sw; Vi = 1 / sw; }
         bump('partials_combined');
       }
       if (!(Vi > 0)) { bump('non_positive_variance'); continue; }

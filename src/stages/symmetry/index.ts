@@ -1,0 +1,317 @@
+/**
+ * `xtalflow symmetry integrated.expt integrated.refl [...]` → symmetrized.expt/.refl.
+ *
+ * 1. Intensities: profile-fitted (rows integrated by both methods), LP/QE applied, partials
+ *    combined, partiality ≥ 0.4, I/σ ≥ −5; normalised to E² per dataset in resolution shells;
+ *    optionally cut where ⟨I⟩/⟨σ⟩ falls below min_i_mean_over_sigma_mean.
+ * 2. Lattice symmetry of the reduced cell (Le Page, δ ≤ lattice_symmetry_max_delta), every
+ *    symmetry element scored, every Laue subgroup scored (see scoring.ts); best = most likely.
+ * 3. Systematic absences along the screw axes of the best Laue group on the unscaled intensities
+ *    merged in it (see absences.ts) → recommended space group.
+ * 4. Everything reindexed to the conventional setting of that group and written out.
+ */
+import { ParameterError, UserError } from '../../core/errors.js';
+import { writeExperiments } from '../../core/io/expt.js';
+import { writeRefl } from '../../core/io/refl.js';
+import type { Log } from '../../core/log.js';
+import { Mat3 } from '../../core/math/mat3.js';
+import { Crystal } from '../../core/models/crystal.js';
+import type { ExperimentList } from '../../core/models/types.js';
+import type { ParamDef, Params } from '../../core/params/index.js';
+import type { Program, StageResult } from '../../core/program.js';
+import { Flags } from '../../core/reflections/flags.js';
+import type { ReflectionTable } from '../../core/reflections/table.js';
+import { loadDataset, type Dataset } from '../../core/stats/dataset.js';
+import { prepareIntensities } from '../../core/stats/prepare.js';
+import { equalCountBinIndex } from '../../core/stats/binning.js';
+import { fmt, formatTable } from '../../core/table.js';
+import { CbOp } from '../../core/symmetry/cbop.js';
+import { minimumCellTransform } from '../../core/symmetry/niggli.js';
+import { SpaceGroup, centringType, enantiomorph } from '../../core/symmetry/spacegroup.js';
+import { UnitCell } from '../../core/symmetry/unitcell.js';
+import { analyseAbsences, type AbsenceAnalysis, type AxialReflection } from './absences.js';
+import { conventionalSetting, latticeGroup, rotKey, subgroups, symmetryElements, type Setting } from './lattice.js';
+import { scoreElements, scoreSubgroups, type ElementScore, type ScoringContext, type SubgroupScore } from './scoring.js';
+
+export const PARAMS: ParamDef[] = [
+  { name: 'output.experiments', type: 'path', default: 'symmetrized.expt', help: 'Reindexed experiments' },
+  { name: 'output.reflections', type: 'path', default: 'symmetrized.refl', help: 'Reindexed reflections' },
+  { name: 'lattice_symmetry_max_delta', type: 'float', default: 2, min: 0, help: 'Largest Le Page δ (degrees) for a lattice two-fold' },
+  { name: 'd_min', type: 'float', default: null, allowNone: true, help: 'High-resolution limit for the analysis (Å); Auto from min_i_mean_over_sigma_mean' },
+  { name: 'min_i_mean_over_sigma_mean', type: 'float', default: 4, help: 'Auto d_min: outermost shell with ⟨I⟩/⟨σ⟩ at least this' },
+  { name: 'partiality_threshold', type: 'float', default: 0.4, min: 0, max: 1, help: 'Drop reflections with a smaller partiality' },
+  { name: 'space_group', type: 'str', default: null, allowNone: true, help: 'Skip the analysis and use this space group (must fit the lattice)' },
+  { name: 'systematic_absences.check', type: 'bool', default: true, help: 'Choose the space group from systematic absences (else the Sohncke group without screws)' },
+];
+
+export interface SymmetryOptions {
+  maxDeltaDeg: number;
+  dMin: number | null;
+  minIOverSigma: number;
+  partialityThreshold: number;
+  spaceGroup: string | null;
+  checkAbsences: boolean;
+}
+
+export function resolveOptions(p: Params): SymmetryOptions {
+  return {
+    maxDeltaDeg: p['lattice_symmetry_max_delta'] ?? 2,
+    dMin: p['d_min'] ?? null,
+    minIOverSigma: p['min_i_mean_over_sigma_mean'] ?? 4,
+    partialityThreshold: p['partiality_threshold'] ?? 0.4,
+    spaceGroup: p['space_group'] ?? null,
+    checkAbsences: p['systematic_absences.check'] ?? true,
+  };
+}
+
+export interface SymmetryOutputs {
+  experiments: ExperimentList;
+  reflections: ReflectionTable;
+  spaceGroup: SpaceGroup;
+  /** Input basis → conventional setting of the answer. */
+  cbOp: CbOp;
+  elements: ElementScore[];
+  subgroupScores: (SubgroupScore & { setting: Setting; reindexFromMinimum: string })[];
+  absences: AbsenceAnalysis | null;
+  context: ScoringContext;
+}
+
+/** ⟨I⟩/⟨σ⟩ in equal-count shells: the d of the outermost shell (from low resolution) still above the limit. */
+export function autoDMin(d: Float64Array, I: Float64Array, sigma: Float64Array, limit: number, nShells = 20): number | null {
+  const { bin, n } = equalCountBinIndex(d, Math.min(nShells, Math.max(1, Math.floor(d.length / 50))));
+  const sI = new Float64Array(n), sS = new Float64Array(n), dmin = new Float64Array(n).fill(Infinity);
+  for (let i = 0; i < d.length; i++) { sI[bin[i]] += I[i]; sS[bin[i]] += sigma[i]; dmin[bin[i]] = Math.min(dmin[bin[i]], d[i]); }
+  let cut: number | null = null;
+  for (let b = 0; b < n; b++) {
+    if (sI[b] / sS[b] < limit) { cut = b === 0 ? null : dmin[b - 1]; break; }
+  }
+  return cut;
+}
+
+function eSquared(d: Float64Array, I: Float64Array, group: Int32Array, nGroups: number): Float64Array {
+  // Per dataset, shells of ~ n/20 reflections: E² = I/⟨I⟩shell (P1: ε = 1).
+  const E2 = new Float64Array(I.length);
+  for (let g = 0; g < nGroups; g++) {
+    const idx: number[] = [];
+    for (let i = 0; i < I.length; i++) if (group[i] === g) idx.push(i);
+    if (!idx.length) continue;
+    const dd = Float64Array.from(idx.map((i) => d[i]));
+    const { bin, n } = equalCountBinIndex(dd, Math.max(1, Math.min(20, Math.floor(idx.length / 50))));
+    const sum = new Float64Array(n), cnt = new Float64Array(n);
+    idx.forEach((i, j) => { sum[bin[j]] += I[i]; cnt[bin[j]]++; });
+    idx.forEach((i, j) => { const m = sum[bin[j]] / cnt[bin[j]]; E2[i] = m > 0 ? I[i] / m : 0; });
+  }
+  return E2;
+}
+
+function reindexCrystals(experiments: ExperimentList, cb: CbOp, sg: SpaceGroup): ExperimentList {
+  const crystals = new Map<object, unknown>();
+  return experiments.map((e) => {
+    if (!e.crystal) return e;
+    let c = crystals.get(e.crystal) as typeof e.crystal | undefined;
+    if (!c) {
+      const A = CbOp.applyToA(cb, Crystal.A(e.crystal));
+      const direct = Mat3.inverse(A);
+      c = {
+        ...e.crystal,
+        realSpaceA: Mat3.row(direct, 0), realSpaceB: Mat3.row(direct, 1), realSpaceC: Mat3.row(direct, 2),
+        spaceGroupHall: sg.hall,
+        AAtScanPoints: e.crystal.AAtScanPoints?.map((a) => CbOp.applyToA(cb, a)),
+        BCovariance: undefined,
+      };
+      crystals.set(e.crystal, c);
+    }
+    return { ...e, crystal: c };
+  });
+}
+
+export function run(ds: Dataset, opts: SymmetryOptions, log: Log): StageResult<SymmetryOutputs> {
+  const t = ds.reflections;
+  const nExp = ds.experiments.length;
+  const prep = prepareIntensities(t, ds.d, {
+    intensity: 'prf', requireFlags: Flags.integrated_sum | Flags.integrated_prf,
+    partialityThreshold: opts.partialityThreshold, minIOverSigma: -5, dMin: null, dMax: null,
+  }, 'reflections');
+  log.info(`Selected ${prep.rows.length} of ${t.nrows} reflections integrated by profile fitting and summation (${prep.counts.partials_combined ?? 0} partials combined)`);
+  const mi = t.miller('miller_index');
+  const id = t.has('id') ? t.int('id') : new Int32Array(t.nrows);
+  let n = prep.rows.length;
+  let rows = prep.rows, I = prep.I, sigma = prep.sigma;
+  let d = Float64Array.from(rows, (r) => ds.d[r]);
+  // Resolution limit of the analysis.
+  const dMin = opts.dMin ?? autoDMin(d, I, sigma, opts.minIOverSigma);
+  if (dMin !== null) {
+    const keep = Array.from({ length: n }, (_, j) => j).filter((j) => d[j] >= dMin);
+    rows = Int32Array.from(keep, (j) => rows[j]); I = Float64Array.from(keep, (j) => I[j]); sigma = Float64Array.from(keep, (j) => sigma[j]); d = Float64Array.from(keep, (j) => d[j]);
+    n = rows.length;
+    if (n === 0) throw new UserError(`no reflections left with d ≥ ${dMin} Å`, 'no_reflections');
+  }
+  log.info(`High resolution limit for the Laue group analysis: ${dMin === null ? 'none' : dMin.toFixed(2) + ' Å'}`);
+  const E2 = eSquared(d, I, Int32Array.from(rows, (r) => id[r]), nExp);
+
+  // Reduced cell and the input → reduced change of basis (the input may be centred).
+  const inputCentring = centringType(ds.spaceGroup);
+  const red = minimumCellTransform(ds.cell, inputCentring === '?' ? 'P' : inputCentring);
+  const hkl = new Int32Array(3 * n);
+  for (let j = 0; j < n; j++) for (let c = 0; c < 3; c++) hkl[3 * j + c] = mi[3 * rows[j] + c];
+  const hRed = CbOp.applyToHklArray(red.cbOp, hkl);
+  const cellStr = (c: UnitCell) => [c.a, c.b, c.c, c.alpha, c.beta, c.gamma].map((x) => x.toFixed(4)).join(', ');
+  log.info(`Input cell (${cellStr(ds.cell)}), space group ${ds.spaceGroup.hm || ds.spaceGroup.hall}`);
+  log.info(`Change of basis to the minimum cell: ${CbOp.toAbc(red.cbOp)}; minimum cell (${cellStr(red.cell)})`);
+
+  const lattice = latticeGroup(red.cell, opts.maxDeltaDeg);
+  const holohedry = conventionalSetting(lattice.rotations, red.cell);
+  log.info(`Lattice point group: ${holohedry.patterson.hm} (${lattice.twoFolds.length} two-folds with δ ≤ ${opts.maxDeltaDeg}°)`);
+  const elements = symmetryElements(lattice.rotations);
+  const { scores, context } = scoreElements({ miller: hRed, E2 }, elements);
+  log.info(`Overall CC for ${context.nUnrelated} unrelated pairs: ${context.unrelatedCc.toFixed(3)}`);
+  log.info(`CC of repeated measurements (identity): ${context.identityCc.toFixed(3)}; E(CC) of true symmetry taken as ${context.expectedCc.toFixed(3)}`);
+
+  const deltaOf = new Map<string, number>();
+  for (const tf of lattice.twoFolds) deltaOf.set(rotKey(tf.rot), tf.deltaDeg);
+  // A subgroup's δ: the largest over its two-folds (four- and six-folds are products of them).
+  const subs = subgroups(lattice.rotations);
+  const subScores = scoreSubgroups(subs, scores, deltaOf).map((s) => {
+    const setting = conventionalSetting(s.rotations, red.cell);
+    return { ...s, setting, reindexFromMinimum: CbOp.toAbc(setting.cbOp) };
+  });
+  const best = subScores[0];
+  const second = subScores[1]?.likelihood ?? 0;
+  const confidence = Math.sqrt(Math.max(best.likelihood * (best.likelihood - second), 0));
+
+  // Space group.
+  const cbTotal = CbOp.mul(best.setting.cbOp, red.cbOp);
+  let absences: AbsenceAnalysis | null = null;
+  let sg: SpaceGroup;
+  if (opts.spaceGroup) {
+    sg = SpaceGroup.find(opts.spaceGroup);
+  } else if (opts.checkAbsences) {
+    absences = analyseAbsences(best.setting.patterson.hm, axialReflections(CbOp.applyToHklArray(best.setting.cbOp, hRed), I, sigma, best.setting.patterson));
+    sg = SpaceGroup.find(absences ? absences.recommended : sohnckeDefault(best.setting.patterson.hm));
+  } else {
+    sg = SpaceGroup.find(sohnckeDefault(best.setting.patterson.hm));
+  }
+
+  // Reindex everything (all rows, not only the analysed ones) to the conventional setting.
+  const out = t.clone();
+  out.setMiller('miller_index', CbOp.applyToHklArray(cbTotal, t.miller('miller_index')));
+  const experiments = reindexCrystals(ds.experiments, cbTotal, sg);
+  const convCell = UnitCell.changeBasis(ds.cell, cbTotal);
+
+  const tables = [
+    { title: 'Scoring individual symmetry elements', text: elementTable(scores) },
+    { title: 'Scoring all possible sub-groups', text: subgroupTable(subScores) },
+    {
+      title: 'Best solution',
+      text: [
+        `Best solution: ${best.setting.patterson.hm}`,
+        `Unit cell: ${cellStr(convCell)}`,
+        `Reindex operator (from the input cell): ${CbOp.toAbc(cbTotal)}`,
+        `Laue group probability: ${best.likelihood.toFixed(3)}`,
+        `Laue group confidence: ${confidence.toFixed(3)}`,
+      ].join('\n'),
+    },
+  ];
+  if (absences) {
+    tables.push({ title: 'Systematic absences (screw axes)', text: screwTable(absences) });
+    tables.push({ title: 'Space groups', text: formatTable(['Space group', 'score'], absences.groups.map((g) => [g.symbol, fmt(g.score, 3)])) });
+  }
+  const enantio = enantiomorph(sg);
+  const recText = [`Recommended space group: ${sg.hm}`];
+  if (enantio && enantio.number !== sg.number) recText.push(`Enantiomorph: ${enantio.hm} (indistinguishable without anomalous signal)`);
+  if (absences?.equivalent.length) recText.push(`Not distinguished by the absences measured here: ${absences.equivalent.join(', ')}`);
+  tables.push({ title: 'Space group', text: recText.join('\n') });
+
+  return {
+    outputs: { experiments, reflections: out, spaceGroup: sg, cbOp: cbTotal, elements: scores, subgroupScores: subScores, absences, context },
+    figures: {
+      laue_group: best.setting.patterson.hm,
+      laue_group_likelihood: best.likelihood,
+      laue_group_confidence: confidence,
+      space_group: sg.hm,
+      space_group_number: sg.number,
+      enantiomorph: enantio && enantio.number !== sg.number ? enantio.hm : null,
+      reindex_operator: CbOp.toAbc(cbTotal),
+      n_reflections_used: n,
+      d_min_analysis: dMin,
+      lattice_point_group: holohedry.patterson.hm,
+    },
+    tables,
+  };
+}
+
+/** The Sohncke group without screw axes for a Patterson group (used when absences are not checked). */
+function sohnckeDefault(patterson: string): string {
+  return patterson.replace(/\s*:H$/, '').split(' ').map((p, i) => (i === 0 ? p : p.replace(/^-/, '').replace(/\/m$/, '').replace(/^m$/, '2'))).join(' ').replace(/^P 1$/, 'P 1') + (patterson.endsWith(':H') ? ' :H' : '');
+}
+
+/**
+ * Unscaled intensities of axial reflections merged in the Laue group (inverse-variance weights):
+ * each observation's symmetry mates are searched for one on a positive axis (h00, 0k0, 00l).
+ */
+function axialReflections(hConv: Int32Array, I: Float64Array, sigma: Float64Array, patterson: SpaceGroup): AxialReflection[] {
+  const rots = patterson.symOps.map((o) => o.rot);
+  const acc = new Map<string, { h: number; k: number; l: number; sw: number; swI: number }>();
+  for (let j = 0; j < I.length; j++) {
+    const h = hConv[3 * j], k = hConv[3 * j + 1], l = hConv[3 * j + 2];
+    const zeros = (h === 0 ? 1 : 0) + (k === 0 ? 1 : 0) + (l === 0 ? 1 : 0);
+    if (zeros !== 2) continue; // lattice rotations map axes onto axes, so axial mates are axial
+    // canonical mate: on a positive axis, the earliest axis preferred (a before b before c), so
+    // that h00 and 0k0 of a tetragonal or cubic group land on a
+    let best: number[] | null = null;
+    for (const R of rots) {
+      const v = [h * R[0] + k * R[3] + l * R[6], h * R[1] + k * R[4] + l * R[7], h * R[2] + k * R[5] + l * R[8]];
+      if (v.filter((x) => x === 0).length !== 2 || v.some((x) => x < 0)) continue;
+      if (!best || v[0] > best[0] || (v[0] === best[0] && v[1] > best[1])) best = v;
+    }
+    if (!best) continue;
+    const key = best.join(',');
+    const w = 1 / (sigma[j] * sigma[j]);
+    const e = acc.get(key) ?? { h: best[0], k: best[1], l: best[2], sw: 0, swI: 0 };
+    e.sw += w; e.swI += w * I[j];
+    acc.set(key, e);
+  }
+  return [...acc.values()].map((e) => ({ h: e.h, k: e.k, l: e.l, I: e.swI / e.sw, sigma: 1 / Math.sqrt(e.sw) }));
+}
+
+function stars(l: number): string { return l > 0.9 ? '***' : l > 0.7 ? '**' : l > 0.5 ? '*' : ''; }
+
+export function elementTable(scores: readonly ElementScore[]): string {
+  return formatTable(['likelihood', 'Z-CC', 'CC', 'N', '', 'Operator'], scores.map((s) => [
+    fmt(s.likelihood, 3), fmt(s.z, 2), fmt(s.cc, 2), s.n, stars(s.likelihood), `${s.element.order} |(${s.element.axis.join(', ')})`,
+  ]), { align: ['r', 'r', 'r', 'r', 'l', 'l'] });
+}
+
+export function subgroupTable(subs: readonly (SubgroupScore & { setting: Setting; reindexFromMinimum: string })[]): string {
+  return formatTable(['Patterson group', '', 'Likelihood', 'NetZcc', 'Zcc+', 'Zcc-', 'CC', 'CC-', 'delta', 'Reindex operator'], subs.map((s, i) => [
+    s.setting.patterson.hm, i === 0 ? '***' : '', fmt(s.likelihood, 3), fmt(s.netZcc, 2), fmt(s.zccPlus, 2), fmt(s.zccMinus, 2), fmt(s.ccPlus, 2), fmt(s.ccMinus, 2), fmt(s.deltaDeg, 1), s.reindexFromMinimum,
+  ]), { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'] });
+}
+
+export function screwTable(a: AbsenceAnalysis): string {
+  return formatTable(['Screw axis', 'Score', 'No. present', 'No. absent', '<I> present', '<I> absent', '<I/sig> present', '<I/sig> absent'], a.screws.map((s) => [
+    s.test.name, s.testable ? fmt(s.score, 3) : 'n/a', s.nPresent, s.nAbsent, fmt(s.meanIPresent, 1), fmt(s.meanIAbsent, 1), fmt(s.meanIOverSigmaPresent, 2), fmt(s.meanIOverSigmaAbsent, 2),
+  ]), { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] });
+}
+
+export const program: Program = {
+  name: 'symmetry',
+  summary: 'Determine the Laue group and space group from intensities (symmetrized.expt/.refl)',
+  usage: 'xtalflow symmetry integrated.expt integrated.refl [more .expt/.refl] [d_min=…] [space_group=…]',
+  params: PARAMS,
+  async main(ctx) {
+    if (ctx.params['lattice_symmetry_max_delta'] !== undefined && !(ctx.params['lattice_symmetry_max_delta'] >= 0)) throw new ParameterError('lattice_symmetry_max_delta must be ≥ 0');
+    const ds = await loadDataset(ctx.files);
+    const res = run(ds, resolveOptions(ctx.params), ctx.log);
+    for (const t of res.tables) ctx.log.info(`\n${t.title}\n\n${t.text}\n`);
+    const ex = ctx.params['output.experiments'] ?? 'symmetrized.expt';
+    const rf = ctx.params['output.reflections'] ?? 'symmetrized.refl';
+    await writeExperiments(ex, res.outputs.experiments);
+    await writeRefl(rf, res.outputs.reflections);
+    ctx.log.info(`Saving reindexed experiments to ${ex} in space group ${res.outputs.spaceGroup.hm}`);
+    ctx.log.info(`Saving ${res.outputs.reflections.nrows} reindexed reflections to ${rf}`);
+    return res as StageResult;
+  },
+};
+
+
