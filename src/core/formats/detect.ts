@@ -13,7 +13,7 @@ import { splitPanels } from './header.js';
 import { fullCbfModels, isFullCbf } from './imgcif.js';
 import { isMiniCbf, miniCbfModels } from './pilatus.js';
 import { decodeSmvPixels, isSmv, parseSmvHeader, smvLayout, smvModels } from './smv.js';
-import { isHdf5Signature, openNexus } from './nexus.js';
+import { isHdf5Signature, oneLine, openNexus } from './nexus.js';
 import type { RawImage } from './types.js';
 
 export interface ImageFile extends ImageHeader {
@@ -87,8 +87,7 @@ export function cleanError(path: string, e: unknown): UserError {
     const flat = e.message.replace(/\s*[\r\n]+\s*/g, ' ');
     return e instanceof FileFormatError ? new FileFormatError(e.path, flat.slice(e.path.length + 2)) : new UserError(flat, e.code);
   }
-  const msg = (e instanceof Error ? e.message : String(e)).split('\n').map((x) => x.trim()).find((x) => x) ?? 'unknown error';
-  return new FileFormatError(path, `malformed or corrupt file (${msg})`);
+  return new FileFormatError(path, `malformed or corrupt file (${oneLine(e)})`);
 }
 
 /** Open any supported image file. */

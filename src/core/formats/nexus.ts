@@ -40,8 +40,16 @@ type H5File = InstanceType<typeof h5wasm.File>;
 type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
 type H5Group = InstanceType<typeof h5wasm.Group>;
 
-function oneLine(e: unknown): string {
+/**
+ * One line from an error message. HDF5's error stacks ("HDF5-DIAG: … #000 … #006 …") are reduced
+ * to the innermost reason, e.g. "truncated file: eof = 3000, …".
+ */
+export function oneLine(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
+  if (m.startsWith('HDF5-DIAG')) {
+    const reasons = [...m.matchAll(/#\d+:.*?\(\):\s*(.*)$/gm)].map((x) => x[1].trim()).filter((x) => x);
+    if (reasons.length) return reasons[reasons.length - 1];
+  }
   return m.split('\n').map((s) => s.trim()).find((s) => s.length > 0) ?? 'HDF5 error';
 }
 
