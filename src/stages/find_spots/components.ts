@@ -42,52 +42,35 @@ function union(parent: Int32Array, a: number, b: number): void {
 }
 
 /**
- * Reusable dense maps (pixel → node + 1) for the current and previous image of one panel; only the
- * entries that were set are cleared again, so the cost follows the number of strong pixels.
- */
-class NodeMaps {
-  cur = new Int32Array(0);
-  prev = new Int32Array(0);
-  ensure(n: number): void {
-    if (this.cur.length < n) { this.cur = new Int32Array(n); this.prev = new Int32Array(n); }
-  }
-  swap(): void { const t = this.prev; this.prev = this.cur; this.cur = t; }
-}
-
-/**
  * Label the pixels of a block in place (fills `label`, sets `nLabels`). Labels are numbered by
  * first appearance in (panel, image, index) order.
+ *
+ * Every pixel list is sorted by index, so neighbours are found by walking pointers, not by
+ * lookups in a panel-sized map: the left neighbour is the previous pixel of the list, the pixel
+ * above is found by a pointer that trails one row (w indices) behind, and the same pixel on the
+ * previous image by a pointer walking that image's list in step.
  */
 export function labelBlock(block: StrongPixelBlock, panels: PanelSizes): void {
   const { nImages, nPanels, offsets, index } = block;
   const n = index.length;
   const parent = new Int32Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
-  const maps = new NodeMaps();
   for (let p = 0; p < nPanels; p++) {
     const w = panels[p][0];
-    maps.ensure(panels[p][0] * panels[p][1]);
     for (let im = 0; im < nImages; im++) {
       const a = offsets[im * nPanels + p], b = offsets[im * nPanels + p + 1];
-      const cur = maps.cur, prev = maps.prev;
+      let up = a;
+      let pa = 0, pb = 0;
+      if (im > 0) { pa = offsets[(im - 1) * nPanels + p]; pb = offsets[(im - 1) * nPanels + p + 1]; }
       for (let k = a; k < b; k++) {
         const idx = index[k];
-        cur[idx] = k + 1;
-        const x = idx % w;
-        if (x > 0 && cur[idx - 1] !== 0) union(parent, k, cur[idx - 1] - 1);
-        if (idx >= w && cur[idx - w] !== 0) union(parent, k, cur[idx - w] - 1);
-        if (prev[idx] !== 0) union(parent, k, prev[idx] - 1);
+        if (k > a && index[k - 1] === idx - 1 && idx % w !== 0) union(parent, k, k - 1);
+        const above = idx - w;
+        while (up < k && index[up] < above) up++;
+        if (up < k && index[up] === above) union(parent, k, up);
+        while (pa < pb && index[pa] < idx) pa++;
+        if (pa < pb && index[pa] === idx) union(parent, k, pa);
       }
-      // Clear the previous image's entries, then the current map becomes "previous".
-      if (im > 0) {
-        const pa = offsets[(im - 1) * nPanels + p], pb = offsets[(im - 1) * nPanels + p + 1];
-        for (let k = pa; k < pb; k++) prev[index[k]] = 0;
-      }
-      maps.swap();
-    }
-    if (nImages > 0) {
-      const pa = offsets[(nImages - 1) * nPanels + p], pb = offsets[(nImages - 1) * nPanels + p + 1];
-      for (let k = pa; k < pb; k++) maps.prev[index[k]] = 0;
     }
   }
   // Number components by first appearance in (panel, image, index) order.
@@ -119,27 +102,26 @@ export interface LabelledSweep {
 /**
  * Merge labelled blocks (given in image order, contiguous) into sweep-wide spots.
  */
-export function mergeBlocks(blocks: StrongPixelBlock[], panels: PanelSizes): LabelledSweep {
+export function mergeBlocks(blocks: StrongPixelBlock[], _panels?: PanelSizes): LabelledSweep {
   const base: number[] = [];
   let total = 0;
   for (const b of blocks) { base.push(total); total += b.nLabels; }
   const parent = new Int32Array(total);
   for (let i = 0; i < total; i++) parent[i] = i;
-  const maps = new NodeMaps();
   for (let bi = 0; bi + 1 < blocks.length; bi++) {
     const A = blocks[bi], B = blocks[bi + 1];
     if (A.firstImage + A.nImages !== B.firstImage) throw new Error('blocks are not contiguous');
     if (A.nImages === 0 || B.nImages === 0) continue;
+    // The last image of A against the first image of B: both lists sorted, walk them together.
     for (let p = 0; p < A.nPanels; p++) {
-      maps.ensure(panels[p][0] * panels[p][1]);
-      const m = maps.cur;
       const la = (A.nImages - 1) * A.nPanels + p;
-      for (let k = A.offsets[la]; k < A.offsets[la + 1]; k++) m[A.index[k]] = base[bi] + A.label[k] + 1;
+      let i = A.offsets[la];
+      const iEnd = A.offsets[la + 1];
       for (let k = B.offsets[p]; k < B.offsets[p + 1]; k++) {
-        const other = m[B.index[k]];
-        if (other !== 0) union(parent, base[bi + 1] + B.label[k], other - 1);
+        const idx = B.index[k];
+        while (i < iEnd && A.index[i] < idx) i++;
+        if (i < iEnd && A.index[i] === idx) union(parent, base[bi + 1] + B.label[k], base[bi] + A.label[i]);
       }
-      for (let k = A.offsets[la]; k < A.offsets[la + 1]; k++) m[A.index[k]] = 0;
     }
   }
   // Canonical spot numbers: first appearance in (panel, image, index) order over the whole sweep.
