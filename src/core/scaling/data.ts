@@ -115,7 +115,8 @@ export function correctedIntensity(s: SweepData, i: number, choice: IntensityCho
     if (!hasSum) return false;
     out[0] = sumI; out[1] = sumV; return true;
   }
-  const w = 1 / (1 + Math.pow(Math.max(sumI, 0) / choice.imid, 3));
+  // the weight follows the raw summed counts (before LP/QE/partiality), so Imid is in counts
+  const w = 1 / (1 + Math.pow(Math.max(s.sumValue[i], 0) / choice.imid, 3));
   out[0] = w * prfI + (1 - w) * sumI;
   out[1] = w * w * prfV + (1 - w) * (1 - w) * sumV;
   return true;

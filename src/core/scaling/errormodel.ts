@@ -4,8 +4,8 @@
  * of observations from their unique reflection's mean should have unit variance at every intensity.
  * a² inflates all variances (it is the overall variance of δ); b adds an error proportional to the
  * intensity, which only shows for strong reflections. We choose (a, b) so that the variance of δ is
- * 1 in each intensity bin: for a given b the best a follows in closed form, and b is found by a 1-D
- * search. ISa = 1/(a·b) is the I/σ a perfect strong measurement could reach.
+ * 1 in each intensity bin: a from the weak bins, b by a 1-D search with a fixed (see below).
+ * ISa = 1/(a·b) is the I/σ a perfect strong measurement could reach.
  */
 import type { ScalingProblem } from './problem.js';
 
@@ -65,34 +65,38 @@ export function refineErrorModel(pr: ScalingProblem, g: Float64Array, nBins = 10
     for (let k = 0; k < nBins; k++) s[k] = counts[k] > 0 ? s[k] / counts[k] : 0;
     return s;
   };
-  // Every intensity bin with at least 10 reflections counts the same: the few strong reflections
-  // are what determine b, so weighting by count would let the many weak ones swamp them.
-  const wts = Array.from(counts, (c) => (c >= MIN_PER_BIN ? 1 : 0));
-  const cost = (b: number): { f: number; a2: number } => {
-    const s = binVars(b);
-    let num = 0, den = 0;
-    for (let k = 0; k < nBins; k++) { num += wts[k] * s[k]; den += wts[k] * s[k] * s[k]; }
-    const u = den > 0 ? num / den : 1; // u = 1/a²
+  // a from the weaker half of the populated bins, where σ² ≫ (bI)² so var(δ) ≈ a²; then b with
+  // a fixed, making the binned variances of δ as close to 1 as possible over all bins. Fitting both
+  // at once lets a and b trade off against each other along a shallow valley.
+  const y = binVars(0);
+  const pop = Array.from(counts.keys()).filter((k) => counts[k] >= MIN_PER_BIN);
+  if (pop.length < 2) return null;
+  const weak = pop.slice(0, Math.ceil(pop.length / 2));
+  const a = Math.sqrt(weak.reduce((acc, k) => acc + y[k], 0) / weak.length);
+  const cost = (t: number): number => {
+    const sv = binVars(t);
     let f = 0;
-    for (let k = 0; k < nBins; k++) f += wts[k] * (u * s[k] - 1) ** 2;
-    return { f, a2: 1 / u };
+    for (const k of pop) f += (sv[k] / (a * a) - 1) ** 2;
+    return f;
   };
-  // b by a coarse scan then golden-section refinement (the cost can have shallow local minima)
   let bestB = 0, bestF = Infinity;
-  for (let t = 0; t <= 0.2; t += 0.0025) { const c = cost(t).f; if (c < bestF) { bestF = c; bestB = t; } }
+  for (let t = 0; t <= 0.2; t += 0.0025) { const c = cost(t); if (c < bestF) { bestF = c; bestB = t; } }
   let lo2 = Math.max(0, bestB - 0.0025), hi2 = bestB + 0.0025;
   const gr = (Math.sqrt(5) - 1) / 2;
   for (let it = 0; it < 30; it++) {
     const m1 = hi2 - gr * (hi2 - lo2), m2 = lo2 + gr * (hi2 - lo2);
-    if (cost(m1).f < cost(m2).f) hi2 = m2; else lo2 = m1;
+    if (cost(m1) < cost(m2)) hi2 = m2; else lo2 = m1;
   }
   const b = 0.5 * (lo2 + hi2);
-  const a = Math.sqrt(cost(b).a2);
   const before = binVars(0), after = binVars(b);
   const bins = [];
   for (let k = nBins - 1; k >= 0; k--) {
     if (counts[k] === 0) continue;
     bins.push({ ihHigh: Math.exp(lo + ((k + 1) * (hi - lo)) / nBins), ihLow: Math.exp(lo + (k * (hi - lo)) / nBins), n: counts[k], uncorrected: before[k], corrected: after[k] / (a * a) });
   }
+  // A model that cannot bring every populated bin within a factor 5 of unit variance, or that sits
+  // at the edge of the search, does not describe these errors; better none than a misleading one.
+  const sane = a > 0.5 && a < 10 && b < 0.199 && pop.every((k) => after[k] / (a * a) > 0.2 && after[k] / (a * a) < 5);
+  if (!sane) return null;
   return { a, b, isa: 1 / (a * b), nRefl: x.length, bins };
 }

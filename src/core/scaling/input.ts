@@ -78,5 +78,47 @@ export function sweepsFromModels(experiments: ExperimentList, t: ReflectionTable
     });
     rowsOut.push(rows);
   });
+  if (t.has('partial_id')) {
+    const pid = t.sizeT('partial_id');
+    sweeps.forEach((sw, si) => { combinePartials(sw, Float64Array.from(rowsOut[si], (i) => pid[i])); });
+  }
   return { sweeps, rows: rowsOut };
+}
+
+/**
+ * Rows sharing a partial_id are parts of one reflection recorded in separate integration blocks:
+ * add their (LP/QE-corrected) summed intensities, variances and partialities into the most
+ * complete part, and give the other parts partiality 0 so they drop out with the partiality cut.
+ * The profile-fitted value of the most complete part is kept as it is: profile fitting already
+ * estimates the whole reflection from each part, so adding the parts would count it twice.
+ */
+export function combinePartials(s: SweepData, partialId: Float64Array): number {
+  const n = partialId.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => partialId[a] - partialId[b]);
+  const conv = (i: number) => (s.lp ? s.lp[i] : 1) / (s.qe && s.qe[i] > 0 ? s.qe[i] : 1);
+  const p = s.partiality ?? (s.partiality = new Float64Array(n).fill(1));
+  let combined = 0;
+  for (let a = 0; a < n;) {
+    let b = a + 1;
+    while (b < n && partialId[order[b]] === partialId[order[a]]) b++;
+    if (b - a > 1) {
+      let rep = order[a];
+      for (let r = a; r < b; r++) if (p[order[r]] > p[rep]) rep = order[r];
+      const cr = conv(rep);
+      let sum = 0, sumV = 0, pt = 0, allSum = true;
+      for (let r = a; r < b; r++) {
+        const i = order[r], c = conv(i) / cr, f = s.flags[i] >>> 0;
+        sum += s.sumValue[i] * c; sumV += s.sumVariance[i] * c * c; pt += p[i];
+        if ((f & (1 << 8)) === 0) allSum = false;
+      }
+      s.sumValue[rep] = sum; s.sumVariance[rep] = sumV; p[rep] = Math.min(1, pt);
+      let f = s.flags[rep];
+      if (!allSum && ((f >>> 0) & (1 << 8))) f -= 1 << 8;
+      s.flags[rep] = f;
+      for (let r = a; r < b; r++) if (order[r] !== rep) p[order[r]] = 0;
+      combined++;
+    }
+    a = b;
+  }
+  return combined;
 }

@@ -25,6 +25,8 @@ export interface ScaleOptions {
   outlierZmax: number;
   /** 'auto' tries prf, sum and combinations and keeps the lowest Rmeas. */
   intensityChoice: 'auto' | 'prf' | 'sum' | 'combine';
+  /** A fixed Imid (raw counts) for the prf/sum combination instead of choosing one. */
+  imid: number | null;
   errorModel: 'basic' | 'none';
   /** Number of refine → error-model rounds after the first. */
   cycles: number;
@@ -32,7 +34,7 @@ export interface ScaleOptions {
 
 export const DEFAULT_SCALE_OPTIONS: ScaleOptions = {
   model: DEFAULT_MODEL_OPTIONS, prep: DEFAULT_PREP, anomalous: false, outlierZmax: 6,
-  intensityChoice: 'auto', errorModel: 'basic', cycles: 2,
+  intensityChoice: 'auto', imid: null, errorModel: 'basic', cycles: 2,
 };
 
 export interface ChoiceTrial { choice: IntensityChoice; label: string; ccHalf: number; rMeas: number }
@@ -85,12 +87,36 @@ function rMeasAndCc(pr: ScalingProblem, g: Float64Array): { rMeas: number; ccHal
   return { rMeas: den > 0 ? num / den : NaN, ccHalf: ccHalfSigmaTau(sums, () => true) };
 }
 
-/** Candidate Imid values: decades below the strongest intensity, plus the mean. */
+/**
+ * Candidate Imid values, in raw summed counts: decades below the strongest reflection (so the
+ * switch from profile to summation sits at 10 %, 1 % or 0.1 % of the brightest spot) and the
+ * median, which splits the data in half.
+ */
 function imidCandidates(pr: ScalingProblem): number[] {
-  let max = 0, sum = 0, n = 0;
-  for (let o = 0; o < pr.nObs; o++) { if (pr.I[o] > max) max = pr.I[o]; if (pr.I[o] > 0) { sum += pr.I[o]; n++; } }
-  const out = [sum / Math.max(1, n), max / 10, max / 100, max / 1000];
-  return out.filter((v) => v > 0);
+  const raw: number[] = [];
+  for (let o = 0; o < pr.nObs; o++) { const v = pr.sweeps[pr.sweepOf[o]].sumValue[pr.rowOf[o]]; if (v > 0) raw.push(v); }
+  if (raw.length === 0) return [];
+  raw.sort((a, b) => a - b);
+  const max = raw[raw.length - 1], median = raw[raw.length >> 1];
+  return [median, max / 10, max / 100, max / 1000];
+}
+
+/** Rmeas values closer than this (relative) to the best are treated as equally good. */
+export const RMEAS_TIE = 0.005;
+
+/**
+ * The lowest Rmeas wins; among candidates within RMEAS_TIE of it a prf/sum combination is preferred
+ * to pure prf or pure sum (each intensity range then uses its better estimator, Leslie 1999), and
+ * among combinations the one with the lowest Rmeas.
+ */
+export function pickChoice(trials: readonly ChoiceTrial[]): IntensityChoice {
+  const ok = trials.filter((t) => Number.isFinite(t.rMeas));
+  if (ok.length === 0) return trials[0]?.choice ?? { kind: 'prf' };
+  const best = Math.min(...ok.map((t) => t.rMeas));
+  const near = ok.filter((t) => t.rMeas <= best * (1 + RMEAS_TIE));
+  const combos = near.filter((t) => t.choice.kind === 'combine');
+  const pool = combos.length ? combos : near;
+  return pool.reduce((a, b) => (b.rMeas < a.rMeas ? b : a)).choice;
 }
 
 export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, options: Partial<ScaleOptions> = {}, log: Log = silentLog): ScaleRun {
@@ -118,17 +144,24 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
   // intensity choice
   const trials: ChoiceTrial[] = [];
   let choice = pr.choice;
-  if (hasPrf && (opts.intensityChoice === 'auto' || opts.intensityChoice === 'combine')) {
+  if (hasPrf && opts.imid !== null) {
+    choice = { kind: 'combine', imid: opts.imid };
+    pr.setIntensityChoice(choice);
+    applyErrorModel(pr, em);
+    nOut = rejectOutliers(pr, g, opts.outlierZmax);
+    refinements.push(refineModel(pr, { log }));
+    g = pr.scales();
+    nOut = rejectOutliers(pr, g, opts.outlierZmax);
+  } else if (hasPrf && (opts.intensityChoice === 'auto' || opts.intensityChoice === 'combine')) {
     const cands: IntensityChoice[] = opts.intensityChoice === 'auto' ? [{ kind: 'prf' }, { kind: 'sum' }] : [];
     for (const imid of imidCandidates(pr)) cands.push({ kind: 'combine', imid });
-    let best = Infinity;
     for (const c of cands) {
       pr.setIntensityChoice(c);
       applyErrorModel(pr, em);
       const f = rMeasAndCc(pr, g);
       trials.push({ choice: c, label: describeChoice(c), ccHalf: f.ccHalf, rMeas: f.rMeas });
-      if (f.rMeas < best) { best = f.rMeas; choice = c; }
     }
+    choice = pickChoice(trials);
     pr.setIntensityChoice(choice);
     applyErrorModel(pr, em);
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
@@ -142,7 +175,7 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
     if (opts.errorModel === 'basic') {
       const f = refineErrorModel(pr, g);
       if (f) { fit = f; em = { a: f.a, b: f.b }; applyErrorModel(pr, em); }
-      else log.info('Too few reflections to refine the error model; keeping a = 1, b = 0.02');
+      else log.info(`The basic error model could not be refined on these data (too few reflections, or no a, b bring the deviations to unit variance); keeping a = ${em.a.toFixed(3)}, b = ${em.b.toFixed(4)}`);
     }
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
     refinements.push(refineModel(pr, { log }));

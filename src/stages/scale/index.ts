@@ -50,6 +50,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'cut_data.min_isigi', type: 'float', default: -5, help: 'Drop reflections with I/σ below this' },
   { name: 'outlier_rejection.outlier_zmax', type: 'float', default: 6, min: 0, help: 'Reject observations more than this many σ from their symmetry mates' },
   { name: 'reflection_selection.intensity_choice', type: 'choice', default: 'combine', choices: ['combine', 'profile', 'sum'], help: 'combine: choose prf, sum or a prf/sum combination by the lowest Rmeas' },
+  { name: 'reflection_selection.combine.imid', type: 'float', default: null, allowNone: true, min: 0, help: 'Fixed Imid (raw summed counts) for the profile/summation combination; Auto: chosen by Rmeas' },
   { name: 'error_model.error_model', type: 'choice', default: 'basic', choices: ['basic', 'None'], help: 'Error model σ′² = a²(σ² + (bI)²)' },
   { name: 'refinement.cycles', type: 'int', default: 2, min: 1, help: 'Refinement / error-model cycles after the intensity choice' },
   { name: 'filtering.method', type: 'choice', default: 'None', choices: ['None', 'deltacchalf'], help: 'Remove inconsistent data by ΔCC½' },
@@ -112,6 +113,7 @@ export function resolveParams(p: Params): ScaleParams {
     anomalous: p['anomalous'] ?? false,
     outlierZmax: p['outlier_rejection.outlier_zmax'] ?? 6,
     intensityChoice: choice === 'combine' ? 'auto' : choice === 'profile' ? 'prf' : 'sum',
+    imid: p['reflection_selection.combine.imid'] ?? null,
     errorModel: p['error_model.error_model'] === 'None' ? 'none' : 'basic',
     cycles: p['refinement.cycles'] ?? 2,
   };
@@ -153,8 +155,17 @@ function statistics(t: ReflectionTable, d: Float64Array, sg: SpaceGroup, cell: U
   return mergingStatistics(obs, completeSet(sg, cell, lo, hi), { nBins, dMin: lo, dMax: hi });
 }
 
+/**
+ * The experiments' space group from their Hall symbol. (SpaceGroup.find would read a Hall symbol
+ * such as ' P 4 2' as the Hermann–Mauguin 'P 42', so the Hall parser is called directly.)
+ */
+export function experimentSpaceGroup(ds: Dataset): SpaceGroup {
+  const hall = ds.experiments.find((e) => e.crystal)?.crystal?.spaceGroupHall;
+  return hall ? SpaceGroup.fromHall(hall) : ds.spaceGroup;
+}
+
 export function run(ds: Dataset, params: ScaleParams, log: Log): StageResult<ScaleOutputs> {
-  const sg = params.spaceGroup ? SpaceGroup.find(params.spaceGroup) : ds.spaceGroup;
+  const sg = params.spaceGroup ? SpaceGroup.find(params.spaceGroup) : experimentSpaceGroup(ds);
   const sym = new ReflectionSymmetry(sg);
   const { sweeps, rows } = sweepsFromModels(ds.experiments, ds.reflections, ds.d, 'reflections');
   log.info(`Space group being used during scaling is ${sg.hm || sg.hall}`);
