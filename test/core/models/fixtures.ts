@@ -6,24 +6,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readExperiments } from '../../../src/core/io/expt.js';
 import type { ExperimentList } from '../../../src/core/models/types.js';
 
-/** The repository root (works from test/ under tsx and from dist/test when compiled). */
-export function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
+import { repoRoot, SHARED_DATA, HAVE_SHARED } from '../../helpers/data.js';
+export { repoRoot, SHARED_DATA, HAVE_SHARED };
 
 export const REGRESSION_DIR = path.join(repoRoot(), 'regression-data', 'expt');
-export const SHARED_DATA = process.env.XTALFLOW_SHARED_DATA ?? '/work/shared/data';
-export const HAVE_SHARED = existsSync(path.join(SHARED_DATA, 'README.md'));
 
 let scratch: string | undefined;
 /** A private temporary directory for this test process. */

@@ -4,25 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
-
-export const ROOT = repoRoot();
+import { ROOT, HAVE_SHARED, SHARED_DATA } from '../../helpers/data.js';
+export { ROOT };
 export const REFL_DATA = path.join(ROOT, 'regression-data', 'refl');
 /**
  * The shared data folder, or null when this machine does not have it (XTALFLOW_NO_SHARED=1
  * pretends it is absent, to check that the tests skip cleanly).
  */
-export const SHARED = process.env.XTALFLOW_NO_SHARED
-  ? null
-  : ['/work/shared/data', path.join(ROOT, '..', 'shared', 'data')].find((p) => existsSync(p)) ?? null;
+export const SHARED = HAVE_SHARED ? SHARED_DATA : null;
 
 export function regressionPath(name: string): string {
   return path.join(REFL_DATA, name);
