@@ -4,7 +4,6 @@
  * models of the file and a reader for its images.
  */
 import { openSync, readSync, closeSync } from 'node:fs';
-import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { FileFormatError, UserError } from '../errors.js';
 import { compressionOf, latin1, readImageBytes, readImagePrefix } from './bytes.js';
 import { decodeCbfPixels, isCbf, parseCbf, type CbfFile } from './cbf.js';
@@ -44,17 +43,11 @@ function rawHead(path: string, n = 8): Uint8Array {
  */
 export function looksLikeImage(path: string): boolean {
   try {
-    const head = rawHead(path, 65536);
+    const head = rawHead(path, 8);
     if (isHdf5Signature(head)) return true;
-    let text = head;
-    const kind = compressionOf(head);
-    if (kind === 'gzip') {
-      const out = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-      text = new Uint8Array(out.buffer, out.byteOffset, Math.min(out.byteLength, 4096));
-    } else if (kind === 'bzip2') {
-      return /\.(cbf|img|smv)\.bz2$/i.test(path);
-    }
-    return isCbf(text) || isSmv(text);
+    if (compressionOf(head) === 'bzip2') return /\.(cbf|img|smv)\.bz2$/i.test(path);
+    const { bytes } = readImagePrefix(path, 4096);
+    return isCbf(bytes) || isSmv(bytes);
   } catch {
     return false;
   }
