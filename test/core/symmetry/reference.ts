@@ -1,19 +1,10 @@
 /** Loads the cctbx/gemmi fact table shipped in regression-data (gzipped copy of shared reference). */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 
-/** Repository root, both under tsx (test/…) and compiled (dist/test/…). */
-export function repoRoot(): string {
-  let d = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(d, 'package.json')) || path.basename(d) === 'dist') {
-    const up = path.dirname(d);
-    if (up === d) throw new Error('repository root not found');
-    d = up;
-  }
-  return d;
-}
+export { repoRoot } from '../../helpers/data.js';
+import { repoRoot } from '../../helpers/data.js';
 
 export interface RefReflection { hkl: [number, number, number]; absent: boolean; centric: boolean; epsilon: number; ccp4_asu: [number, number, number]; isym: number }
 export interface RefGroup {
