@@ -71,7 +71,7 @@ export async function loadDataset(files: readonly string[]): Promise<Dataset> {
 }
 
 /** Keep only the columns every table has, so that tables from different programs concatenate. */
-function harmonise(tables: ReflectionTable[], names: readonly string[]): ReflectionTable[] {
+export function harmonise(tables: ReflectionTable[], names: readonly string[]): ReflectionTable[] {
   const common = tables[0].columnNames().filter((c) => tables.every((t) => t.has(c) && t.typeOf(c) === tables[0].typeOf(c)));
   if (!common.includes('miller_index')) throw new UserError(`reflection files ${names.map((n) => path.basename(n)).join(', ')} do not all have miller_index`);
   return tables.map((t) => {

@@ -1,0 +1,88 @@
+/**
+ * Patterson-group scoring from the embedding (Gildea & Winter 2018, §2.4). For an operation k,
+ * x_(i,a) and x_(i,a') with R_a·R_a'⁻¹ = R_k describe the same dataset before and after k, so the
+ * cosine of the angle between them estimates the structure's correlation under k, free of the
+ * data quality (which only sets the vectors' lengths). Averaged over datasets and over a with
+ * weights |x||x'| (well-measured datasets point reliably), that gives one CC per symmetry
+ * element; these go through the same Lorentzian likelihood and subgroup product as the
+ * single-dataset Laue-group analysis (src/stages/symmetry/scoring.ts), so both programs rank
+ * subgroups by one rule.
+ */
+import type { IntMat3 } from '../symmetry/op.js';
+import { rotKey, symmetryElements, type SymmetryElement } from '../../stages/symmetry/lattice.js';
+import { elementLikelihood, scoreSubgroups, type ElementScore, type SubgroupScore } from '../../stages/symmetry/scoring.js';
+import { subgroups as allSubgroups } from '../../stages/symmetry/lattice.js';
+
+export interface EmbeddingView {
+  x: Float64Array;
+  dims: number;
+  nDatasets: number;
+  ops: readonly IntMat3[];
+  /** R_a·R_b⁻¹ index table (opProductTable). */
+  prod: Int32Array;
+}
+
+/** Index of every op by key. */
+export function opIndex(ops: readonly IntMat3[]): Map<string, number> {
+  return new Map(ops.map((r, i) => [rotKey(r), i]));
+}
+
+/** Weighted mean cosine between x_(i,a) and x_(i,a'), R_a R_a'⁻¹ ∈ element; plus per-dataset values. */
+export function elementCosine(v: EmbeddingView, element: SymmetryElement): { cc: number; perDataset: Float64Array; weights: Float64Array } {
+  const { x, dims: d, nDatasets: N, ops, prod } = v;
+  const m = ops.length;
+  const idx = opIndex(ops);
+  const ks = element.rotations.map((r) => idx.get(rotKey(r))!);
+  const per = new Float64Array(N), wts = new Float64Array(N);
+  let sDot = 0, sNorm = 0;
+  for (let i = 0; i < N; i++) {
+    let dotI = 0, normI = 0;
+    for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) {
+      if (!ks.includes(prod[a * m + b])) continue;
+      const A = (i * m + a) * d, B = (i * m + b) * d;
+      let dot = 0, na = 0, nb = 0;
+      for (let c = 0; c < d; c++) { dot += x[A + c] * x[B + c]; na += x[A + c] ** 2; nb += x[B + c] ** 2; }
+      dotI += dot; normI += Math.sqrt(na * nb);
+    }
+    per[i] = normI > 0 ? dotI / normI : 0;
+    wts[i] = normI;
+    sDot += dotI; sNorm += normI;
+  }
+  return { cc: sNorm > 0 ? sDot / sNorm : 0, perDataset: per, weights: wts };
+}
+
+export interface PattersonScoring {
+  elements: ElementScore[];
+  subgroups: SubgroupScore[];
+  /** CC assumed for a true symmetry element. */
+  expectedCc: number;
+}
+
+/**
+ * Score every symmetry element of the lattice group and every subgroup. σ(CC) of an element is
+ * the weighted spread of its per-dataset cosines over √N_eff, at least 0.05 (the embedding's own
+ * noise floor), so that a few datasets cannot claim certainty.
+ */
+export function scorePattersonGroups(v: EmbeddingView, twoFoldDelta: Map<string, number>): PattersonScoring {
+  const elements = symmetryElements(v.ops);
+  const raw = elements.map((e) => {
+    const r = elementCosine(v, e);
+    let sw = 0, sw2 = 0, swx = 0, swxx = 0;
+    for (let i = 0; i < r.perDataset.length; i++) { const w = r.weights[i]; sw += w; sw2 += w * w; swx += w * r.perDataset[i]; swxx += w * r.perDataset[i] ** 2; }
+    const mean = sw > 0 ? swx / sw : 0;
+    const variance = sw > 0 ? Math.max(swxx / sw - mean * mean, 0) : 1;
+    const nEff = sw2 > 0 ? (sw * sw) / sw2 : 1;
+    const sigma = Math.max(Math.sqrt(variance / Math.max(nEff, 1)), 0.05);
+    return { e, cc: r.cc, sigma, n: r.perDataset.length };
+  });
+  // E(CC) for a true element: the best non-identity element's cosine (symmetry cannot correlate
+  // better than that), between 0.6 and 0.99 as in the single-dataset analysis.
+  const best = Math.max(0, ...raw.filter((r) => r.e.order !== 1).map((r) => r.cc));
+  const expectedCc = Math.min(0.99, Math.max(0.6, best));
+  const scores: ElementScore[] = raw.map((r) => ({
+    element: r.e, cc: r.cc, n: r.n, z: r.cc / r.sigma,
+    likelihood: r.e.order === 1 ? 1 : elementLikelihood(r.cc, expectedCc, r.sigma),
+  }));
+  const subs = scoreSubgroups(allSubgroups(v.ops), scores, twoFoldDelta);
+  return { elements: scores, subgroups: subs, expectedCc };
+}
