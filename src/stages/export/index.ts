@@ -2,7 +2,7 @@
  * `xtalflow export scaled.expt scaled.refl` → scaled.mtz (unmerged), or `format=json` → a JSON
  * file of reciprocal-lattice points per reflection (as DIALS' json export, for viewers).
  *
- * The unmerged MTZ keeps one row per observation: H K L are the ASU index and M_ISYM the
+ * The unmerged MTZ keeps one row per observation: H K L are the ASU index and M/ISYM the
  * symmetry operator (odd = I+, even = I−) that recovers the measured index, BATCH the image (with
  * a per-sweep offset so batches of different sweeps never coincide), and one orientation block
  * per batch (cell, U, φ range, axes, wavelength) so that AIMLESS/POINTLESS can work from it.
@@ -49,16 +49,20 @@ export function resolveOptions(p: Params): ExportOptions {
   };
 }
 
-/** Batch offset per experiment: image numbers as they are for the first sweep, then the next free multiple of 100. */
+/**
+ * Batch offset per experiment: image numbers as they are for the first sweep; each later sweep
+ * starts one hundred above the previous sweep's last batch rounded up to a hundred (DIALS' rule,
+ * so that batch numbers tell sweeps apart at a glance).
+ */
 export function batchOffsets(experiments: readonly Experiment[]): number[] {
   const out: number[] = [];
-  let next = 0;
-  for (const e of experiments) {
-    const [first, last] = e.scan?.imageRange ?? [1, 1];
-    const wanted = e.scan?.batchOffset ?? 0;
-    const offset = Math.max(wanted, next - first + 1 > 0 ? Math.ceil((next + 1 - first) / 100) * 100 : 0);
+  let last = 0;
+  for (const [i, e] of experiments.entries()) {
+    const [first, end] = e.scan?.imageRange ?? [1, 1];
+    let offset = e.scan?.batchOffset ?? 0;
+    if (i > 0) offset = Math.max(offset, Math.ceil(last / 100) * 100 + 100 - (first - 1));
     out.push(offset);
-    next = last + offset;
+    last = end + offset;
   }
   return out;
 }
@@ -80,21 +84,22 @@ export function runMtz(ds: Dataset, opts: ExportOptions, log: Log): StageResult<
   const id = t.has('id') ? t.int('id') : new Int32Array(t.nrows);
   const asu = new ReciprocalAsu(sg);
   const offsets = batchOffsets(experiments);
-  const px = optional(t, 'xyzcal.px', 'vec3') ?? optional(t, 'xyzobs.px.value', 'vec3');
+  const px = optional(t, 'xyzobs.px.value', 'vec3') ?? optional(t, 'xyzcal.px', 'vec3');
+  // As DIALS exports: detector position and batch from the observed centroid, ROT from the prediction.
   const mm = optional(t, 'xyzcal.mm', 'vec3') ?? optional(t, 'xyzobs.mm.value', 'vec3');
   const lp = optional(t, 'lp', 'double'), qe = optional(t, 'qe', 'double') ?? optional(t, 'dqe', 'double');
   const partiality = optional(t, 'partiality', 'double');
   const flags = t.has('flags') ? t.sizeT('flags') : new Float64Array(t.nrows).fill(Flags.integrated_prf);
   const prfV = optional(t, 'intensity.prf.value', 'double'), prfVar = optional(t, 'intensity.prf.variance', 'double');
   const scale = optional(t, 'inverse_scale_factor', 'double'), scaleVar = optional(t, 'inverse_scale_factor_variance', 'double');
-  const bg = optional(t, 'background.mean', 'double'), bgSum = optional(t, 'background.sum.value', 'double'), bgVar = optional(t, 'background.sum.variance', 'double');
+  const bg = optional(t, 'background.sum.value', 'double') ?? optional(t, 'background.mean', 'double'), bgVar = optional(t, 'background.sum.variance', 'double');
   if (!px) throw new UserError('reflections: need xyzcal.px or xyzobs.px.value to assign batches', 'missing_column');
 
   const col = () => new Float32Array(n).fill(NaN);
   const H = col(), K = col(), L = col(), MISYM = col(), BATCH = col(), I = col(), SIGI = col();
   const IPR = prfV && kind !== 'prf' ? col() : null, SIGIPR = IPR ? col() : null;
   const SCALE = kind === 'scale' && scale ? col() : null, SIGSCALE = SCALE && scaleVar ? col() : null;
-  const BG = bg ? col() : null, SIGBG = bgSum && bgVar ? col() : null;
+  const BG = bg ? col() : null, SIGBG = bgVar ? col() : null;
   const FRAC = col(), XDET = col(), YDET = col(), ROT = col(), LP = col(), QE = col();
   const used = new Map<number, { exp: number; image: number }>();
   for (let j = 0; j < n; j++) {
@@ -125,7 +130,7 @@ export function runMtz(ds: Dataset, opts: ExportOptions, log: Log): StageResult<
   }
   const columns: MtzColumn[] = [
     { label: 'H', type: 'H', datasetId: 0, data: H }, { label: 'K', type: 'H', datasetId: 0, data: K }, { label: 'L', type: 'H', datasetId: 0, data: L },
-    { label: 'M_ISYM', type: 'Y', datasetId: 0, data: MISYM }, { label: 'BATCH', type: 'B', datasetId: 0, data: BATCH },
+    { label: 'M/ISYM', type: 'Y', datasetId: 0, data: MISYM }, { label: 'BATCH', type: 'B', datasetId: 0, data: BATCH },
     { label: 'I', type: 'J', datasetId: 1, data: I }, { label: 'SIGI', type: 'Q', datasetId: 1, data: SIGI },
   ];
   if (IPR && SIGIPR) columns.push({ label: 'IPR', type: 'J', datasetId: 1, data: IPR }, { label: 'SIGIPR', type: 'Q', datasetId: 1, data: SIGIPR });

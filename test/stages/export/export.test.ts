@@ -36,25 +36,25 @@ function dataset(): Dataset {
 
 test('batch offsets keep sweeps apart', () => {
   const e = (n: number) => ({ identifier: '', scan: { imageRange: [1, n] as [number, number], oscillation: [0, 1] as [number, number], exposureTimes: [], epochs: [], batchOffset: 0 } });
-  assert.deepEqual(batchOffsets([e(1800), e(1700), e(50)]), [0, 1800, 3500]);
+  assert.deepEqual(batchOffsets([e(1800), e(1700), e(1700), e(50)]), [0, 1900, 3700, 5500]);
 });
 
-test('unmerged MTZ: ASU indices with M_ISYM recovering the measured index, batches and orientation blocks', () => {
+test('unmerged MTZ: ASU indices with M/ISYM recovering the measured index, batches and orientation blocks', () => {
   const ds = dataset();
   const res = runMtz(ds, resolveOptions({}), silentLog);
   const mtz = readMtz(writeMtz(res.outputs.mtz), 'scaled.mtz');
   assert.equal(mtz.nReflections, 11816);
   assert.equal(mtz.batches.length, 1800 + 3 * 1700);
   const labels = mtz.columns.map((c) => c.label);
-  for (const l of ['H', 'K', 'L', 'M_ISYM', 'BATCH', 'I', 'SIGI', 'IPR', 'SIGIPR', 'SCALEUSED', 'FRACTIONCALC', 'XDET', 'YDET', 'ROT', 'LP', 'QE']) assert.ok(labels.includes(l), l);
-  // Batch 1801 is image 1 of the second sweep: φ starts at −135°.
-  const b = mtz.batches.find((x) => x.number === 1801)!;
+  for (const l of ['H', 'K', 'L', 'M/ISYM', 'BATCH', 'I', 'SIGI', 'IPR', 'SIGIPR', 'SCALEUSED', 'FRACTIONCALC', 'XDET', 'YDET', 'ROT', 'LP', 'QE']) assert.ok(labels.includes(l), l);
+  // Batch 1901 is image 1 of the second sweep: φ starts at −135°.
+  const b = mtz.batches.find((x) => x.number === 1901)!;
   assert.ok(Math.abs(b.floats[BatchReal.phiStart] + 135) < 1e-4);
   assert.ok(Math.abs(b.floats[BatchReal.wavelength] - 0.6889) < 1e-6);
   // Every (H, K, L, ISYM) maps back to an index equivalent to an observed one, and the multiset of
   // original indices equals the input's selected rows.
   const sg = ds.spaceGroup;
-  const H = mtzColumn(mtz, 'H').data, K = mtzColumn(mtz, 'K').data, L = mtzColumn(mtz, 'L').data, IS = mtzColumn(mtz, 'M_ISYM').data;
+  const H = mtzColumn(mtz, 'H').data, K = mtzColumn(mtz, 'K').data, L = mtzColumn(mtz, 'L').data, IS = mtzColumn(mtz, 'M/ISYM').data;
   const asu = new ReciprocalAsu(sg);
   const seen = new Map<string, number>();
   for (let i = 0; i < mtz.nReflections; i++) {
