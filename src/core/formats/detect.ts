@@ -53,8 +53,19 @@ export function looksLikeImage(path: string): boolean {
   }
 }
 
-/** Read one image file's pixels (single-image formats). */
-function readSingle(path: string, header: ImageHeader): RawImage {
+/**
+ * Read one single-image file's pixels in one pass (no header models), split into `panelWindows`
+ * when the detector is cut into panels. Sweeps read their images through this.
+ */
+export function readSingleImage(path: string, panelWindows: ImageHeader['panelWindows']): RawImage {
+  try {
+    return readSingle(path, { panelWindows });
+  } catch (e) {
+    throw cleanError(path, e);
+  }
+}
+
+function readSingle(path: string, header: Pick<ImageHeader, 'panelWindows'>): RawImage {
   const bytes = readImageBytes(path);
   if (isCbf(bytes)) {
     const cbf = parseCbf(path, bytes);

@@ -9,8 +9,8 @@ import path from 'node:path';
 import type { Beam, Detector, Goniometer, Scan } from '../models/types.js';
 import { FileFormatError, UserError } from '../errors.js';
 import { Vec3 } from '../math/vec3.js';
-import { openImageFile, looksLikeImage, type ImageFile } from './detect.js';
-import type { ScanPoint } from './header.js';
+import { openImageFile, looksLikeImage, readSingleImage, type ImageFile } from './detect.js';
+import type { PanelWindow, ScanPoint } from './header.js';
 import type { ImageSource, ImportedSweep, RawImage } from './types.js';
 
 /** A file name's image number: the last run of digits before the extension(s). */
@@ -89,15 +89,21 @@ export function sameGoniometer(a?: Goniometer, b?: Goniometer): boolean {
 
 interface Entry { file: string; header: ImageFile; template?: string; number?: number }
 
-/** Reads images of a sweep stored one file per image. */
+/**
+ * Reads images of a sweep stored one file per image. Every file of a sweep has the same detector,
+ * so the panel layout is known from the first and each read is a single pass over one file.
+ */
 class FileSequenceSource implements ImageSource {
-  constructor(readonly description: string, private readonly files: string[]) {}
+  private windows: PanelWindow[] | undefined | null = null;
+  constructor(readonly description: string, private readonly files: string[], windows?: PanelWindow[] | null) {
+    if (windows !== undefined) this.windows = windows;
+  }
   get length() { return this.files.length; }
   pathOf(i: number) { return this.files[i]; }
   async read(i: number): Promise<RawImage> {
     if (!Number.isInteger(i) || i < 0 || i >= this.files.length) throw new UserError(`${this.description}: image index ${i} outside 0…${this.files.length - 1}`);
-    const f = await openImageFile(this.files[i]);
-    return f.read(0);
+    if (this.windows === null) this.windows = (await openImageFile(this.files[0])).panelWindows;
+    return readSingleImage(this.files[i], this.windows);
   }
   async close() {}
 }
@@ -158,7 +164,7 @@ export async function importSweeps(inputs: string[]): Promise<ImportedSweep[]> {
         sweeps.push({
           format: g.header.format, beam: g.header.beam, detector: g.header.detector,
           imageset: { kind: 'ImageSet', images: [g.file], mask: null, gain: null, pedestal: null, dx: null, dy: null },
-          source: new FileSequenceSource(g.file, [g.file]),
+          source: new FileSequenceSource(g.file, [g.file], g.header.panelWindows),
         });
       }
       group = [];
@@ -169,7 +175,7 @@ export async function importSweeps(inputs: string[]): Promise<ImportedSweep[]> {
     sweeps.push({
       format: h.format, beam: h.beam, detector: h.detector, goniometer: h.goniometer, scan,
       imageset: { kind: 'ImageSequence', template, mask: null, gain: null, pedestal: null, dx: null, dy: null },
-      source: new FileSequenceSource(template, group.map((g) => g.file)),
+      source: new FileSequenceSource(template, group.map((g) => g.file), h.panelWindows),
     });
     group = [];
   };

@@ -162,3 +162,12 @@ test('sweeps with equal beam/detector/goniometer share the model objects (one en
   assert.equal(e1.beam, e2.beam);
   assert.notEqual(e1.scan, e2.scan);
 });
+
+test('a multi-panel sweep reads every panel through its ImageSource (Pilatus 12M: 24 panels)', async () => {
+  const file = path.join(REGRESSION_IMAGES, 'cbf', 'DLS_I23_P12M_thau_00001.cbf.gz');
+  const r = await run([file], P());
+  const img = await r.outputs.sweeps[0].source.read(0);
+  const ref = expected.find((x) => x.file.endsWith('DLS_I23_P12M_thau_00001.cbf.gz'))!;
+  assert.equal(img.panels.length, 24);
+  img.panels.forEach((p, k) => assert.equal(panelStats(p).sha256, ref.panels[k].sha256, `panel ${k}`));
+});
