@@ -14,11 +14,11 @@ export function shellTable(st: MergingStatistics): string {
 
 export function summaryTable(st: MergingStatistics, extra: { wilsonB?: number } = {}): string {
   const o = st.overall, lo = st.bins[0], hi = st.bins[st.bins.length - 1];
-  const line = (name: string, vals: (number | null)[], w: number, p: number) =>
-    name.padEnd(44) + vals.map((v, i) => (v === null ? '' : f(v, i === 0 ? w : 8, p))).join('');
+  const line = (name: string, vals: (number | null)[], _w: number, p: number) =>
+    name.padEnd(45) + vals.map((v, i) => (v === null ? '' : f(v, i === 0 ? 7 : 8, p))).join('');
   const three = (g: (s: ShellStats) => number) => [g(o), g(lo), g(hi)];
   const rows = [
-    ' '.repeat(45) + 'Overall    Low     High',
+    ' '.repeat(45) + 'Overall' + 'Low'.padStart(8) + 'High'.padStart(8),
     line('High resolution limit', three((s) => s.dMin), 11, 2),
     line('Low resolution limit', three((s) => s.dMax), 11, 2),
     line('Completeness', three((s) => 100 * s.completeness), 10, 1),
