@@ -1,0 +1,115 @@
+/**
+ * The Gaussian reflection-profile model of Kabsch (2010) as DIALS uses it (`gaussian_rs`): in the
+ * Kabsch frame a reflection is a Gaussian of width σ_b (beam divergence, ε1 and ε2) and σ_m
+ * (reflecting range / mosaicity, ε3). Both are estimated from the strong spots' pixels: each
+ * spot's background-subtracted counts weight the squared ε of its pixels about the predicted
+ * centre, pooled over all spots (an intensity-weighted second moment, so weak noisy spots count
+ * for little). The shoebox of a reflection is then ±n_sigma·σ in each ε, mapped to the detector
+ * and the scan.
+ */
+import { epsilon12, pixelOfEpsilon, type KabschFrame, type PanelGeometry } from './kabsch.js';
+
+export interface SigmaMoments {
+  /** Σ w, Σ w·(ε1² + ε2²)/2, Σ w·ε3² over pixels of all spots (radians²). */
+  sumW: number;
+  sumWb: number;
+  sumWm: number;
+  nSpots: number;
+}
+
+export function emptyMoments(): SigmaMoments {
+  return { sumW: 0, sumWb: 0, sumWm: 0, nSpots: 0 };
+}
+
+export function addMoments(a: SigmaMoments, b: SigmaMoments): SigmaMoments {
+  return { sumW: a.sumW + b.sumW, sumWb: a.sumWb + b.sumWb, sumWm: a.sumWm + b.sumWm, nSpots: a.nSpots + b.nSpots };
+}
+
+/** σ_b, σ_m in degrees from pooled moments. */
+export function sigmasFromMoments(m: SigmaMoments): { sigmaBDeg: number; sigmaMDeg: number } {
+  const r = 180 / Math.PI;
+  return { sigmaBDeg: Math.sqrt(m.sumWb / m.sumW) * r, sigmaMDeg: Math.sqrt(m.sumWm / m.sumW) * r };
+}
+
+const eps = new Float64Array(2);
+const ring: number[] = [];
+
+/**
+ * Add one strong spot to the moments. `data` is the spot's shoebox over `box` (x0, x1, y0, y1, z0,
+ * z1; pixel and frame coordinates), which extends the spot-finder's bbox `inner` by a margin: the
+ * margin's pixels give the background level (a mean after dropping outliers such as neighbours),
+ * the whole box gives the moments, so the profile's tails are not cut at the threshold.
+ * `phiOfFrame(z)` is the rotation angle (radians) at frame coordinate z.
+ */
+export function addSpotMoments(m: SigmaMoments, f: KabschFrame, g: PanelGeometry, box: ArrayLike<number>, inner: ArrayLike<number>, data: Int32Array, phi0Rad: number, dPhiRad: number): void {
+  const x0 = box[0], x1 = box[1], y0 = box[2], y1 = box[3], z0 = box[4], z1 = box[5];
+  const nx = x1 - x0, ny = y1 - y0;
+  ring.length = 0;
+  for (let z = z0; z < z1; z++) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
+    const inside = x >= inner[0] && x < inner[1] && y >= inner[2] && y < inner[3] && z >= inner[4] && z < inner[5];
+    if (inside) continue;
+    const c = data[((z - z0) * ny + (y - y0)) * nx + (x - x0)];
+    if (c >= 0) ring.push(c);
+  }
+  if (ring.length < 10) return;
+  ring.sort((a, b) => a - b);
+  const median = ring[ring.length >> 1];
+  const cut = median + 4 * Math.sqrt(median + 1);
+  let s = 0, k = 0;
+  for (const c of ring) if (c <= cut) { s += c; k++; }
+  const bg = s / k;
+  let sw = 0, swb = 0, swm = 0;
+  for (let z = z0; z < z1; z++) {
+    const e3 = f.zeta * (phi0Rad + (z + 0.5) * dPhiRad - f.phi);
+    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
+      const c = data[((z - z0) * ny + (y - y0)) * nx + (x - x0)];
+      if (c < 0) return; // a spot touching invalid pixels would bias the moments: leave it out
+      const w = c - bg;
+      epsilon12(f, g, x + 0.5, y + 0.5, eps);
+      sw += w;
+      swb += w * 0.5 * (eps[0] * eps[0] + eps[1] * eps[1]);
+      swm += w * e3 * e3;
+    }
+  }
+  if (!(sw > 0)) return;
+  m.sumW += sw; m.sumWb += swb; m.sumWm += swm; m.nSpots++;
+}
+
+const corner = new Float64Array(2);
+
+/**
+ * Detector/scan bounding box (x0, x1, y0, y1, z0, z1; pixels and frames, unclipped) of the region
+ * |ε1|, |ε2| ≤ δb, |ε3| ≤ δm around a reflection; false when a corner misses the panel plane.
+ * `frameOfPhi` maps radians to frame coordinates.
+ */
+export function boundingBox(f: KabschFrame, Dinv: ArrayLike<number>, pixelSize: readonly [number, number], deltaB: number, deltaM: number, phi0Rad: number, dPhiRad: number, out: Int32Array, o: number): boolean {
+  let xmin = Infinity, xmax = -Infinity, ymin = Infinity, ymax = -Infinity;
+  for (let i = -1; i <= 1; i += 2) for (let j = -1; j <= 1; j += 2) {
+    if (!pixelOfEpsilon(f, Dinv, pixelSize, i * deltaB, j * deltaB, corner)) return false;
+    xmin = Math.min(xmin, corner[0]); xmax = Math.max(xmax, corner[0]);
+    ymin = Math.min(ymin, corner[1]); ymax = Math.max(ymax, corner[1]);
+  }
+  const za = (f.phi - deltaM / Math.abs(f.zeta) - phi0Rad) / dPhiRad, zb = (f.phi + deltaM / Math.abs(f.zeta) - phi0Rad) / dPhiRad;
+  out[o] = Math.floor(xmin); out[o + 1] = Math.ceil(xmax);
+  out[o + 2] = Math.floor(ymin); out[o + 3] = Math.ceil(ymax);
+  out[o + 4] = Math.floor(Math.min(za, zb)); out[o + 5] = Math.ceil(Math.max(za, zb));
+  return true;
+}
+
+/** erf, Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7). */
+export function erf(x: number): number {
+  const s = x < 0 ? -1 : 1, a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return s * y;
+}
+
+/**
+ * Fraction of a reflection's Gaussian rocking curve (ε3 of width σ_m) recorded between rotation
+ * angles phiA and phiB (radians): DIALS' `partiality`.
+ */
+export function partiality(f: KabschFrame, sigmaMRad: number, phiA: number, phiB: number): number {
+  const k = Math.abs(f.zeta) / (Math.SQRT2 * sigmaMRad);
+  const a = Math.min(phiA, phiB), b = Math.max(phiA, phiB);
+  return 0.5 * (erf((b - f.phi) * k) - erf((a - f.phi) * k));
+}

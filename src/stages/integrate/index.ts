@@ -1,0 +1,502 @@
+/**
+ * `xtalflow integrate refined.expt refined.refl [params]` → integrated.expt, integrated.refl.
+ *
+ * Per experiment: predict every reflection of the scan (scan-varying A when present); estimate
+ * σ_b and σ_m from the strong spots' pixels (first pass over the images); build shoeboxes of
+ * ±n_sigma·σ in the Kabsch frame plus a background margin; integrate by summation while learning
+ * reference profiles (second pass); fit the profiles (third pass). Every pass streams the images
+ * in blocks of `block.size` degrees through the worker pool; memory is bounded by the shoeboxes
+ * open at one time, not by the number of images.
+ */
+import path from 'node:path';
+import { ParameterError, UserError } from '../../core/errors.js';
+import { openImageSource } from '../../core/formats/sweep.js';
+import { correctionGeometry, lpCorrection, quantumEfficiency } from '../../core/integration/corrections.js';
+import type { BackgroundParams, IntegrationGeometry, IntegrationResults, ReflectionBatch } from '../../core/integration/integrator.js';
+import { emptyResults } from '../../core/integration/integrator.js';
+import { KabschFrame, panelGeometry, setFrame } from '../../core/integration/kabsch.js';
+import { labAxis, predictScan, rotationGeometry, type Predictions } from '../../core/integration/predict.js';
+import { addMoments, boundingBox, emptyMoments, partiality, sigmasFromMoments } from '../../core/integration/profile_model.js';
+import { addAccumulator, emptyAccumulator, finaliseProfiles, numProfiles, profileCentre, profileIndex, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
+import { readExperiments, writeExperiments } from '../../core/io/expt.js';
+import { readRefl, writeRefl } from '../../core/io/refl.js';
+import type { Log } from '../../core/log.js';
+import { Beam } from '../../core/models/beam.js';
+import { Panel } from '../../core/models/detector.js';
+import type { Experiment, ExperimentList } from '../../core/models/types.js';
+import { maxResolutionAtCorners } from '../../core/geometry/resolution.js';
+import { invert3 } from '../../core/geometry/prediction.js';
+import type { ParamDef, Params } from '../../core/params/index.js';
+import { resolveNproc, runBlocks, workerScriptUrl } from '../../core/parallel/index.js';
+import type { Program, StageResult } from '../../core/program.js';
+import { Flags } from '../../core/reflections/flags.js';
+import { ReflectionTable } from '../../core/reflections/table.js';
+import type { BlockOutput, BlockTask } from './block.js';
+import { runBlock } from './block.js';
+import { summaryTables, type Summary } from './report.js';
+import type { WorkerTask } from './worker.js';
+
+const DEG = Math.PI / 180;
+
+export const PARAMS: ParamDef[] = [
+  { name: 'output.experiments', type: 'path', default: 'integrated.expt', help: 'Output experiments' },
+  { name: 'output.reflections', type: 'path', default: 'integrated.refl', help: 'Output reflection table' },
+  { name: 'prediction.d_min', type: 'float', default: null, allowNone: true, help: 'High-resolution limit of prediction (Å); Auto: the detector corners' },
+  { name: 'profile.gaussian_rs.parameters.sigma_b', type: 'float', default: null, allowNone: true, help: 'Beam divergence σ_b (degrees); Auto: estimated from the strong spots' },
+  { name: 'profile.gaussian_rs.parameters.sigma_m', type: 'float', default: null, allowNone: true, help: 'Mosaicity σ_m (degrees); Auto: estimated from the strong spots' },
+  { name: 'profile.gaussian_rs.parameters.n_sigma', type: 'float', default: 3, min: 0.5, help: 'Foreground half-width in σ' },
+  { name: 'integration.shoebox.margin', type: 'int', default: 3, min: 0, help: 'Background margin (pixels) around the foreground bounding box' },
+  { name: 'integration.background.algorithm', type: 'choice', default: 'glm', choices: ['glm', 'simple'], help: 'glm: robust Poisson GLM constant (photon counting); simple: constant/plane with outlier rejection' },
+  { name: 'integration.background.simple.model', type: 'choice', default: 'constant3d', choices: ['constant3d', 'linear2d'], help: 'simple background: one constant, or a plane per frame' },
+  { name: 'integration.background.simple.outlier.n_sigma', type: 'float', default: 3, min: 0.5, help: 'simple background: reject pixels beyond n_sigma standard deviations' },
+  { name: 'integration.background.min_pixels', type: 'int', default: 10, min: 1, help: 'Fewest usable background pixels' },
+  { name: 'integration.block.size', type: 'float', default: 15, min: 0.01, help: 'Block of images per worker task (degrees)' },
+  { name: 'integration.profile.fitting', type: 'bool', default: true, help: 'Profile fitting (a third pass over the images)' },
+  { name: 'integration.profile.grid_size', type: 'int', default: 5, min: 1, help: 'Reference profile half-size g (grid of 2g+1 points per axis)' },
+  { name: 'integration.profile.scan_step', type: 'float', default: 5, min: 0.01, help: 'Reference profiles every scan_step degrees' },
+  { name: 'integration.profile.min_reflections', type: 'int', default: 10, min: 1, help: 'Fewest reflections for a reference profile (else the nearest is used)' },
+  { name: 'integration.filter.min_zeta', type: 'float', default: 0.05, min: 0, help: 'Reflections with |ζ| below this (too close to the spindle) are not integrated' },
+];
+
+export interface IntegrateParams {
+  dMin: number | null;
+  sigmaBDeg: number | null;
+  sigmaMDeg: number | null;
+  nSigma: number;
+  margin: number;
+  background: BackgroundParams;
+  blockSizeDeg: number;
+  profileFitting: boolean;
+  gridSize: number;
+  scanStepDeg: number;
+  minProfileReflections: number;
+  minZeta: number;
+  nproc: number;
+}
+
+export function resolveParams(p: Params): IntegrateParams {
+  const get = <T>(name: string, fallback: T): T => (name in p && p[name] !== undefined && p[name] !== null ? p[name] : fallback);
+  const dMin = get<number | null>('prediction.d_min', null);
+  if (dMin !== null && !(dMin > 0)) throw new ParameterError(`prediction.d_min=${dMin}: must be positive`);
+  for (const k of ['sigma_b', 'sigma_m']) {
+    const v = get<number | null>(`profile.gaussian_rs.parameters.${k}`, null);
+    if (v !== null && !(v > 0)) throw new ParameterError(`profile.gaussian_rs.parameters.${k}=${v}: must be positive (degrees)`);
+  }
+  return {
+    dMin,
+    sigmaBDeg: get<number | null>('profile.gaussian_rs.parameters.sigma_b', null),
+    sigmaMDeg: get<number | null>('profile.gaussian_rs.parameters.sigma_m', null),
+    nSigma: get('profile.gaussian_rs.parameters.n_sigma', 3),
+    margin: get('integration.shoebox.margin', 3),
+    background: {
+      algorithm: get('integration.background.algorithm', 'glm'),
+      simpleModel: get('integration.background.simple.model', 'constant3d'),
+      nSigma: get('integration.background.simple.outlier.n_sigma', 3),
+      minPixels: get('integration.background.min_pixels', 10),
+    },
+    blockSizeDeg: get('integration.block.size', 15),
+    profileFitting: get('integration.profile.fitting', true),
+    gridSize: get('integration.profile.grid_size', 5),
+    scanStepDeg: get('integration.profile.scan_step', 5),
+    minProfileReflections: get('integration.profile.min_reflections', 10),
+    minZeta: get('integration.filter.min_zeta', 0.05),
+    nproc: resolveNproc(get<number | null>('nproc', null)),
+  };
+}
+
+export interface IntegrateOutputs {
+  experiments: ExperimentList;
+  reflections: ReflectionTable;
+  /** per experiment: σ_b, σ_m (degrees) */
+  sigmas: { sigmaBDeg: number; sigmaMDeg: number }[];
+}
+
+export interface RunOptions {
+  log: Log;
+  /** directory against which relative image paths resolve */
+  dir?: string;
+  onImage?: (pass: string, image: number) => void;
+}
+
+/** Everything a block needs about one experiment; shared by the three passes. */
+interface SweepContext {
+  experiment: Experiment;
+  dir: string;
+  nImages: number;
+  firstImageNumber: number;
+  widths: number[];
+  heights: number[];
+  geometry: IntegrationGeometry;
+}
+
+function sweepContext(e: Experiment, dir: string, deltaB: number, deltaM: number): SweepContext {
+  const det = e.detector!, scan = e.scan!;
+  const geom = rotationGeometry(e);
+  return {
+    experiment: e, dir,
+    nImages: scan.imageRange[1] - scan.imageRange[0] + 1,
+    firstImageNumber: scan.imageRange[0],
+    widths: det.panels.map((p) => p.imageSize[0]),
+    heights: det.panels.map((p) => p.imageSize[1]),
+    geometry: {
+      s0: Beam.s0(e.beam!), m2: labAxis(geom), panels: det.panels.map(panelGeometry),
+      trustedMax: det.panels.map((p) => p.trustedRange[1]),
+      normals: det.panels.map((p) => Panel.normal(p)),
+      pixelArea: det.panels.map((p) => p.pixelSize[0] * p.pixelSize[1]),
+      phi0Rad: scan.oscillation[0] * DEG, dPhiRad: scan.oscillation[1] * DEG, deltaB, deltaM,
+    },
+  };
+}
+
+/** Blocks of frames of block.size degrees; reflections go to the block holding their centre. */
+function assignBlocks(zCentre: Float64Array, rows: Int32Array, nImages: number, framesPerBlock: number): Int32Array[] {
+  const nBlocks = Math.max(1, Math.ceil(nImages / framesPerBlock));
+  const lists: number[][] = Array.from({ length: nBlocks }, () => []);
+  for (const r of rows) {
+    const b = Math.min(nBlocks - 1, Math.max(0, Math.floor(zCentre[r] / framesPerBlock)));
+    lists[b].push(r);
+  }
+  return lists.map((l) => Int32Array.from(l));
+}
+
+function subsetBatch(b: ReflectionBatch, rows: Int32Array): ReflectionBatch {
+  const n = rows.length;
+  const out: ReflectionBatch = {
+    bbox: new Int32Array(6 * n), panel: new Int32Array(n), s1: new Float64Array(3 * n), phi: new Float64Array(n),
+    profile: new Int32Array(n), reference: new Uint8Array(n),
+  };
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    out.bbox.set(b.bbox.subarray(6 * r, 6 * r + 6), 6 * i);
+    out.s1.set(b.s1.subarray(3 * r, 3 * r + 3), 3 * i);
+    out.panel[i] = b.panel[r]; out.phi[i] = b.phi[r]; out.profile[i] = b.profile[r]; out.reference[i] = b.reference[r];
+  }
+  return out;
+}
+
+async function runPass(ctx: SweepContext, tasks: BlockTask[], nproc: number, onEvent?: (image: number) => void): Promise<BlockOutput[]> {
+  return runBlocks<WorkerTask, BlockOutput>({
+    workerScript: workerScriptUrl(import.meta.url, './worker'),
+    method: 'integrateBlock',
+    local: async (task, emit) => {
+      const source = await openImageSource(ctx.experiment, ctx.dir);
+      try { return await runBlock(source, task, emit); } finally { await source.close(); }
+    },
+    tasks: tasks.map((t) => ({ ...t, experiment: ctx.experiment, dir: ctx.dir })),
+    nproc,
+    onEvent: (ev) => onEvent?.((ev as { image: number }).image),
+  });
+}
+
+function scatterResults(all: IntegrationResults, part: IntegrationResults, rows: Int32Array): void {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    all.iSum[r] = part.iSum[i]; all.vSum[r] = part.vSum[i]; all.iPrf[r] = part.iPrf[i]; all.vPrf[r] = part.vPrf[i];
+    all.cc[r] = part.cc[i]; all.bgMean[r] = part.bgMean[i]; all.bgDispersion[r] = part.bgDispersion[i];
+    all.nForeground[r] = part.nForeground[i]; all.nBackground[r] = part.nBackground[i]; all.nValid[r] = part.nValid[i];
+    all.xyzObs.set(part.xyzObs.subarray(3 * i, 3 * i + 3), 3 * r);
+    all.flags[r] = part.flags[i];
+  }
+}
+
+/** Strong spots of experiment `id` usable for the profile model: indexed, not outliers. */
+function strongRows(strong: ReflectionTable, id: number): number[] {
+  const flags = strong.sizeT('flags'), ids = strong.int('id'), hkl = strong.miller('miller_index');
+  const rows: number[] = [];
+  for (let i = 0; i < strong.nrows; i++) {
+    const f = flags[i] >>> 0;
+    if (ids[i] !== id || !(f & Flags.indexed) || (f & Flags.bad_for_refinement)) continue;
+    if (hkl[3 * i] === 0 && hkl[3 * i + 1] === 0 && hkl[3 * i + 2] === 0) continue;
+    rows.push(i);
+  }
+  return rows;
+}
+
+/** σ_b, σ_m from the strong spots' pixels: the first pass over the images. */
+async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: number[], params: IntegrateParams, framesPerBlock: number, opts: RunOptions): Promise<{ sigmaBDeg: number; sigmaMDeg: number; nSpots: number }> {
+  const bb = strong.int6('bbox'), panel = strong.sizeT('panel');
+  const hasCal = strong.has('xyzcal.mm') && strong.has('s1');
+  if (!hasCal) throw new UserError('reflections have no s1/xyzcal.mm columns: integrate needs refined (indexed) reflections to model the profiles', 'missing_column');
+  const s1 = strong.vec3('s1'), mm = strong.vec3('xyzcal.mm');
+  const n = rows.length;
+  const batch: ReflectionBatch = { bbox: new Int32Array(6 * n), panel: new Int32Array(n), s1: new Float64Array(3 * n), phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n) };
+  const inner = new Int32Array(6 * n), zc = new Float64Array(n);
+  const M = 4, MZ = 2; // margin in pixels / frames: enough background around a spot-finder bbox
+  let k = 0;
+  for (const i of rows) {
+    const o = 6 * i, p = panel[i];
+    const z0 = Math.max(0, bb[o + 4] - MZ), z1 = Math.min(ctx.nImages, bb[o + 5] + MZ);
+    if (z1 <= z0) continue;
+    batch.bbox.set([bb[o] - M, bb[o + 1] + M, bb[o + 2] - M, bb[o + 3] + M, z0, z1], 6 * k);
+    inner.set(bb.subarray(o, o + 6), 6 * k);
+    batch.panel[k] = p; batch.s1.set(s1.subarray(3 * i, 3 * i + 3), 3 * k); batch.phi[k] = mm[3 * i + 2];
+    zc[k] = 0.5 * (bb[o + 4] + bb[o + 5]);
+    k++;
+  }
+  const all = Int32Array.from({ length: k }, (_, i) => i);
+  const blocks = assignBlocks(zc, all, ctx.nImages, framesPerBlock);
+  const tasks: BlockTask[] = blocks.map((b) => {
+    const sub = subsetBatch(batch, b);
+    const inn = new Int32Array(6 * b.length);
+    for (let i = 0; i < b.length; i++) inn.set(inner.subarray(6 * b[i], 6 * b[i] + 6), 6 * i);
+    return { mode: 'sigma', firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: ctx.geometry, batch: sub, inner: inn, background: params.background, profileSpec: dummySpec(ctx) };
+  });
+  const outs = await runPass(ctx, tasks, params.nproc, (z) => opts.onImage?.('profile model', z));
+  let m = emptyMoments();
+  for (const o of outs) m = addMoments(m, o.moments!);
+  if (m.nSpots < 10) throw new UserError(`only ${m.nSpots} strong spots could be used to model the reflection profile (σ_b, σ_m): give profile.gaussian_rs.parameters.sigma_b and sigma_m`, 'too_few_spots');
+  return { ...sigmasFromMoments(m), nSpots: m.nSpots };
+}
+
+function dummySpec(ctx: SweepContext): ProfileGridSpec {
+  return { halfSize: 1, deltaB: 1, deltaM: 1, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]), nFrames: ctx.nImages, scanStepFrames: ctx.nImages };
+}
+
+interface ExperimentIntegration {
+  predictions: Predictions;
+  keep: Int32Array;
+  bbox: Int32Array;
+  partiality: Float64Array;
+  lp: Float64Array;
+  qe: Float64Array;
+  matched: Int32Array;
+  results: IntegrationResults;
+  sigmaBDeg: number;
+  sigmaMDeg: number;
+  nReference: number;
+  profiles: ReferenceProfiles | null;
+  tooCloseToSpindle: number;
+}
+
+async function integrateExperiment(e: Experiment, id: number, strong: ReflectionTable, params: IntegrateParams, opts: RunOptions): Promise<ExperimentIntegration> {
+  const { log } = opts;
+  if (!e.crystal) throw new UserError(`experiment ${id} has no crystal model: integrate needs indexed (refined) experiments`, 'no_crystal');
+  if (!e.scan || !e.goniometer || !e.beam || !e.detector || !e.imageset) throw new UserError(`experiment ${id} is not a rotation scan with images (beam, detector, goniometer, scan, imageset)`, 'no_scan');
+  if (e.scan.oscillation[1] === 0) throw new UserError(`experiment ${id}: zero oscillation width; stills cannot be integrated here`, 'still');
+  const dir = opts.dir ?? process.cwd();
+  const osc = Math.abs(e.scan.oscillation[1]);
+  const framesPerBlock = Math.max(1, Math.round(params.blockSizeDeg / osc));
+  let ctx = sweepContext(e, dir, 1, 1);
+  const rows = strongRows(strong, id);
+  let sigmaBDeg = params.sigmaBDeg, sigmaMDeg = params.sigmaMDeg;
+  log.info('='.repeat(80));
+  log.info(`Experiment ${id}: modelling the reflection profile`);
+  log.info(` using ${rows.length} indexed strong spots`);
+  if (sigmaBDeg === null || sigmaMDeg === null) {
+    if (rows.length === 0) throw new UserError(`experiment ${id}: no indexed strong spots to model the profile from; give profile.gaussian_rs.parameters.sigma_b and sigma_m`, 'too_few_spots');
+    log.info('Calculating E.S.D Beam Divergence.');
+    log.info('Calculating E.S.D Reflecting Range (mosaicity).');
+    const est = await estimateSigmas(ctx, strong, rows, params, framesPerBlock, opts);
+    sigmaBDeg ??= est.sigmaBDeg;
+    sigmaMDeg ??= est.sigmaMDeg;
+  }
+  log.info(` sigma b: ${sigmaBDeg.toFixed(6)} degrees`);
+  log.info(` sigma m: ${sigmaMDeg.toFixed(6)} degrees`);
+  const deltaB = params.nSigma * sigmaBDeg * DEG, deltaM = params.nSigma * sigmaMDeg * DEG;
+  ctx = sweepContext(e, dir, deltaB, deltaM);
+  const dMin = params.dMin ?? maxResolutionAtCorners(e.detector, e.beam);
+  log.info('='.repeat(80));
+  log.info('Predicting reflections');
+  const pred = predictScan(e, dMin, params.nSigma * sigmaMDeg / Math.max(params.minZeta, 0.05) + 1);
+  const g = ctx.geometry;
+  const nImages = ctx.nImages;
+  const phiA = g.phi0Rad, phiB = g.phi0Rad + nImages * g.dPhiRad;
+  const f = new KabschFrame();
+  const bbox = new Int32Array(6 * pred.n), part = new Float64Array(pred.n), lp = new Float64Array(pred.n), qe = new Float64Array(pred.n);
+  const keepList: number[] = [];
+  const cg = correctionGeometry(g.s0, g.m2, e.beam.polarizationNormal, e.beam.polarizationFraction);
+  const Dinv = e.detector.panels.map((p) => invert3([p.fastAxis[0], p.slowAxis[0], p.origin[0], p.fastAxis[1], p.slowAxis[1], p.origin[1], p.fastAxis[2], p.slowAxis[2], p.origin[2]]));
+  let tooClose = 0;
+  for (let i = 0; i < pred.n; i++) {
+    const sx = pred.s1[3 * i], sy = pred.s1[3 * i + 1], sz = pred.s1[3 * i + 2];
+    setFrame(f, g.s0, g.m2, sx, sy, sz, pred.xyzMm[3 * i + 2]);
+    if (Math.abs(f.zeta) < params.minZeta) { tooClose++; continue; }
+    const p = pred.panel[i], panel = e.detector.panels[p];
+    if (!boundingBox(f, Dinv[p], panel.pixelSize, deltaB, deltaM, g.phi0Rad, g.dPhiRad, bbox, 6 * i)) continue;
+    const o = 6 * i;
+    bbox[o] -= params.margin; bbox[o + 1] += params.margin; bbox[o + 2] -= params.margin; bbox[o + 3] += params.margin;
+    if (g.dPhiRad < 0) { const a = bbox[o + 4]; bbox[o + 4] = bbox[o + 5]; bbox[o + 5] = a; }
+    bbox[o + 4] = Math.max(0, bbox[o + 4]); bbox[o + 5] = Math.min(nImages, bbox[o + 5]);
+    if (bbox[o + 5] <= bbox[o + 4]) continue;
+    if (bbox[o + 1] <= 0 || bbox[o] >= panel.imageSize[0] || bbox[o + 3] <= 0 || bbox[o + 2] >= panel.imageSize[1]) continue;
+    part[i] = partiality(f, sigmaMDeg * DEG, phiA, phiB);
+    lp[i] = lpCorrection(cg, sx, sy, sz);
+    const nrm = g.normals[p];
+    qe[i] = quantumEfficiency(panel.mu, panel.thickness, nrm[0], nrm[1], nrm[2], sx, sy, sz);
+    keepList.push(i);
+  }
+  const keep = Int32Array.from(keepList);
+  log.info(`Predicted ${keep.length} reflections to d_min ${dMin.toFixed(2)} Å (${tooClose} too close to the spindle, |ζ| < ${params.minZeta}, not integrated)`);
+  // reference spots: predictions matched to the indexed strong spots by Miller index and entering flag
+  const matched = new Int32Array(pred.n).fill(-1);
+  {
+    const key = (h: number, k: number, l: number, en: number) => `${h},${k},${l},${en}`;
+    const index = new Map<string, number>();
+    for (const i of keep) index.set(key(pred.miller[3 * i], pred.miller[3 * i + 1], pred.miller[3 * i + 2], pred.entering[i]), i);
+    const hkl = strong.miller('miller_index');
+    const ent = strong.has('entering') ? strong.bool('entering') : null;
+    const zobs = strong.has('xyzobs.px.value') ? strong.vec3('xyzobs.px.value') : null;
+    let nMatched = 0;
+    for (const s of rows) {
+      let best = -1;
+      for (const en of ent ? [ent[s]] : [0, 1]) {
+        const j = index.get(key(hkl[3 * s], hkl[3 * s + 1], hkl[3 * s + 2], en));
+        if (j === undefined) continue;
+        if (zobs && Math.abs(pred.xyzPx[3 * j + 2] - zobs[3 * s + 2]) > 5) continue;
+        best = j;
+      }
+      if (best >= 0 && matched[best] < 0) { matched[best] = s; nMatched++; }
+    }
+    log.info(`Matched ${nMatched} of ${rows.length} reference spots with predicted reflections`);
+  }
+  // batch over kept rows
+  const n = keep.length;
+  const spec: ProfileGridSpec = {
+    halfSize: params.gridSize, deltaB, deltaM, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]),
+    nFrames: nImages, scanStepFrames: Math.max(1, Math.round(params.scanStepDeg / osc)),
+  };
+  const batch: ReflectionBatch = { bbox: new Int32Array(6 * n), panel: new Int32Array(n), s1: new Float64Array(3 * n), phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n) };
+  const zc = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = keep[k];
+    batch.bbox.set(bbox.subarray(6 * i, 6 * i + 6), 6 * k);
+    batch.panel[k] = pred.panel[i];
+    batch.s1.set(pred.s1.subarray(3 * i, 3 * i + 3), 3 * k);
+    batch.phi[k] = pred.xyzMm[3 * i + 2];
+    batch.profile[k] = profileIndex(spec, pred.panel[i], pred.xyzPx[3 * i], pred.xyzPx[3 * i + 1], pred.xyzPx[3 * i + 2]);
+    batch.reference[k] = matched[i] >= 0 && part[i] > 0.99 ? 1 : 0;
+    zc[k] = Math.min(Math.max(pred.xyzPx[3 * i + 2], 0), nImages - 1e-9);
+  }
+  const blocks = assignBlocks(zc, Int32Array.from({ length: n }, (_, i) => i), nImages, framesPerBlock);
+  const blockBatches = blocks.map((b) => subsetBatch(batch, b));
+  const base = { firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: g, background: params.background, profileSpec: spec };
+  log.info('='.repeat(80));
+  log.info(`Integrating ${n} reflections in ${blocks.length} block(s) of ${framesPerBlock} images, ${params.nproc} worker(s)`);
+  const results = emptyResults(n);
+  const learnOut = await runPass(ctx, blockBatches.map((b) => ({ ...base, mode: 'learn' as const, batch: b })), params.nproc, (z) => opts.onImage?.('summation', z));
+  const acc = emptyAccumulator(spec);
+  learnOut.forEach((o, bi) => { scatterResults(results, o.results!, blocks[bi]); addAccumulator(acc, o.accumulator!); });
+  let nReference = 0;
+  for (let p = 0; p < acc.count.length; p++) nReference += acc.count[p];
+  let profiles: ReferenceProfiles | null = null;
+  if (params.profileFitting) {
+    profiles = finaliseProfiles(acc, params.minProfileReflections);
+    if (!profiles) log.warn(`no reference profile has ${params.minProfileReflections} reflections: profile fitting skipped`);
+    else {
+      log.info('Summary of profile model');
+      log.info('  Profile     X (px)     Y (px)   Z (im)  # reflections');
+      for (let p = 0; p < numProfiles(spec); p++) {
+        const c = profileCentre(spec, p);
+        log.info(`${String(p).padStart(9)} ${c.x.toFixed(1).padStart(10)} ${c.y.toFixed(1).padStart(10)} ${c.z.toFixed(1).padStart(8)} ${String(acc.count[p]).padStart(14)}`);
+      }
+      const fitOut = await runPass(ctx, blockBatches.map((b) => ({ ...base, mode: 'fit' as const, batch: b, profiles })), params.nproc, (z) => opts.onImage?.('profile fitting', z));
+      fitOut.forEach((o, bi) => scatterResults(results, o.results!, blocks[bi]));
+    }
+  }
+  return { predictions: pred, keep, bbox, partiality: part, lp, qe, matched, results, sigmaBDeg, sigmaMDeg, nReference, profiles, tooCloseToSpindle: tooClose };
+}
+
+/** integrated.refl rows (integrated ones only, as DIALS keeps them) of one experiment. */
+function toTable(x: ExperimentIntegration, id: number, e: Experiment, strong: ReflectionTable): ReflectionTable {
+  const { predictions: p, keep, results: r } = x;
+  const sel: number[] = [];
+  for (let k = 0; k < keep.length; k++) if ((r.flags[k] >>> 0) & Flags.integrated) sel.push(k);
+  const n = sel.length;
+  const t = ReflectionTable.empty(n);
+  const hkl = new Int32Array(3 * n), idc = new Int32Array(n), panel = new Float64Array(n), flags = new Float64Array(n), entering = new Uint8Array(n);
+  const s1 = new Float64Array(3 * n), mm = new Float64Array(3 * n), px = new Float64Array(3 * n), bbox = new Int32Array(6 * n);
+  const d = new Float64Array(n), part = new Float64Array(n), lp = new Float64Array(n), qe = new Float64Array(n), zeta = new Float64Array(n);
+  const iS = new Float64Array(n), vS = new Float64Array(n), iP = new Float64Array(n), vP = new Float64Array(n), cc = new Float64Array(n);
+  const bgm = new Float64Array(n), bgd = new Float64Array(n), nfg = new Int32Array(n), nbg = new Int32Array(n), nval = new Int32Array(n);
+  const obs = new Float64Array(3 * n), partialId = new Float64Array(n);
+  const strongFlags = strong.sizeT('flags');
+  const scan = e.scan!;
+  for (let j = 0; j < n; j++) {
+    const k = sel[j], i = keep[k];
+    hkl.set(p.miller.subarray(3 * i, 3 * i + 3), 3 * j);
+    idc[j] = id; panel[j] = p.panel[i]; entering[j] = p.entering[i];
+    let fl = r.flags[k] >>> 0;
+    const m = x.matched[i];
+    if (m >= 0) fl |= ((strongFlags[m] >>> 0) & (Flags.indexed | Flags.used_in_refinement | Flags.strong)) | Flags.reference_spot;
+    flags[j] = fl;
+    s1.set(p.s1.subarray(3 * i, 3 * i + 3), 3 * j);
+    mm.set(p.xyzMm.subarray(3 * i, 3 * i + 3), 3 * j);
+    px.set(p.xyzPx.subarray(3 * i, 3 * i + 3), 3 * j);
+    bbox.set(x.bbox.subarray(6 * i, 6 * i + 6), 6 * j);
+    d[j] = p.d[i]; part[j] = x.partiality[i]; lp[j] = x.lp[i]; qe[j] = x.qe[i]; zeta[j] = p.zeta[i];
+    iS[j] = r.iSum[k]; vS[j] = r.vSum[k]; iP[j] = r.iPrf[k]; vP[j] = r.vPrf[k]; cc[j] = r.cc[k];
+    bgm[j] = r.bgMean[k]; bgd[j] = r.bgDispersion[k]; nfg[j] = r.nForeground[k]; nbg[j] = r.nBackground[k]; nval[j] = r.nValid[k];
+    obs.set(r.xyzObs.subarray(3 * k, 3 * k + 3), 3 * j);
+    partialId[j] = i;
+  }
+  void scan;
+  t.setMiller('miller_index', hkl).setInt('id', idc).setSizeT('panel', panel).setSizeT('flags', flags).setBool('entering', entering)
+    .setVec3('s1', s1).setVec3('xyzcal.mm', mm).setVec3('xyzcal.px', px).setInt6('bbox', bbox)
+    .setDouble('d', d).setDouble('partiality', part).setSizeT('partial_id', partialId).setDouble('lp', lp).setDouble('qe', qe).setDouble('zeta', zeta)
+    .setDouble('intensity.sum.value', iS).setDouble('intensity.sum.variance', vS)
+    .setDouble('intensity.prf.value', iP).setDouble('intensity.prf.variance', vP).setDouble('profile.correlation', cc)
+    .setDouble('background.mean', bgm).setDouble('background.dispersion', bgd)
+    .setInt('num_pixels.foreground', nfg).setInt('num_pixels.background', nbg).setInt('num_pixels.valid', nval)
+    .setVec3('xyzobs.px.value', obs).setInt('imageset_id', idc);
+  t.identifiers.set(id, e.identifier);
+  return t;
+}
+
+export async function run(experiments: ExperimentList, strong: ReflectionTable, params: IntegrateParams, opts: RunOptions): Promise<StageResult<IntegrateOutputs>> {
+  const { log } = opts;
+  if (experiments.length === 0) throw new UserError('no experiments to integrate', 'no_experiments');
+  const tables: ReflectionTable[] = [];
+  const sigmas: { sigmaBDeg: number; sigmaMDeg: number }[] = [];
+  const outExperiments: ExperimentList = [];
+  const summaries: Summary[] = [];
+  for (let id = 0; id < experiments.length; id++) {
+    const e = experiments[id];
+    const x = await integrateExperiment(e, id, strong, params, opts);
+    const t = toTable(x, id, e, strong);
+    tables.push(t);
+    sigmas.push({ sigmaBDeg: x.sigmaBDeg, sigmaMDeg: x.sigmaMDeg });
+    outExperiments.push({
+      ...e,
+      profile: {
+        __id__: 'gaussian_rs', n_sigma: params.nSigma, sigma_b: x.sigmaBDeg, sigma_m: x.sigmaMDeg,
+      },
+    });
+    summaries.push({ id, table: t, predicted: x.keep.length, results: x.results, keep: x.keep, partiality: x.partiality, d: x.predictions.d });
+  }
+  const reflections = tables.length === 1 ? tables[0] : ReflectionTable.concat(tables);
+  const report = summaryTables(summaries);
+  for (const tb of report.tables) { log.info(tb.title); log.info(tb.text); }
+  return {
+    outputs: { experiments: outExperiments, reflections, sigmas },
+    figures: {
+      ...report.figures,
+      sigma_b_deg: sigmas[0].sigmaBDeg,
+      sigma_m_deg: sigmas[0].sigmaMDeg,
+      plots: report.plots as unknown as number[],
+    },
+    tables: report.tables,
+  };
+}
+
+export const program: Program = {
+  name: 'integrate',
+  summary: 'Predict and integrate every reflection (integrated.expt/.refl)',
+  usage: 'xtalflow integrate refined.expt refined.refl [nproc=N] [prediction.d_min=…] [integration.background.algorithm=glm|simple] [integration.block.size=15]',
+  params: PARAMS,
+  async main(ctx) {
+    const params = resolveParams(ctx.params);
+    const exptFile = ctx.files.find((f) => f.endsWith('.expt') || f.endsWith('.json'));
+    const reflFile = ctx.files.find((f) => f.endsWith('.refl'));
+    if (!exptFile || !reflFile) throw new UserError('usage: xtalflow integrate refined.expt refined.refl [params]: give one .expt and one .refl file', 'usage');
+    const experiments = await readExperiments(exptFile);
+    const strong = await readRefl(reflFile);
+    const result = await run(experiments, strong, params, { log: ctx.log, dir: path.dirname(path.resolve(exptFile)) });
+    const outR = path.resolve(String(ctx.params['output.reflections'] ?? 'integrated.refl'));
+    const outE = path.resolve(String(ctx.params['output.experiments'] ?? 'integrated.expt'));
+    await writeRefl(outR, result.outputs.reflections);
+    await writeExperiments(outE, result.outputs.experiments);
+    ctx.log.info(`Saved ${result.outputs.reflections.nrows} reflections to ${path.relative(process.cwd(), outR) || outR}`);
+    ctx.log.info(`Saved the experiments to ${path.relative(process.cwd(), outE) || outE}`);
+    return result;
+  },
+};
