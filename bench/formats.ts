@@ -1,14 +1,14 @@
 /**
- * Image decode throughput per format: whole-image reads (file read, gunzip, header parse,
- * decompression, panel split) through `openImageFile(...).read(0)`, and for CBF the byte_offset
- * decoder alone. MB/s counts the decoded int32 pixels (4 bytes each). Medians of a few repeats,
+ * Image decode throughput per format: whole-image reads as stages do them (file read, gunzip,
+ * header, decompression, panel split) through a sweep's `ImageSource.read`, for CBF also the
+ * byte_offset decoder alone, and header-only import speed. MB/s counts the decoded int32 pixels (4 bytes each). Medians of a few repeats,
  * on ../shared/data when present, else on regression-data/images.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openImageFile } from '../src/core/formats/detect.js';
+import { importSweeps } from '../src/core/formats/sweep.js';
 import { openHdf5Frames } from '../src/core/formats/nexus.js';
 import { parseCbf, decodeCbfPixels } from '../src/core/formats/cbf.js';
 
@@ -60,9 +60,10 @@ export async function benchFormats(): Promise<Row[]> {
       r = await time(repeats, () => h.read(0).length);
       h.close();
     } else {
+      // As stages read images: through the sweep's ImageSource (one pass over the file per image).
+      const [sweep] = await importSweeps([c.file]);
       r = await time(repeats, async () => {
-        const f = await openImageFile(c.file);
-        const img = await f.read(0);
+        const img = await sweep.source.read(0);
         return img.panels.reduce((n, p) => n + p.length, 0);
       });
     }
@@ -74,6 +75,13 @@ export async function benchFormats(): Promise<Row[]> {
       const d = await time(repeats, () => decodeCbfPixels(cbf, bytes, out).length);
       rows.push({ format: `  byte_offset decode only`, source: '', megapixels: d.pixels / 1e6, 'ms/image': d.ms, 'images/s': 1000 / d.ms, 'MB/s (int32 out)': (d.pixels * 4) / 1e6 / (d.ms / 1000) });
     }
+  }
+  // Import: header parsing only (first 64 kB of each file), images per second.
+  const lcyst = useShared ? path.join(shared, 'l_cysteine') : path.join(reg, 'l_cysteine');
+  if (existsSync(lcyst)) {
+    let n = 0;
+    const h = await time(3, async () => { const s = await importSweeps([lcyst]); n = s.reduce((k, x) => k + x.source.length, 0); return n; });
+    rows.push({ format: `import headers, full CBF (${n} files)`, source: useShared ? 'shared' : 'regression-data', megapixels: null, 'ms/image': h.ms / n, 'images/s': (n * 1000) / h.ms, 'MB/s (int32 out)': null });
   }
   return rows;
 }
