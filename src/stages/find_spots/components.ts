@@ -6,6 +6,10 @@
  * by uniting the labels of identical pixels on the last image of one block and the first image of
  * the next. Spot numbers are given in order of each spot's first pixel in (panel, image, y, x)
  * order, so the final labelling does not depend on where the blocks were cut.
+ *
+ * 6-connectivity is DIALS' choice as far as its output shows: on the simulated lysozyme sweep it
+ * gives 63 552 regions before filtering (DIALS logs 63 558) and, after the size and peak–centroid
+ * filters, exactly DIALS' 58 615 spots; 18- or 26-connectivity would merge neighbouring spots.
  */
 
 /** Strong pixels of images [firstImage, firstImage + nImages) of one sweep. */
@@ -102,7 +106,7 @@ export interface LabelledSweep {
 /**
  * Merge labelled blocks (given in image order, contiguous) into sweep-wide spots.
  */
-export function mergeBlocks(blocks: StrongPixelBlock[], _panels?: PanelSizes): LabelledSweep {
+export function mergeBlocks(blocks: StrongPixelBlock[]): LabelledSweep {
   const base: number[] = [];
   let total = 0;
   for (const b of blocks) { base.push(total); total += b.nLabels; }

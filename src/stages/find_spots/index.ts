@@ -224,7 +224,7 @@ function summariseSweep(
   for (const i of rejected) {
     log.warn(`image ${zOffset + i + 1} (${source.pathOf(i)}): more than ${(100 * params.maxStrongPixelFraction).toFixed(0)} % of pixels are strong; its pixels were not used`);
   }
-  const labelled = mergeBlocks(results.map((r) => r.pixels), sw.panelSizes);
+  const labelled = mergeBlocks(results.map((r) => r.pixels));
   const all = computeSpots(labelled, widths, zOffset);
   const filtered = filterSpots(all, { minSpotSize, maxSpotSize: params.maxSpotSize, maxSeparation: params.maxSeparation });
   log.info(`Extracted ${all.n} spots`);

@@ -31,7 +31,7 @@ function makeBlocks(pixels: [number, number, number, number][], nImages: number,
 
 /** Spot number of every pixel in (image, panel, index) order, from the merged labelling. */
 function spotNumbers(pixels: [number, number, number, number][], nImages: number, panels: [number, number][], cuts: number[]) {
-  const merged = mergeBlocks(makeBlocks(pixels, nImages, panels, cuts), panels);
+  const merged = mergeBlocks(makeBlocks(pixels, nImages, panels, cuts));
   const out: string[] = [];
   merged.blocks.forEach((b, bi) => {
     for (let im = 0; im < b.nImages; im++) for (let p = 0; p < b.nPanels; p++) {
