@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +17,17 @@ import type { ReflectionTable } from '../../../src/core/reflections/table.js';
 import { resolveParams, run } from '../../../src/stages/find_spots/index.js';
 import { compareSpots, importExperiments } from './dials_compare.js';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const DATA = path.resolve(HERE, '../../../regression-data/find_spots');
+/** regression-data/find_spots, from test/… under tsx or dist/test/… when compiled. */
+function dataDir(): string {
+  let d = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(d, 'regression-data', 'find_spots'))) {
+    const up = path.dirname(d);
+    if (up === d) throw new Error('regression-data/find_spots not found');
+    d = up;
+  }
+  return path.join(d, 'regression-data', 'find_spots');
+}
+const DATA = dataDir();
 
 async function findSpots(inputs: string[], params: Record<string, unknown> = {}): Promise<ReflectionTable> {
   const experiments = await importExperiments(inputs);
