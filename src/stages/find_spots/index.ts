@@ -1,10 +1,10 @@
 /**
  * `xtalflow find_spots imported.expt [params]` → strong.refl.
  *
- * Per sweep: image blocks go to the worker pool (read, mask, threshold, label within the block);
- * the main thread merges block labels, computes spot properties, filters, and writes one
- * reflection table for all sweeps. `run` is pure apart from reading images, so `process` calls it
- * directly.
+ * The images of every sweep are cut into blocks that go to one worker pool (each block: read,
+ * mask, threshold, label within the block); the main thread merges block labels per sweep,
+ * computes spot properties, filters, and builds one reflection table for all sweeps. `run` is
+ * pure apart from reading images, so `process` calls it directly.
  */
 import path from 'node:path';
 import { ParameterError, UserError } from '../../core/errors.js';
@@ -32,7 +32,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'output.shoeboxes', type: 'bool', default: false, help: 'Store a shoebox (strong pixels in the bbox) per spot' },
   { name: 'spotfinder.threshold.algorithm', type: 'choice', default: 'dispersion_extended', choices: [...THRESHOLD_ALGORITHMS],
     help: 'dispersion: local index-of-dispersion test; dispersion_extended: two-pass variant with the background taken outside the first-pass signal (DIALS default); global: counts > global_threshold only' },
-  { name: 'spotfinder.threshold.dispersion.gain', type: 'float', default: null, allowNone: true, help: 'Detector gain (default: 1, or the panel gain)' },
+  { name: 'spotfinder.threshold.dispersion.gain', type: 'float', default: null, allowNone: true, help: 'Detector gain: variance/mean of pure background (default 1, photon counting)' },
   { name: 'spotfinder.threshold.dispersion.kernel_size', type: 'ints', length: 2, default: [3, 3], min: 1, help: 'Kernel half-widths (fast, slow): 3,3 is a 7×7 window' },
   { name: 'spotfinder.threshold.dispersion.sigma_background', type: 'float', default: 6, min: 0, help: 'Dispersion cut-off in standard deviations' },
   { name: 'spotfinder.threshold.dispersion.sigma_strong', type: 'float', default: 3, min: 0, help: 'Strong-pixel cut-off above the local mean in standard deviations' },
@@ -127,7 +127,10 @@ export interface FindSpotsOutputs {
 
 export interface RunOptions {
   log: Log;
-  /** How to open a sweep's images in this thread (default: the formats module). */
+  /**
+   * How to open a sweep's images (default: the formats module). Workers cannot use a custom
+   * opener, so giving one runs every block in this thread.
+   */
   open?: SourceOpener;
   /** Directory against which relative image paths resolve (default: the working directory). */
   dir?: string;
@@ -183,7 +186,7 @@ export async function run(experiments: ExperimentList, params: FindSpotsParams, 
       method: 'findStrongPixels',
       local: (task, emit) => findStrongPixels(sweeps[task.sweep].source, task, emit),
       tasks,
-      nproc: params.nproc,
+      nproc: opts.open ? 1 : params.nproc,
       onEvent: (ev) => opts.onImage?.(ev as ImageDoneEvent),
     });
     const parts: { spots: SpotList; id: number; shoeboxes: ShoeboxParts | null }[] = [];
