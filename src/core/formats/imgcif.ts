@@ -175,6 +175,7 @@ export function fullCbfModels(cbf: CbfFile): Omit<ImageHeader, 'path'> {
     imageSize: [nFast, nSlow],
     trustedRange: [undefinedValue, overload],
     thicknessMm: (miniHeader?.thicknessM ?? 0.00032) * 1000,
+    material: miniHeader?.material ?? 'Si',
     wavelengthA: wavelength,
     parallax: true,
     mask: moduleGapMask(nFast, nSlow),

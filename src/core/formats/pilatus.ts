@@ -20,6 +20,8 @@ export interface MiniCbfHeader {
   timestamp?: string;
   pixelSizeM: [number, number];
   thicknessM: number;
+  /** Sensor material as DIALS names it ('Si', 'CdTe'). */
+  material: string;
   exposureTimeS: number;
   countCutoff?: number;
   wavelengthA: number;
@@ -60,7 +62,7 @@ export function parseMiniCbfHeader(path: string, text: string): MiniCbfHeader {
   const sn = /S\/N\s*([\w-]+)/.exec(det);
   const px = /([\d.eE+-]+)\s*m\s*x\s*([\d.eE+-]+)\s*m/.exec(fields.get('Pixel_size') ?? '');
   if (!px) throw new FileFormatError(path, "miniCBF header has no valid 'Pixel_size'");
-  const sensor = /thickness\s*([\d.eE+-]+)\s*m/.exec(fields.get('Silicon') ?? text);
+  const sensor = /(\w+)\s+sensor,\s*thickness\s*([\d.eE+-]+)\s*m/.exec(text);
   const bxy = /\(\s*([\d.eE+-]+)\s*,\s*([\d.eE+-]+)\s*\)/.exec(fields.get('Beam_xy') ?? '');
   if (!bxy) throw new FileFormatError(path, "miniCBF header has no valid 'Beam_xy'");
   const cutoff = num(path, fields, 'Count_cutoff', false);
@@ -70,7 +72,8 @@ export function parseMiniCbfHeader(path: string, text: string): MiniCbfHeader {
     serial: sn ? sn[1] : '',
     timestamp,
     pixelSizeM: [parseFloat(px[1]), parseFloat(px[2])],
-    thicknessM: sensor ? parseFloat(sensor[1]) : 0.00032,
+    thicknessM: sensor ? parseFloat(sensor[2]) : 0.00032,
+    material: !sensor || /^silicon$/i.test(sensor[1]) ? 'Si' : sensor[1],
     exposureTimeS: num(path, fields, 'Exposure_time', false),
     countCutoff: Number.isFinite(cutoff) ? cutoff : undefined,
     wavelengthA: num(path, fields, 'Wavelength'),
@@ -136,7 +139,7 @@ function i23Barrel(h: MiniCbfHeader, nFast: number, wavelength: number, trusted:
       name: `row-${String(k).padStart(2, '0')}`,
       origin, fastAxis: fast, slowAxis: slow,
       pixelSizeMm: [pxF, pxS], imageSize: [nFast, I23_MODULE_ROWS], trustedRange: trusted,
-      thicknessMm: h.thicknessM * 1000, wavelengthA: wavelength, parallax: true,
+      thicknessMm: h.thicknessM * 1000, material: h.material, wavelengthA: wavelength, parallax: true,
       mask: moduleGapMask(nFast, I23_MODULE_ROWS),
     }));
   }
@@ -179,7 +182,7 @@ export function miniCbfModels(cbf: CbfFile): Omit<ImageHeader, 'path' | 'read'> 
       distanceMm: h.distanceM * 1000,
       twoThetaDeg: h.twoThetaDeg,
       pixelSizeMm, imageSize: [nFast, nSlow], trustedRange: trusted,
-      thicknessMm: h.thicknessM * 1000, wavelengthA: wavelength, parallax: true,
+      thicknessMm: h.thicknessM * 1000, material: h.material, wavelengthA: wavelength, parallax: true,
       mask: moduleGapMask(nFast, nSlow),
     });
     detector = { panels: [panel] };
