@@ -23,6 +23,8 @@ export interface Dataset {
   spaceGroup: SpaceGroup;
   /** d (Å) of every reflection from its own experiment's cell. */
   d: Float64Array;
+  /** The reflection file name(s), for messages. */
+  source?: string;
 }
 
 export async function loadDataset(files: readonly string[]): Promise<Dataset> {
@@ -67,7 +69,7 @@ export async function loadDataset(files: readonly string[]): Promise<Dataset> {
   if (halls.size > 1) throw new UserError(`experiments are in different space groups (${[...halls].join(' / ')}); reindex them to one first`);
   const spaceGroup = SpaceGroup.find([...halls][0] || 'P 1');
   const d = dSpacings(reflections, experiments);
-  return { experiments, reflections, cell, spaceGroup, d };
+  return { experiments, reflections, cell, spaceGroup, d, source: reflFiles.map((f) => path.basename(f)).join(', ') };
 }
 
 /** Keep only the columns every table has, so that tables from different programs concatenate. */

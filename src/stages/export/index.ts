@@ -76,7 +76,7 @@ export function runMtz(ds: Dataset, opts: ExportOptions, log: Log): StageResult<
   const { reflections: t, spaceGroup: sg, cell, experiments } = ds;
   // Unscaled data: I/SIGI from summation and IPR/SIGIPR from profile fitting, as DIALS exports them.
   const intensity: IntensityKind = opts.intensity === 'auto' ? (t.has('intensity.scale.value') && t.has('inverse_scale_factor') ? 'scale' : 'sum') : opts.intensity;
-  const prep = prepareIntensities(t, ds.d, { intensity, dMin: opts.dMin, combinePartials: false, partialityThreshold: 0 }, 'reflections');
+  const prep = prepareIntensities(t, ds.d, { intensity, dMin: opts.dMin, combinePartials: false, partialityThreshold: 0 }, ds.source ?? 'reflections');
   const kind = prep.kind;
   log.info(`Exporting ${prep.rows.length} of ${t.nrows} reflections (${kind} intensities)`);
   const n = prep.rows.length;

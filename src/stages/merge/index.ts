@@ -84,7 +84,7 @@ function wilsonSigma(m: readonly MergedReflection[], sg: SpaceGroup): Float64Arr
 
 export function run(ds: Dataset, opts: MergeOptions, log: Log): StageResult<MergeOutputs> {
   const { reflections: t, spaceGroup: sg, cell } = ds;
-  const prep = prepareIntensities(t, ds.d, { intensity: opts.intensity, dMin: opts.dMin, dMax: opts.dMax }, 'reflections');
+  const prep = prepareIntensities(t, ds.d, { intensity: opts.intensity, dMin: opts.dMin, dMax: opts.dMax }, ds.source ?? 'reflections');
   log.info(`Selected ${prep.rows.length} of ${t.nrows} reflections (${prep.kind} intensities)`);
   const all = toObservations(t.miller('miller_index'), prep.rows, prep.I, prep.sigma, sg, cell);
   let dMin = Infinity, dMax = 0;

@@ -27,7 +27,7 @@ import { equalCountBinIndex } from '../../core/stats/binning.js';
 import { fmt, formatTable } from '../../core/table.js';
 import { CbOp } from '../../core/symmetry/cbop.js';
 import { minimumCellTransform } from '../../core/symmetry/niggli.js';
-import { SpaceGroup, centringType, enantiomorph } from '../../core/symmetry/spacegroup.js';
+import { SpaceGroup, centringType, enantiomorph, pattersonGroup } from '../../core/symmetry/spacegroup.js';
 import { UnitCell } from '../../core/symmetry/unitcell.js';
 import { analyseAbsences, type AbsenceAnalysis, type AxialReflection } from './absences.js';
 import { conventionalSetting, latticeGroup, rotKey, subgroups, symmetryElements, type Setting } from './lattice.js';
@@ -127,11 +127,12 @@ function reindexCrystals(experiments: ExperimentList, cb: CbOp, sg: SpaceGroup):
 
 export function run(ds: Dataset, opts: SymmetryOptions, log: Log): StageResult<SymmetryOutputs> {
   const t = ds.reflections;
+  const userGroup = opts.spaceGroup ? SpaceGroup.find(opts.spaceGroup) : null; // a bad name fails before any work
   const nExp = ds.experiments.length;
   const prep = prepareIntensities(t, ds.d, {
     intensity: 'prf', requireFlags: Flags.integrated_sum | Flags.integrated_prf,
     partialityThreshold: opts.partialityThreshold, minIOverSigma: -5, dMin: null, dMax: null,
-  }, 'reflections');
+  }, ds.source ?? 'reflections');
   log.info(`Selected ${prep.rows.length} of ${t.nrows} reflections integrated by profile fitting and summation (${prep.counts.partials_combined ?? 0} partials combined)`);
   const mi = t.miller('miller_index');
   const id = t.has('id') ? t.int('id') : new Int32Array(t.nrows);
@@ -175,7 +176,14 @@ export function run(ds: Dataset, opts: SymmetryOptions, log: Log): StageResult<S
     const setting = conventionalSetting(s.rotations, red.cell);
     return { ...s, setting, reindexFromMinimum: CbOp.toAbc(setting.cbOp) };
   });
-  const best = subScores[0];
+  let best = subScores[0];
+  if (userGroup) {
+    // The user's group decides the Laue group: its Patterson group must be one of the lattice's.
+    const want = pattersonGroup(userGroup);
+    const match = subScores.find((s) => s.setting.patterson.number === want.number && s.setting.patterson.hm === want.hm);
+    if (!match) throw new UserError(`space_group=${opts.spaceGroup}: its Laue group ${want.hm} is not a subgroup of the lattice symmetry ${holohedry.patterson.hm} found within ${opts.maxDeltaDeg}°`, 'bad_space_group');
+    best = match;
+  }
   const second = subScores[1]?.likelihood ?? 0;
   const confidence = Math.sqrt(Math.max(best.likelihood * (best.likelihood - second), 0));
 
@@ -183,8 +191,8 @@ export function run(ds: Dataset, opts: SymmetryOptions, log: Log): StageResult<S
   const cbTotal = CbOp.mul(best.setting.cbOp, red.cbOp);
   let absences: AbsenceAnalysis | null = null;
   let sg: SpaceGroup;
-  if (opts.spaceGroup) {
-    sg = SpaceGroup.find(opts.spaceGroup);
+  if (userGroup) {
+    sg = userGroup;
   } else if (opts.checkAbsences) {
     absences = analyseAbsences(best.setting.patterson.hm, axialReflections(CbOp.applyToHklArray(best.setting.cbOp, hRed), I, sigma, best.setting.patterson));
     sg = SpaceGroup.find(absences ? absences.recommended : sohnckeDefault(best.setting.patterson.hm));

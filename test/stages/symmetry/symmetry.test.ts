@@ -73,3 +73,10 @@ test('simulated lysozyme sweep: P 4/m m m and P 4 21 2, the 4-fold screw left op
   assert.ok(a.screws.filter((s) => s.test.name !== '21a').every((s) => !s.testable));
   assert.ok(a.equivalent.includes('P 43 21 2')); // the truth is among the groups the data cannot separate
 });
+
+test('space_group= overrides the choice when the lattice allows it, and is refused when it does not', () => {
+  const res = run(lCysteine(), resolveOptions({ space_group: 'P 2 2 21' }), silentLog);
+  assert.equal(res.figures.space_group, 'P 2 2 21');
+  assert.equal(res.figures.laue_group, 'P m m m');
+  assert.throws(() => run(lCysteine(), resolveOptions({ space_group: 'P 4 2 2' }), silentLog), (e: Error) => e instanceof UserError && /not a subgroup of the lattice symmetry P m m m/.test(e.message));
+});
