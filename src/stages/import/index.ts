@@ -22,7 +22,8 @@ export const params: ParamDef[] = [
   { name: 'geometry.scan.image_range', type: 'ints', length: 2, default: null, allowNone: true, help: 'Import only images a,b (inclusive, image numbers) of each sweep' },
   { name: 'geometry.detector.distance', type: 'float', default: null, allowNone: true, min: 0, help: 'Override the detector distance (mm)' },
   { name: 'geometry.detector.fast_slow_beam_centre', type: 'floats', length: 2, default: null, allowNone: true, help: 'Override the beam centre: fast,slow in pixels (panel 0)' },
-  { name: 'geometry.mosflm_beam_centre', type: 'floats', length: 2, default: null, allowNone: true, help: 'Override the beam centre in mosflm convention: x,y in mm (x along slow, y along fast)' },
+  { name: 'geometry.detector.slow_fast_beam_centre', type: 'floats', length: 2, default: null, allowNone: true, help: 'Override the beam centre: slow,fast in pixels (panel 0)' },
+  { name: 'geometry.detector.mosflm_beam_centre', type: 'floats', length: 2, default: null, allowNone: true, aliases: ['geometry.mosflm_beam_centre'], help: 'Override the beam centre in mosflm convention: x,y in mm (x along slow, y along fast)' },
   { name: 'geometry.beam.wavelength', type: 'float', default: null, allowNone: true, min: 0, help: 'Override the wavelength (Å)' },
   { name: 'geometry.goniometer.axis', type: 'floats', length: 3, default: null, allowNone: true, aliases: ['goniometer.axis'], help: 'Override the rotation axis x,y,z (normalised)' },
 ];
@@ -52,9 +53,15 @@ function applyOverrides(sw: ImportedSweep, p: Params): void {
     shiftDetector(panels, Vec3.scale(n, distance - panelDistanceMm(p0)));
   }
   const fs = p['geometry.detector.fast_slow_beam_centre'] as number[] | null;
-  const mosflm = p['geometry.mosflm_beam_centre'] as number[] | null;
-  if (fs || mosflm) {
-    const target: [number, number] = fs ? [fs[0] * p0.pixelSize[0], fs[1] * p0.pixelSize[1]] : [mosflm![1], mosflm![0]];
+  const sf = p['geometry.detector.slow_fast_beam_centre'] as number[] | null;
+  const mosflm = p['geometry.detector.mosflm_beam_centre'] as number[] | null;
+  if ([fs, sf, mosflm].filter((x) => x).length > 1) {
+    throw new ParameterError('give only one of fast_slow_beam_centre, slow_fast_beam_centre and mosflm_beam_centre');
+  }
+  if (fs || sf || mosflm) {
+    const target: [number, number] = fs ? [fs[0] * p0.pixelSize[0], fs[1] * p0.pixelSize[1]]
+      : sf ? [sf[1] * p0.pixelSize[0], sf[0] * p0.pixelSize[1]]
+      : [mosflm![1], mosflm![0]];
     const now = beamCentreMm(p0, sw.beam);
     if (!now) throw new UserError('cannot set the beam centre: the beam does not meet panel 0');
     shiftDetector(panels, Vec3.add(Vec3.scale(p0.fastAxis, now[0] - target[0]), Vec3.scale(p0.slowAxis, now[1] - target[1])));
@@ -151,7 +158,7 @@ export const program: Program = {
   name: 'import',
   summary: 'Read image headers into experiment models (imported.expt)',
   usage: 'xtalflow import image_0001.cbf … | directory | image_####.cbf [image_range=a,b] [distance=…] [wavelength=…]\n'
-    + '  [mosflm_beam_centre=x,y] [fast_slow_beam_centre=f,s] [goniometer.axis=x,y,z]',
+    + '  [mosflm_beam_centre=x,y | fast_slow_beam_centre=f,s | slow_fast_beam_centre=s,f] [goniometer.axis=x,y,z]',
   params,
   async main(ctx: ProgramContext) {
     const out = ctx.params['output.experiments'] as string;

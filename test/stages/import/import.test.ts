@@ -171,3 +171,12 @@ test('a multi-panel sweep reads every panel through its ImageSource (Pilatus 12M
   assert.equal(img.panels.length, 24);
   img.panels.forEach((p, k) => assert.equal(panelStats(p).sha256, ref.panels[k].sha256, `panel ${k}`));
 });
+
+test('slow_fast_beam_centre and its exclusivity with the other beam-centre overrides', async () => {
+  const smv = path.join(REGRESSION_IMAGES, 'smv', 'TIMEPIX_SU_516-stdgoni_0001.img');
+  const e = (await run([smv], P('slow_fast_beam_centre=240,250'))).outputs.experiments[0];
+  const bc = beamCentreMm(e.detector!.panels[0], e.beam!)!;
+  close(bc[0], 250 * 0.055, 1e-9);
+  close(bc[1], 240 * 0.055, 1e-9);
+  await assert.rejects(run([smv], P('slow_fast_beam_centre=240,250', 'mosflm_beam_centre=1,2')), /only one of/);
+});
