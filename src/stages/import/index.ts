@@ -19,6 +19,8 @@ export { openImageSource };
 
 export const params: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'imported.expt', help: 'The output experiment list' },
+  { name: 'input.template', type: 'str', default: null, allowNone: true, multiple: true, help: 'An image template such as image_####.cbf (as a file argument works too)' },
+  { name: 'input.directory', type: 'path', default: null, allowNone: true, multiple: true, help: 'A directory of images (as a file argument works too)' },
   { name: 'geometry.scan.image_range', type: 'ints', length: 2, default: null, allowNone: true, help: 'Import only images a,b (inclusive, image numbers) of each sweep' },
   { name: 'geometry.detector.distance', type: 'float', default: null, allowNone: true, min: 0, help: 'Override the detector distance (mm)' },
   { name: 'geometry.detector.fast_slow_beam_centre', type: 'floats', length: 2, default: null, allowNone: true, help: 'Override the beam centre: fast,slow in pixels (panel 0)' },
@@ -97,6 +99,7 @@ function shareEqualModels(sweeps: ImportedSweep[]): void {
 
 /** Import images: group into sweeps, apply overrides, build experiments. `outputDir` makes templates relative. */
 export async function run(files: string[], p: Params, opts: { outputDir?: string } = {}): Promise<StageResult<ImportOutputs>> {
+  files = [...files, ...((p['input.template'] ?? []) as string[]), ...((p['input.directory'] ?? []) as string[])];
   if (files.length === 0) throw new UserError('no images given: name image files, directories or templates (e.g. image_####.cbf)');
   let sweeps = await importSweeps(files);
   const range = p['geometry.scan.image_range'] as number[] | null;

@@ -180,3 +180,10 @@ test('slow_fast_beam_centre and its exclusivity with the other beam-centre overr
   close(bc[1], 240 * 0.055, 1e-9);
   await assert.rejects(run([smv], P('slow_fast_beam_centre=240,250', 'mosflm_beam_centre=1,2')), /only one of/);
 });
+
+test('template= and directory= parameters name inputs as DIALS allows', async () => {
+  const a = await run([], P(`template=${path.join(LCYST, 'l-cyst_01_#####.cbf.gz')}`));
+  assert.deepEqual(a.outputs.experiments[0].scan!.imageRange, [1, 3]);
+  const b = await run([], P(`directory=${LCYST}`));
+  assert.equal(b.outputs.experiments.length, 1);
+});
