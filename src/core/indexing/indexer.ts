@@ -8,7 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { Mat3 } from '../math/mat3.js';
 import type { Vec3 } from '../math/vec3.js';
 import type { Crystal, Experiment } from '../models/types.js';
-import { UserError } from '../errors.js';
+import { ParameterError, UserError } from '../errors.js';
+import { CbOp, UnitCell, centringType, minimumCellTransform } from '../symmetry/index.js';
+import { decomposeA } from '../refinement/parameterisation.js';
+import { fft1dCandidates, realSpaceGridCandidates } from './direction_search.js';
+import { matchKnownSymmetry, type KnownSymmetry } from './known_symmetry.js';
 import type { Log } from '../log.js';
 import { silentLog } from '../log.js';
 import type { RefinementData } from '../refinement/target.js';
@@ -20,7 +24,9 @@ import { fft3dCandidates } from './fft3d.js';
 import { assignIndices, selectBasis } from './basis.js';
 
 export interface IndexingOptions {
-  method?: 'fft3d';
+  method?: 'fft3d' | 'fft1d' | 'real_space_grid_search';
+  /** unit_cell= / space_group=: the lattice found must fit them ('unit_cell_mismatch' otherwise) */
+  knownSymmetry?: KnownSymmetry;
   maxCell?: number | null;
   minCell?: number;
   gridSize?: number;
@@ -48,6 +54,8 @@ export interface IndexedLattice {
 export interface IndexingResult {
   /** one experiment per (lattice, imageset) */
   experiments: Experiment[];
+  /** lattice number (0, 1, …) of each output experiment */
+  latticeOfExperiment: number[];
   /** per spot: index into `experiments`, or −1 when unindexed */
   experimentOf: Int32Array;
   miller: Int32Array;
@@ -76,6 +84,10 @@ function rowsOf(data: RefinementData, imagesets: number[], exclude?: Uint8Array)
   return out;
 }
 
+function crystalFromA(A: Mat3): Crystal {
+  return crystalFromDirect(Mat3.inverse(A));
+}
+
 function crystalFromDirect(direct: Mat3): Crystal {
   return { realSpaceA: Mat3.row(direct, 0), realSpaceB: Mat3.row(direct, 1), realSpaceC: Mat3.row(direct, 2), spaceGroupHall: ' P 1' };
 }
@@ -96,6 +108,38 @@ function assignAll(exps: Experiment[], sub: RefinementData, rlp: Float64Array, t
 }
 
 /**
+ * With several lattices, a spot of one lattice falls within the hkl tolerance of another by chance
+ * ((2·tolerance)³ ≈ 22 % of the time at 0.3), and the lattice found first claims it. Once all are
+ * known, give each spot to the lattice (of its imageset) whose indices fit it most closely.
+ */
+function reassignToBestLattice(exps: Experiment[], data: RefinementData, experimentOf: Int32Array, miller: Int32Array, tol: number): void {
+  const n = data.experiment.length;
+  const bestDev = new Float64Array(n).fill(Infinity);
+  exps.forEach((e, k) => {
+    // which imageset this output experiment belongs to: that of any spot assigned to it
+    let iset = -1;
+    for (let i = 0; i < n && iset < 0; i++) if (experimentOf[i] === k) iset = data.experiment[i];
+    if (iset < 0) return;
+    const rows: number[] = [];
+    for (let i = 0; i < n; i++) if (data.experiment[i] === iset) rows.push(i);
+    const sub = subsetObservations(data, rows);
+    sub.experiment.fill(0);
+    const rlp = reciprocalLatticePoints(sub, [e]);
+    const M = Mat3.inverse(aOf(e.crystal!));
+    rows.forEach((i, j) => {
+      const x = rlp[3 * j], y = rlp[3 * j + 1], z = rlp[3 * j + 2];
+      const h = M[0] * x + M[1] * y + M[2] * z, kk = M[3] * x + M[4] * y + M[5] * z, l = M[6] * x + M[7] * y + M[8] * z;
+      const rh = Math.round(h), rk = Math.round(kk), rl = Math.round(l);
+      const dev = Math.max(Math.abs(h - rh), Math.abs(kk - rk), Math.abs(l - rl));
+      if (dev > tol || (rh === 0 && rk === 0 && rl === 0) || dev >= bestDev[i]) return;
+      bestDev[i] = dev;
+      experimentOf[i] = k;
+      miller[3 * i] = rh; miller[3 * i + 1] = rk; miller[3 * i + 2] = rl;
+    });
+  });
+}
+
+/**
  * Index one lattice on the spots `rows` (observations of imagesets `imagesets`), returning the
  * refined experiments (copies, one per imageset, sharing one crystal) and per-row indices.
  */
@@ -112,10 +156,23 @@ function indexOneLattice(
   log.info(`Found max_cell: ${maxCell.toFixed(1)} Angstrom`);
   log.info(`Setting d_min: ${dMinFft.toFixed(2)}`);
   log.info(`FFT gridding: (${opts.gridSize},${opts.gridSize},${opts.gridSize})`);
-  const { candidates, used } = fft3dCandidates(rlp, { dMin: dMinFft, maxCell, minCell: opts.minCell, gridSize: opts.gridSize });
-  log.info(`Number of centroids used: ${used}`);
-  log.debug(`fft3d: ${candidates.length} candidate vectors`);
-  if (candidates.length < 3) throw new UserError(`no lattice found: only ${candidates.length} candidate basis vectors (lattice ${lattice + 1})`, 'no_lattice');
+  const method = opts.method ?? 'fft3d';
+  let vectors: Vec3[];
+  if (method === 'fft3d') {
+    const { candidates, used } = fft3dCandidates(rlp, { dMin: dMinFft, maxCell, minCell: opts.minCell, gridSize: opts.gridSize });
+    log.info(`Number of centroids used: ${used}`);
+    vectors = candidates.map((c) => c.vector as Vec3);
+  } else if (method === 'fft1d') {
+    vectors = fft1dCandidates(rlp, { dMin: dMinFft, maxCell, minCell: opts.minCell });
+  } else {
+    const known = opts.knownSymmetry;
+    if (!known?.unitCell) throw new ParameterError('indexing.method=real_space_grid_search needs known_symmetry.unit_cell');
+    const centring = known.spaceGroup ? centringType(known.spaceGroup) : 'P';
+    const prim = minimumCellTransform(known.unitCell, centring).cell;
+    vectors = realSpaceGridCandidates(rlp, [prim.a, prim.b, prim.c]);
+  }
+  log.debug(`${method}: ${vectors.length} candidate vectors`);
+  if (vectors.length < 3) throw new UserError(`no lattice found: only ${vectors.length} candidate basis vectors (lattice ${lattice + 1})`, 'no_lattice');
   // score on the low-resolution rlps the FFT saw
   const lowRes: number[] = [];
   for (let i = 0; i < rows.length; i++) {
@@ -124,11 +181,29 @@ function indexOneLattice(
   }
   const lowRlp = new Float64Array(3 * lowRes.length);
   lowRes.forEach((i, k) => { lowRlp[3 * k] = rlp[3 * i]; lowRlp[3 * k + 1] = rlp[3 * i + 1]; lowRlp[3 * k + 2] = rlp[3 * i + 2]; });
-  const choices = selectBasis(candidates.map((c) => c.vector as Vec3), lowRlp, { tolerance: 0.25 });
+  const choices = selectBasis(vectors, lowRlp, { tolerance: 0.25 });
   if (choices.length === 0) throw new UserError(`no lattice found: no three non-coplanar candidate vectors index the spots (lattice ${lattice + 1})`, 'no_lattice');
-  const best = choices[0];
-  log.debug(`basis: indexes ${best.nIndexed}/${best.nSample} of sampled low-resolution rlps, volume ${best.volume.toFixed(0)}`);
-  let crystal = crystalFromDirect(best.direct);
+  let crystal: Crystal | null = null;
+  let cellOps: Mat3[] | undefined;
+  let firstMismatch: unknown = null;
+  for (const choice of choices.slice(0, opts.knownSymmetry ? 10 : 1)) {
+    log.debug(`basis: indexes ${choice.nIndexed}/${choice.nSample} of sampled low-resolution rlps, volume ${choice.volume.toFixed(0)}`);
+    const c = crystalFromDirect(choice.direct);
+    if (!opts.knownSymmetry) { crystal = c; break; }
+    try {
+      const m = matchKnownSymmetry(aOf(c), opts.knownSymmetry);
+      const { U } = decomposeA(CbOp.applyToA(m.cb, aOf(c)));
+      const A = Mat3.mul(U, UnitCell.bMatrix(m.cell));
+      crystal = { ...crystalFromA(A), spaceGroupHall: m.hall };
+      cellOps = m.millerOps;
+      log.info(`Known symmetry: change of basis ${CbOp.toAbc(m.cb)} to ${UnitCell.toString(m.cell, 2)}`);
+      break;
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      firstMismatch ??= e;
+    }
+  }
+  if (!crystal) throw firstMismatch;
 
   // working copies: one experiment per imageset, sharing the crystal
   let exps = cloneExperiments(imagesets.map((i) => experiments[i]));
@@ -161,7 +236,7 @@ function indexOneLattice(
     const rdata = subsetObservations({ ...sub, miller }, sel);
     log.info(`Macro-cycle ${cycle + 1}: ${nIdx} spots indexed, refining against ${sel.length} with d ≥ ${dCut > 0 ? dCut.toFixed(2) : dSpots.toFixed(2)} Å`);
     const split = !!opts.splitOrientations && exps.length > 1 && cycle === nCycles - 1;
-    refined = refineGeometry(exps, rdata, { ...(opts.refinement ?? {}), independentOrientations: split });
+    refined = refineGeometry(exps, rdata, { ...(opts.refinement ?? {}), independentOrientations: split, cellOps: cellOps ? exps.map(() => cellOps!) : undefined });
     exps = refined.experiments;
     crystal = exps[0].crystal!;
     for (const r of refined.rmsds) log.info(`  RMSDs (exp ${r.experiment}): ${r.xPx.toFixed(3)} px, ${r.yPx.toFixed(3)} px, ${r.zImages.toFixed(3)} images over ${r.nref} reflections`);
@@ -182,6 +257,8 @@ export function indexSpots(experiments: readonly Experiment[], data: RefinementD
   }
   const groups: number[][] = opts.joint === false ? experiments.map((_, i) => [i]) : [experiments.map((_, i) => i)];
   const outExps: Experiment[] = [];
+  const latticeOfExperiment: number[] = [];
+  let latticeCount = 0;
   const experimentOf = new Int32Array(n).fill(-1);
   const miller = new Int32Array(3 * n);
   const done = new Uint8Array(n);
@@ -205,7 +282,11 @@ export function indexSpots(experiments: readonly Experiment[], data: RefinementD
       nCentroids += res.nUsed;
       paramNames = res.refined.parameterNames;
       const base = outExps.length;
-      res.exps.forEach((e) => outExps.push({ ...e, identifier: lattice === 0 && e.identifier ? e.identifier : randomUUID() }));
+      res.exps.forEach((e) => {
+        outExps.push({ ...e, identifier: lattice === 0 && e.identifier ? e.identifier : randomUUID() });
+        latticeOfExperiment.push(latticeCount);
+      });
+      latticeCount++;
       const localOf = new Map(group.map((iset, k) => [iset, k]));
       rows.forEach((i, k) => {
         if (!res.indexed[k]) return;
@@ -215,6 +296,7 @@ export function indexSpots(experiments: readonly Experiment[], data: RefinementD
       });
     }
   }
+  if (outExps.length > 1) reassignToBestLattice(outExps, data, experimentOf, miller, opts.hklTolerance);
   // Final predictions and flags: one refinement-free evaluation over everything indexed, plus
   // a last static refinement to obtain used/outlier flags consistent with the output models.
   const idx: number[] = [];
@@ -242,7 +324,7 @@ export function indexSpots(experiments: readonly Experiment[], data: RefinementD
   }
   const rlpAll = reciprocalLatticePoints(data, modelOf);
   return {
-    experiments: outExps, experimentOf, miller, xCal, yCal, phiCal, s1, rlp: rlpAll, usedInRefinement: used, centroidOutlier: outlier,
+    experiments: outExps, latticeOfExperiment, experimentOf, miller, xCal, yCal, phiCal, s1, rlp: rlpAll, usedInRefinement: used, centroidOutlier: outlier,
     rmsds: last.rmsds, maxCell, dMinFft, nCentroidsUsed: nCentroids, parameterNames: paramNames,
   };
 }

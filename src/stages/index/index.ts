@@ -18,6 +18,7 @@ import type { Program, StageResult } from '../../core/program.js';
 import { Flags } from '../../core/reflections/flags.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
 import { formatTable } from '../../core/table.js';
+import { SpaceGroup, UnitCell } from '../../core/symmetry/index.js';
 import { observationsFromTable } from '../../core/refinement/observations.js';
 import type { RefinementData } from '../../core/refinement/target.js';
 import { REFINEMENT_PARAMS, describeCrystal, refinerOptionsFrom, rmsdTable } from '../../core/refinement/params.js';
@@ -26,7 +27,10 @@ import { indexSpots, type IndexingOptions, type IndexingResult } from '../../cor
 export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'indexed.expt', help: 'Output experiment list' },
   { name: 'output.reflections', type: 'path', default: 'indexed.refl', help: 'Output reflection table' },
-  { name: 'indexing.method', type: 'choice', default: 'fft3d', choices: ['fft3d'], help: 'Basis-vector search method' },
+  { name: 'indexing.method', type: 'choice', default: 'fft3d', choices: ['fft3d', 'fft1d', 'real_space_grid_search'],
+    help: 'Basis-vector search: fft3d (3D FFT of the rlps), fft1d (1D FFTs of projections on a hemisphere of directions), real_space_grid_search (needs unit_cell)' },
+  { name: 'indexing.known_symmetry.unit_cell', type: 'floats', length: 6, default: null, allowNone: true, help: 'Known unit cell a,b,c,α,β,γ: the lattice found must fit it' },
+  { name: 'indexing.known_symmetry.space_group', type: 'str', default: null, allowNone: true, help: 'Known space group (symbol or number): the crystal is given in its setting and refined with its metric constraints' },
   { name: 'indexing.max_cell', type: 'float', default: null, allowNone: true, min: 0, help: 'Largest cell edge (Å) to search for (Auto: from nearest-neighbour separations ×1.3)' },
   { name: 'indexing.min_cell', type: 'float', default: 3, min: 0, help: 'Shortest cell edge (Å) accepted' },
   { name: 'indexing.fft3d.reciprocal_space_grid.n_points', type: 'int', default: 256, min: 16, help: 'FFT grid points per dimension (power of two)' },
@@ -48,8 +52,18 @@ export interface IndexOutputs {
 export function indexingOptionsFrom(p: Params, log: Log): IndexingOptions {
   const n = p['indexing.fft3d.reciprocal_space_grid.n_points'] ?? 256;
   if ((n & (n - 1)) !== 0) throw new ParameterError(`indexing.fft3d.reciprocal_space_grid.n_points=${n}: must be a power of two`);
+  const cellP = p['indexing.known_symmetry.unit_cell'] as number[] | null;
+  const sgP = p['indexing.known_symmetry.space_group'] as string | null;
+  let spaceGroup: SpaceGroup | null = null;
+  if (sgP) {
+    try { spaceGroup = SpaceGroup.find(sgP); } catch { throw new ParameterError(`indexing.known_symmetry.space_group=${sgP}: not a space group symbol or number`); }
+  }
+  const unitCell = cellP ? UnitCell.fromParams(cellP) : null;
+  const method = (p['indexing.method'] ?? 'fft3d') as IndexingOptions['method'];
+  if (method === 'real_space_grid_search' && !unitCell) throw new ParameterError('indexing.method=real_space_grid_search needs indexing.known_symmetry.unit_cell');
   return {
-    method: 'fft3d',
+    method,
+    knownSymmetry: unitCell || spaceGroup ? { unitCell, spaceGroup } : undefined,
     maxCell: p['indexing.max_cell'] ?? null,
     minCell: p['indexing.min_cell'] ?? 3,
     gridSize: n,
@@ -137,14 +151,9 @@ export function run(experiments: Experiment[], strong: ReflectionTable, opts: In
     { title: 'RMSDs by experiment', text: rmsdTable(res.rmsds) },
   ];
   const nIndexed = res.experimentOf.reduce((s, x) => s + (x >= 0 ? 1 : 0), 0);
-  const nLattices = new Set(outExps.map((e) => e.crystal)).size;
-  const perLattice: number[] = [];
-  const crystals = [...new Set(outExps.map((e) => e.crystal))];
-  for (const c of crystals) {
-    let k = 0;
-    for (let i = 0; i < res.experimentOf.length; i++) if (res.experimentOf[i] >= 0 && outExps[res.experimentOf[i]].crystal === c) k++;
-    perLattice.push(k);
-  }
+  const nLattices = res.latticeOfExperiment.reduce((m, l) => Math.max(m, l + 1), 0);
+  const perLattice = new Array(nLattices).fill(0);
+  for (let i = 0; i < res.experimentOf.length; i++) if (res.experimentOf[i] >= 0) perLattice[res.latticeOfExperiment[res.experimentOf[i]]]++;
   const wsum = (f: (r: (typeof res.rmsds)[number]) => number) => {
     let s = 0, w = 0;
     for (const r of res.rmsds) if (r.nref > 0) { s += f(r) ** 2 * r.nref; w += r.nref; }
