@@ -61,9 +61,7 @@ export class ThresholdWorkspace {
    * Column sums over the kernel's rows (usable-pixel count, Σv, Σv²), with zero padding on both
    * sides so the horizontal window never needs a bounds test; grown on demand for wide kernels.
    */
-  colN: Float64Array;
-  colS: Float64Array;
-  colSS: Float64Array;
+  col: Float64Array;
   /** Per-pixel flags for the extended algorithm's first pass and its eroded core. */
   readonly signal: Uint8Array;
   readonly core: Uint8Array;
@@ -71,9 +69,7 @@ export class ThresholdWorkspace {
   cut: Float64Array;
 
   constructor(readonly width: number, readonly height: number) {
-    this.colN = new Float64Array(width + 16);
-    this.colS = new Float64Array(width + 16);
-    this.colSS = new Float64Array(width + 16);
+    this.col = new Float64Array(3 * (width + 16));
     this.signal = new Uint8Array(width * height);
     this.core = new Uint8Array(width * height);
     this.cut = new Float64Array(64);
@@ -82,11 +78,7 @@ export class ThresholdWorkspace {
   /** Column arrays with room for `pad` zero columns on the left and right. */
   columns(pad: number): void {
     const need = this.width + 2 * pad + 1;
-    if (this.colN.length < need) {
-      this.colN = new Float64Array(need);
-      this.colS = new Float64Array(need);
-      this.colSS = new Float64Array(need);
-    }
+    if (this.col.length < 3 * need) this.col = new Float64Array(3 * need);
   }
 }
 
@@ -119,31 +111,34 @@ function requiredLocal(p: ThresholdParams, kx: number, ky: number): number {
   return Math.max(2, p.minLocal > 0 ? Math.min(p.minLocal, full) : full);
 }
 
-/** Add (sign = 1) or remove (sign = −1) row y's usable pixels from the column sums (column x at x + off). */
-function addRow(image: ArrayLike<number>, include: Uint8Array, w: number, y: number, sign: number, off: number,
-  colN: Float64Array, colS: Float64Array, colSS: Float64Array): void {
+/**
+ * Add (sign = 1) or remove (sign = −1) row y's usable pixels from the column sums. Columns are
+ * interleaved (count, Σv, Σv²) so one column's three sums share a cache line; column x at x + off.
+ */
+function addRow(image: ArrayLike<number>, include: Uint8Array, w: number, y: number, sign: number, off: number, col: Float64Array): void {
   const o = y * w;
   for (let x = 0; x < w; x++) {
     if (include[o + x] !== 0) {
       const v = image[o + x];
-      colN[x + off] += sign;
-      colS[x + off] += sign * v;
-      colSS[x + off] += sign * v * v;
+      const c = 3 * (x + off);
+      col[c] += sign;
+      col[c + 1] += sign * v;
+      col[c + 2] += sign * v * v;
     }
   }
 }
 
 /** Add row `enter` and remove row `leave` in one sweep (the window sliding down by one row). */
-function swapRows(image: ArrayLike<number>, include: Uint8Array, w: number, enter: number, leave: number, off: number,
-  colN: Float64Array, colS: Float64Array, colSS: Float64Array): void {
+function swapRows(image: ArrayLike<number>, include: Uint8Array, w: number, enter: number, leave: number, off: number, col: Float64Array): void {
   const oe = enter * w, ol = leave * w;
   for (let x = 0; x < w; x++) {
     const ie = include[oe + x] !== 0 ? 1 : 0, il = include[ol + x] !== 0 ? 1 : 0;
     if ((ie | il) === 0) continue;
     const ve = ie !== 0 ? image[oe + x] : 0, vl = il !== 0 ? image[ol + x] : 0;
-    colN[x + off] += ie - il;
-    colS[x + off] += ve - vl;
-    colSS[x + off] += ve * ve - vl * vl;
+    const c = 3 * (x + off);
+    col[c] += ie - il;
+    col[c + 1] += ve - vl;
+    col[c + 2] += ve * ve - vl * vl;
   }
 }
 
@@ -169,23 +164,23 @@ function dispersionPass(image: ArrayLike<number>, mask: Uint8Array, w: number, h
   // Column x lives at x + off; columns −kx−1 … −1 and w … w+kx−1 stay zero.
   const off = kx + 1;
   ws.columns(off);
-  const { colN, colS, colSS } = ws;
-  colN.fill(0); colS.fill(0); colSS.fill(0);
-  for (let y = 0; y < Math.min(ky, h); y++) addRow(image, mask, w, y, 1, off, colN, colS, colSS);
+  const col = ws.col;
+  col.fill(0);
+  for (let y = 0; y < Math.min(ky, h); y++) addRow(image, mask, w, y, 1, off, col);
   let count = 0;
   for (let y = 0; y < h; y++) {
-    if (y + ky < h && y - ky - 1 >= 0) swapRows(image, mask, w, y + ky, y - ky - 1, off, colN, colS, colSS);
-    else if (y + ky < h) addRow(image, mask, w, y + ky, 1, off, colN, colS, colSS);
-    else if (y - ky - 1 >= 0) addRow(image, mask, w, y - ky - 1, -1, off, colN, colS, colSS);
+    if (y + ky < h && y - ky - 1 >= 0) swapRows(image, mask, w, y + ky, y - ky - 1, off, col);
+    else if (y + ky < h) addRow(image, mask, w, y + ky, 1, off, col);
+    else if (y - ky - 1 >= 0) addRow(image, mask, w, y - ky - 1, -1, off, col);
     // Window of x = −1: columns −kx−1 … kx−1.
     let n = 0, s = 0, sq = 0;
-    for (let c = 0; c < 2 * kx + 1; c++) { n += colN[c]; s += colS[c]; sq += colSS[c]; }
+    for (let c = 0; c < 2 * kx + 1; c++) { n += col[3 * c]; s += col[3 * c + 1]; sq += col[3 * c + 2]; }
     const o = y * w;
     for (let x = 0; x < w; x++) {
-      const enter = x + kx + off, leave = x - kx - 1 + off;
-      n += colN[enter] - colN[leave];
-      s += colS[enter] - colS[leave];
-      sq += colSS[enter] - colSS[leave];
+      const enter = 3 * (x + kx + off), leave = 3 * (x - kx - 1 + off);
+      n += col[enter] - col[leave];
+      s += col[enter + 1] - col[leave + 1];
+      sq += col[enter + 2] - col[leave + 2];
       const i = o + x;
       if (mask[i] === 0 || n < nMin || s <= 0) continue;
       if (n * sq - s * s <= cut[n] * s) continue;
