@@ -4,6 +4,7 @@
  * group, and d-spacings per reflection. Cells that disagree beyond DIALS' tolerances (5 % in
  * lengths, 2° in angles) cannot be merged and are refused with the experiments named.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { readExperiments } from '../io/expt.js';
@@ -59,6 +60,14 @@ export async function loadDataset(files: readonly string[]): Promise<Dataset> {
     }
   }
   const reflections = parts.length === 1 ? parts[0] : ReflectionTable.concat(harmonise(parts, reflFiles));
+  // Old tables carry no experiment identifiers: link them now (DIALS refuses files whose table and
+  // experiments disagree), giving identifier-less experiments a fresh one.
+  experiments.forEach((e, i) => {
+    if (!e.identifier) e.identifier = randomUUID();
+    const have = reflections.identifiers.get(i);
+    if (have === undefined) reflections.identifiers.set(i, e.identifier);
+    else if (have !== e.identifier) throw new UserError(`experiment ${i}: identifier ${e.identifier} in the experiments but ${have} in the reflections (${reflFiles.map((f) => path.basename(f)).join(', ')})`, 'identifier_mismatch');
+  });
   const cells = experiments.map((e, i) => {
     if (!e.crystal) throw new UserError(`experiment ${i} has no crystal model (run index/integrate first)`);
     return Crystal.unitCell(e.crystal);
