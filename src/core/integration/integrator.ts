@@ -89,6 +89,8 @@ export class ShoeboxIntegrator {
   private bg: BackgroundFit = { ok: false, mean: 0, planes: null, meanVariance: 0, nUsed: 0, dispersion: 0 };
   /** reference-profile contributions */
   referenceCount = 0;
+  /** least fraction of the fitted profile that must fall on valid pixels */
+  minProfileFraction = 0.9;
 
   constructor(private readonly geom: IntegrationGeometry, private readonly bgParams: BackgroundParams) {}
 
@@ -199,15 +201,17 @@ export class ShoeboxIntegrator {
     // profile fitting: p_j from the reference profile at each foreground pixel, normalised over the
     // whole foreground (bad pixels included, so their share is estimated, not lost)
     const prof = this.prof, pi = batch.profile[r];
-    let norm = 0;
+    let norm = 0, normValid = 0;
     for (let k = 0; k < n; k++) {
       if (mask[k] !== MASK_FOREGROUND) continue;
       const z = (k / nxy) | 0, j = k - z * nxy;
       const e3 = f.zeta * (g.phi0Rad + (z0 + z + 0.5) * g.dPhiRad - f.phi);
       const v = profileValue(profiles, pi, e1[j], e2[j], e3);
       prof[k] = v; norm += v;
+      if (data[k] >= 0) normValid += v;
     }
-    if (!(norm > 0)) { out.flags[r] = flags | Flags.failed_during_profile_fitting; return; }
+    // a profile mostly on gaps or dead pixels would be extrapolated from its tails: refuse
+    if (!(norm > 0) || normValid < this.minProfileFraction * norm) { out.flags[r] = flags | Flags.failed_during_profile_fitting; return; }
     let Ip = Math.max(I, 1), varP = 0, used = 0;
     for (let it = 0; it < 10; it++) {
       let num = 0, den = 0;
