@@ -46,6 +46,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'spotfinder.filter.d_max', type: 'float', default: null, allowNone: true, help: 'Low-resolution limit (Å)' },
   { name: 'spotfinder.filter.ice_rings.filter', type: 'bool', default: false, help: 'Exclude pixels on hexagonal-ice powder rings' },
   { name: 'spotfinder.filter.ice_rings.width', type: 'float', default: 0.002, help: 'Half-width of an ice ring in 1/d² (Å⁻²)' },
+  { name: 'spotfinder.mp.nproc', type: 'int', default: null, allowNone: true, min: 1, help: "DIALS' name for nproc (worker threads; default all cores)" },
   { name: 'spotfinder.lookup.mask', type: 'path', default: null, allowNone: true,
     help: 'User mask: an xtalflow-mask JSON file ({"format": "xtalflow-mask", "panels": [{"panel": 0, "rectangles": [[x0,y0,x1,y1]], "circles": [[x,y,r]], "pixels": [[x,y]]}]}); DIALS mask pickles cannot be read' },
 ];
@@ -95,7 +96,7 @@ export function resolveParams(p: Params): FindSpotsParams {
     maxStrongPixelFraction: get('spotfinder.filter.max_strong_pixel_fraction', 0.25),
     mask,
     shoeboxes: get('output.shoeboxes', false),
-    nproc: resolveNproc(get<number | null>('nproc', null)),
+    nproc: resolveNproc(get<number | null>('spotfinder.mp.nproc', null) ?? get<number | null>('nproc', null)),
   };
 }
 

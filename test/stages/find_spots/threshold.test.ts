@@ -157,3 +157,14 @@ test('parameters: unknown algorithm, bad kernel, d_min > d_max are rejected with
   assert.throws(() => resolveParams({ 'spotfinder.filter.d_min': 3, 'spotfinder.filter.d_max': 2 }), (e: unknown) => e instanceof ParameterError && /d_min=3 is larger than d_max=2/.test(e.message));
   assert.equal(resolveParams({}).threshold.algorithm, 'dispersion_extended');
 });
+
+test('DIALS-style short keys resolve to the spot-finding parameters', async () => {
+  const { parseCommandLine, COMMON_PARAMS } = await import('../../../src/core/params/index.js');
+  const { PARAMS } = await import('../../../src/stages/find_spots/index.js');
+  const words = ['imported.expt', 'sigma_strong=2', 'min_spot_size=2', 'gain=1.5', 'kernel_size=2,2', 'd_min=1.5', 'algorithm=dispersion', 'mp.nproc=3'];
+  const r = resolveParams(parseCommandLine([...COMMON_PARAMS, ...PARAMS], words).params);
+  assert.deepEqual(r.threshold, { ...DEFAULT_THRESHOLD, algorithm: 'dispersion', sigmaStrong: 2, gain: 1.5, kernelSize: [2, 2] });
+  assert.equal(r.minSpotSize, 2);
+  assert.equal(r.mask.dMin, 1.5);
+  assert.equal(r.nproc, 3);
+});
