@@ -7,8 +7,7 @@
  */
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import h5wasm, { ExternalLink } from 'h5wasm/node';
-import { install_local_plugins } from 'h5wasm-plugins';
+import type * as H5Types from 'h5wasm/node';
 import type { Goniometer } from '../models/types.js';
 import { FileFormatError } from '../errors.js';
 import type { ImageHeader, ScanPoint } from './header.js';
@@ -23,22 +22,37 @@ export function isHdf5Signature(head: Uint8Array): boolean {
   return head.length >= 8 && SIGNATURE.every((b, i) => head[i] === b);
 }
 
+type H5Lib = typeof H5Types;
 let ready: Promise<void> | undefined;
+let lib: H5Lib | undefined;
 
-/** Load the HDF5 WebAssembly module once, with filter plugins and exceptions instead of printed error stacks. */
+/**
+ * Load the HDF5 WebAssembly module once, on first use (it costs ~0.3 s, which CBF/SMV work and
+ * worker processes should not pay), with the filter plugins and exceptions instead of printed
+ * error stacks.
+ */
 export function hdf5Ready(): Promise<void> {
   ready ??= (async () => {
-    const Module = await h5wasm.ready;
+    const m = (await import('h5wasm/node')) as H5Lib;
+    const Module = await m.default.ready;
+    const { install_local_plugins } = await import('h5wasm-plugins');
     install_local_plugins(Module);
-    const m = Module as unknown as { activate_throwing_error_handler?: () => void };
-    m.activate_throwing_error_handler?.();
+    const withErrors = Module as unknown as { activate_throwing_error_handler?: () => void };
+    withErrors.activate_throwing_error_handler?.();
+    lib = m;
   })();
   return ready;
 }
 
-type H5File = InstanceType<typeof h5wasm.File>;
-type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
-type H5Group = InstanceType<typeof h5wasm.Group>;
+/** The loaded h5wasm library (after hdf5Ready). */
+export function h5(): H5Lib {
+  if (!lib) throw new Error('HDF5 library used before hdf5Ready()');
+  return lib;
+}
+
+type H5File = H5Types.File;
+type H5Dataset = H5Types.Dataset;
+type H5Group = H5Types.Group;
 
 /**
  * One line from an error message. HDF5's error stacks ("HDF5-DIAG: … #000 … #006 …") are reduced
@@ -56,7 +70,7 @@ export function oneLine(e: unknown): string {
 function openH5(file: string): H5File {
   if (!existsSync(file)) throw new FileFormatError(file, 'no such file');
   try {
-    return new h5wasm.File(path.resolve(file), 'r');
+    return new (h5().File)(path.resolve(file), 'r');
   } catch (e) {
     throw new FileFormatError(file, `cannot open as HDF5 (${oneLine(e)})`);
   }
@@ -72,7 +86,7 @@ function getEntity(f: H5Group, p: string): unknown {
 
 function dataset(f: H5Group, p: string): H5Dataset | null {
   const d = getEntity(f, p);
-  return d instanceof h5wasm.Dataset ? d : null;
+  return d instanceof h5().Dataset ? d : null;
 }
 
 function scalar(f: H5Group, p: string): number | undefined {
@@ -195,7 +209,7 @@ function openNexusFile(file: string, f: H5File): ImageFile {
   };
   const det = '/entry/instrument/detector';
   const dataGroup = getEntity(f, '/entry/data');
-  if (!(dataGroup instanceof h5wasm.Group)) fail('HDF5 file has no /entry/data group (not an Eiger/NeXus file)');
+  if (!(dataGroup instanceof h5().Group)) fail('HDF5 file has no /entry/data group (not an Eiger/NeXus file)');
   const group = dataGroup as H5Group;
   const names = group.keys().filter((k) => /^data(_\d+)?$/.test(k)).sort();
   if (names.length === 0) fail('HDF5 file has no /entry/data/data_NNNNNN datasets');
@@ -210,11 +224,11 @@ function openNexusFile(file: string, f: H5File): ImageFile {
   let total = 0;
   for (const n of names) {
     const ent = getEntity(group, n);
-    if (ent instanceof ExternalLink) {
+    if (ent instanceof h5().ExternalLink) {
       const target = path.join(path.dirname(file), ent.filename);
       fail(`data file ${ent.filename} linked as /entry/data/${n} is missing (expected ${target})`);
     }
-    if (!(ent instanceof h5wasm.Dataset)) fail(`/entry/data/${n} is not a dataset`);
+    if (!(ent instanceof h5().Dataset)) fail(`/entry/data/${n} is not a dataset`);
     const shape = (ent as H5Dataset).shape ?? [];
     if (shape.length !== 3) fail(`/entry/data/${n} has shape [${shape.join(', ')}], expected frames × slow × fast`);
     blocks.push({ name: `/entry/data/${n}`, target: n, first: total, count: shape[0] });

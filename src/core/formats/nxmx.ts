@@ -7,15 +7,16 @@
  * chain gives the goniometer. NeXus uses the McStas frame (z along the beam, y up); DIALS' frame
  * is that frame turned half a turn about y, so x and z change sign.
  */
-import h5wasm from 'h5wasm/node';
+import type * as H5Types from 'h5wasm/node';
 import type { Goniometer } from '../models/types.js';
 import { FileFormatError } from '../errors.js';
 import { Mat3 } from '../math/mat3.js';
 import { Vec3 } from '../math/vec3.js';
 import { multiAxisGoniometer, singleAxisGoniometer } from './models.js';
+import { h5 } from './nexus.js';
 
-type H5Group = InstanceType<typeof h5wasm.Group>;
-type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+type H5Group = H5Types.Group;
+type H5Dataset = H5Types.Dataset;
 
 export interface NxAxis {
   path: string;
@@ -84,7 +85,7 @@ export class NxmxReader {
   dataset(p: string): H5Dataset | null {
     try {
       const d = this.root.get(p);
-      return d instanceof h5wasm.Dataset ? d : null;
+      return d instanceof h5().Dataset ? d : null;
     } catch {
       return null;
     }
@@ -93,7 +94,7 @@ export class NxmxReader {
   group(p: string): H5Group | null {
     try {
       const d = this.root.get(p);
-      return d instanceof h5wasm.Group ? d : null;
+      return d instanceof h5().Group ? d : null;
     } catch {
       return null;
     }
