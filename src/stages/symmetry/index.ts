@@ -22,7 +22,7 @@ import type { Program, StageResult } from '../../core/program.js';
 import { Flags } from '../../core/reflections/flags.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
 import { loadDataset, type Dataset } from '../../core/stats/dataset.js';
-import { prepareIntensities } from '../../core/stats/prepare.js';
+import { normaliseE2, prepareIntensities } from '../../core/stats/prepare.js';
 import { equalCountBinIndex } from '../../core/stats/binning.js';
 import { fmt, formatTable } from '../../core/table.js';
 import { CbOp } from '../../core/symmetry/cbop.js';
@@ -88,18 +88,19 @@ export function autoDMin(d: Float64Array, I: Float64Array, sigma: Float64Array, 
   return cut;
 }
 
-function eSquared(d: Float64Array, I: Float64Array, group: Int32Array, nGroups: number): Float64Array {
-  // Per dataset, shells of ~ n/20 reflections: E² = I/⟨I⟩shell (P1: ε = 1).
+/** E² per dataset (P1, ε = 1): each sweep has its own scale and fall-off before scaling. */
+function eSquaredPerDataset(hkl: Int32Array, d: Float64Array, I: Float64Array, sigma: Float64Array, group: Int32Array, nGroups: number): Float64Array {
   const E2 = new Float64Array(I.length);
+  const P1 = SpaceGroup.fromNumber(1);
   for (let g = 0; g < nGroups; g++) {
     const idx: number[] = [];
     for (let i = 0; i < I.length; i++) if (group[i] === g) idx.push(i);
     if (!idx.length) continue;
-    const dd = Float64Array.from(idx.map((i) => d[i]));
-    const { bin, n } = equalCountBinIndex(dd, Math.max(1, Math.min(20, Math.floor(idx.length / 50))));
-    const sum = new Float64Array(n), cnt = new Float64Array(n);
-    idx.forEach((i, j) => { sum[bin[j]] += I[i]; cnt[bin[j]]++; });
-    idx.forEach((i, j) => { const m = sum[bin[j]] / cnt[bin[j]]; E2[i] = m > 0 ? I[i] / m : 0; });
+    const pick = (a: Float64Array) => Float64Array.from(idx, (i) => a[i]);
+    const h = new Int32Array(3 * idx.length);
+    idx.forEach((i, j) => { h[3 * j] = hkl[3 * i]; h[3 * j + 1] = hkl[3 * i + 1]; h[3 * j + 2] = hkl[3 * i + 2]; });
+    const { E2: e } = normaliseE2(h, pick(d), pick(I), pick(sigma), P1);
+    idx.forEach((i, j) => { E2[i] = e[j]; });
   }
   return E2;
 }
@@ -148,13 +149,13 @@ export function run(ds: Dataset, opts: SymmetryOptions, log: Log): StageResult<S
     if (n === 0) throw new UserError(`no reflections left with d ≥ ${dMin} Å`, 'no_reflections');
   }
   log.info(`High resolution limit for the Laue group analysis: ${dMin === null ? 'none' : dMin.toFixed(2) + ' Å'}`);
-  const E2 = eSquared(d, I, Int32Array.from(rows, (r) => id[r]), nExp);
+  const hkl = new Int32Array(3 * n);
+  for (let j = 0; j < n; j++) for (let c = 0; c < 3; c++) hkl[3 * j + c] = mi[3 * rows[j] + c];
+  const E2 = eSquaredPerDataset(hkl, d, I, sigma, Int32Array.from(rows, (r) => id[r]), nExp);
 
   // Reduced cell and the input → reduced change of basis (the input may be centred).
   const inputCentring = centringType(ds.spaceGroup);
   const red = minimumCellTransform(ds.cell, inputCentring === '?' ? 'P' : inputCentring);
-  const hkl = new Int32Array(3 * n);
-  for (let j = 0; j < n; j++) for (let c = 0; c < 3; c++) hkl[3 * j + c] = mi[3 * rows[j] + c];
   const hRed = CbOp.applyToHklArray(red.cbOp, hkl);
   const cellStr = (c: UnitCell) => [c.a, c.b, c.c, c.alpha, c.beta, c.gamma].map((x) => x.toFixed(4)).join(', ');
   log.info(`Input cell (${cellStr(ds.cell)}), space group ${ds.spaceGroup.hm || ds.spaceGroup.hall}`);
