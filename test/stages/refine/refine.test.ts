@@ -42,3 +42,25 @@ test('refine without Miller indices is an explicit error', async () => {
   t.setVec3('xyzobs.mm.value', new Float64Array(9));
   assert.throws(() => run(exps, t, optionsFrom(defaults(PARAMS)), silentLog), (e: unknown) => e instanceof UserError && e.code === 'not_indexed');
 });
+
+test('simulated sweep: from a 1 mm beam-centre and 2 % distance error, refinement returns to the truth', async () => {
+  const { readExperiments: readE } = await import('../../../src/core/io/expt.js');
+  const { PARAMS: IP, indexingOptionsFrom, run: index } = await import('../../../src/stages/index/index.js');
+  const { Detector } = await import('../../../src/core/models/detector.js');
+  const { Beam } = await import('../../../src/core/models/beam.js');
+  const exps = await readE(path.join(DIR, 'lysozyme_imported.expt'));
+  const truth = await readE(path.join(DIR, 'lysozyme_ground_truth.expt'));
+  const idx = index(exps, await readRefl(path.join(DIR, 'lysozyme_30img.refl.gz')), indexingOptionsFrom(defaults(IP), silentLog));
+  const start = structuredClone(idx.outputs.experiments);
+  const p = start[0].detector!.panels[0];
+  p.origin = [p.origin[0] + 0.8, p.origin[1] - 0.6, p.origin[2] * 1.02];
+  const r = run(start, idx.outputs.reflections, optionsFrom(defaults(PARAMS)), silentLog);
+  const beamCentre = (e: typeof truth[0]) => {
+    const hit = Detector.panelForRay(e.detector!, Beam.s0(e.beam!));
+    return hit!.xyMm;
+  };
+  const [x, y] = beamCentre(r.outputs.experiments[0]), [xt, yt] = beamCentre(truth[0]);
+  assert.ok(Math.hypot(x - xt, y - yt) < 0.05, `beam centre ${x},${y} vs ${xt},${yt}`);
+  const d = Detector.distance(r.outputs.experiments[0].detector!), dt = Detector.distance(truth[0].detector!);
+  assert.ok(Math.abs(d / dt - 1) < 1e-3, `distance ${d} vs ${dt}`);
+});
