@@ -4,8 +4,8 @@
  *
  * For each symmetry element of the lattice (the rotations of one order about one axis) the
  * correlation CC between E² of reflections related by it; Z = CC/σ(CC) with
- * σ(CC) = max(σ₀/√N, 0.1) (σ₀ from the spread of CC over unrelated pairs) so that a handful of
- * pairs cannot give an overwhelming Z. The likelihood that the element is present compares
+ * σ(CC) = max(1/√N, 0.1) (1/√N is the spread of a correlation over N unrelated pairs; the floor
+ * keeps thousands of pairs from turning small systematic differences into overwhelming Z). The likelihood that the element is present compares
  *   p(CC | present) — a Lorentzian of width σ around E(CC), the CC expected for true symmetry
  *     (estimated from the identity: pairs of repeated measurements of the same reflection),
  *   p(CC | absent) — the same Lorentzian around an unknown μ ∈ [0, E(CC)] with prior
@@ -153,8 +153,7 @@ export function scoreElements(d: P1Data, elements: readonly SymmetryElement[]): 
   // (true symmetry cannot correlate better than repeated measurements); never below 0.6.
   const ccs = raw.filter((r) => r.s.n >= 10).map((r) => pairCc(r.s));
   const expectedCc = Math.min(0.99, Math.max(0.6, identity.s.n >= 20 ? identityCc : Math.max(...ccs, 0.6)));
-  // σ₀: the standard deviation of CC for unrelated pairs scales as σ₀/√N; for normalised
-  // intensities of a Wilson-like distribution σ₀ ≈ 1.
+  // The standard deviation of CC over N unrelated pairs is about 1/√N.
   const sigma0 = 1;
   const scores = raw.map(({ e, s }) => {
     const cc = pairCc(s);
