@@ -262,3 +262,14 @@ export async function openImageSource(experiment: { imageset?: { template?: stri
   }
   throw new UserError('experiment image set has neither a template nor a file list');
 }
+
+/**
+ * Images first … first+count−1 of a source, one at a time and in order, so a caller can stream a
+ * range without holding more than one image.
+ */
+export async function* readRange(source: ImageSource, first: number, count: number): AsyncGenerator<RawImage> {
+  if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > source.length) {
+    throw new UserError(`${source.description}: images ${first + 1}…${first + count} are outside 1…${source.length}`);
+  }
+  for (let i = first; i < first + count; i++) yield await source.read(i);
+}

@@ -187,3 +187,13 @@ test('template= and directory= parameters name inputs as DIALS allows', async ()
   const b = await run([], P(`directory=${LCYST}`));
   assert.equal(b.outputs.experiments.length, 1);
 });
+
+test('readRange streams a range of images in order and refuses one outside the source', async () => {
+  const { readRange } = await import('../../../src/core/formats/sweep.js');
+  const r = await run([LCYST], P());
+  const src = r.outputs.sweeps[0].source;
+  const shas: string[] = [];
+  for await (const img of readRange(src, 1, 2)) shas.push(panelStats(img.panels[0]).sha256);
+  assert.deepEqual(shas, ['2', '3'].map((n) => expected.find((x) => x.file.endsWith(`l-cyst_01_0000${n}.cbf.gz`))!.panels[0].sha256));
+  await assert.rejects(async () => { for await (const _ of readRange(src, 2, 5)) { /* nothing */ } }, /outside/);
+});
