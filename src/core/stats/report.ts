@@ -3,16 +3,20 @@ import type { MergingStatistics, ShellStats } from './merging.js';
 
 const f = (v: number, w: number, p: number) => (Number.isFinite(v) ? v.toFixed(p) : '-').padStart(w);
 
-export function shellTable(st: MergingStatistics): string {
+export type CcHalfMethod = 'half_dataset' | 'sigma_tau';
+
+const cc = (s: ShellStats, m: CcHalfMethod) => (m === 'sigma_tau' ? s.ccHalfSigmaTau : s.ccHalf);
+
+export function shellTable(st: MergingStatistics, method: CcHalfMethod = 'half_dataset'): string {
   const head = ' d_max  d_min   #obs  #uniq   mult.  %comp       <I>  <I/sI>    r_mrg   r_meas    r_pim   r_anom   cc1/2   cc_ano';
   const row = (b: ShellStats) =>
     f(b.dMax, 6, 2) + f(b.dMin, 7, 2) + String(b.nObs).padStart(7) + String(b.nUnique).padStart(7) + f(b.multiplicity, 8, 2) +
     f(100 * b.completeness, 7, 2) + f(b.meanI, 10, 1) + f(b.meanIOverSigma, 8, 1) + f(b.rMerge, 9, 3) + f(b.rMeas, 9, 3) +
-    f(b.rPim, 9, 3) + f(b.rAnom, 9, 3) + f(b.ccHalf, 8, 3) + (b.ccHalfSignificant ? '*' : ' ') + f(b.ccAnom, 8, 3) + (b.ccAnomSignificant ? '*' : ' ');
+    f(b.rPim, 9, 3) + f(b.rAnom, 9, 3) + f(cc(b, method), 8, 3) + (b.ccHalfSignificant ? '*' : ' ') + f(b.ccAnom, 8, 3) + (b.ccAnomSignificant ? '*' : ' ');
   return [head, ...st.bins.map(row), row(st.overall)].join('\n');
 }
 
-export function summaryTable(st: MergingStatistics, extra: { wilsonB?: number } = {}): string {
+export function summaryTable(st: MergingStatistics, extra: { wilsonB?: number; ccHalfMethod?: CcHalfMethod } = {}): string {
   const o = st.overall, lo = st.bins[0], hi = st.bins[st.bins.length - 1];
   const line = (name: string, vals: (number | null)[], _w: number, p: number) =>
     name.padEnd(45) + vals.map((v, i) => (v === null ? '' : f(v, i === 0 ? 7 : 8, p))).join('');
@@ -30,7 +34,7 @@ export function summaryTable(st: MergingStatistics, extra: { wilsonB?: number } 
     line('Rmeas(I+/-)', three((s) => s.rMeasAnom), 11, 3),
     line('Rpim(I)', three((s) => s.rPim), 11, 3),
     line('Rpim(I+/-)', three((s) => s.rPimAnom), 11, 3),
-    line('CC half', three((s) => s.ccHalf), 11, 3),
+    line('CC half', three((s) => cc(s, extra.ccHalfMethod ?? 'half_dataset')), 11, 3),
     ...(extra.wilsonB !== undefined && Number.isFinite(extra.wilsonB) ? [line('Wilson B factor', [extra.wilsonB], 11, 3)] : []),
     line('Anomalous completeness', three((s) => 100 * s.anomCompleteness), 11, 1),
     line('Anomalous multiplicity', three((s) => s.anomMultiplicity), 11, 1),
@@ -52,7 +56,8 @@ export function mergingFigures(st: MergingStatistics): Record<string, number> {
     out[`d_min_${name}`] = s.dMin; out[`d_max_${name}`] = s.dMax;
     out[`completeness_${name}`] = 100 * s.completeness; out[`multiplicity_${name}`] = s.multiplicity;
     out[`i_over_sigma_${name}`] = s.meanIOverSigma; out[`r_merge_${name}`] = s.rMerge; out[`r_meas_${name}`] = s.rMeas;
-    out[`r_pim_${name}`] = s.rPim; out[`cc_half_${name}`] = s.ccHalf; out[`n_obs_${name}`] = s.nObs; out[`n_unique_${name}`] = s.nUnique;
+    out[`r_pim_${name}`] = s.rPim; out[`cc_half_${name}`] = s.ccHalf; out[`cc_half_sigma_tau_${name}`] = s.ccHalfSigmaTau;
+    out[`n_obs_${name}`] = s.nObs; out[`n_unique_${name}`] = s.nUnique;
     out[`anomalous_completeness_${name}`] = 100 * s.anomCompleteness; out[`anomalous_multiplicity_${name}`] = s.anomMultiplicity;
     out[`cc_anom_${name}`] = s.ccAnom;
   }

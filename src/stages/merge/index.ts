@@ -17,7 +17,7 @@ import { loadDataset, type Dataset } from '../../core/stats/dataset.js';
 import { frenchWilson } from '../../core/stats/french_wilson.js';
 import { mergingStatistics, rejectOutliers, selectObservations, type MergedReflection, type MergingStatistics } from '../../core/stats/merging.js';
 import { completeSet, prepareIntensities, toObservations, type IntensityKind } from '../../core/stats/prepare.js';
-import { mergingFigures, shellTable, summaryTable } from '../../core/stats/report.js';
+import { mergingFigures, shellTable, summaryTable, type CcHalfMethod } from '../../core/stats/report.js';
 import { epsilon } from '../../core/symmetry/asu.js';
 import type { SpaceGroup } from '../../core/symmetry/spacegroup.js';
 
@@ -33,6 +33,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'merging.outlier_rejection', type: 'bool', default: true, help: 'Reject outliers among symmetry mates before merging' },
   { name: 'merging.outlier_cutoff', type: 'float', default: 6, min: 0, help: 'Normalised-deviation cut-off for outliers' },
   { name: 'french_wilson', type: 'bool', default: true, help: 'Write French–Wilson amplitudes (F, SIGF, F(+), F(−), DANO)' },
+  { name: 'merging.cc_half_method', type: 'choice', default: 'half_dataset', choices: ['half_dataset', 'sigma_tau'], help: 'CC½ in the tables: random half-datasets, or the σ-τ estimate (Assmann et al. 2016)' },
 ];
 
 export interface MergeOptions {
@@ -43,6 +44,7 @@ export interface MergeOptions {
   outlierRejection: boolean;
   outlierCutoff: number;
   frenchWilson: boolean;
+  ccHalfMethod: CcHalfMethod;
   names: { project: string; crystal: string; dataset: string };
 }
 
@@ -54,6 +56,7 @@ export function resolveOptions(p: Params): MergeOptions {
     outlierRejection: p['merging.outlier_rejection'] ?? true,
     outlierCutoff: p['merging.outlier_cutoff'] ?? 6,
     frenchWilson: p['french_wilson'] ?? true,
+    ccHalfMethod: p['merging.cc_half_method'] ?? 'half_dataset',
     names: { project: p['output.project_name'] ?? 'AUTOMATIC', crystal: p['output.crystal_names'] ?? 'XTAL', dataset: p['output.dataset_names'] ?? 'NATIVE' },
   };
 }
@@ -173,8 +176,8 @@ export function run(ds: Dataset, opts: MergeOptions, log: Log): StageResult<Merg
     outputs: { mtz, statistics: st, nRejected },
     figures,
     tables: [
-      { title: 'Merging statistics by resolution bin', text: shellTable(st) },
-      { title: 'Summary of merging statistics', text: summaryTable(st) },
+      { title: 'Merging statistics by resolution bin', text: shellTable(st, opts.ccHalfMethod) },
+      { title: 'Summary of merging statistics', text: summaryTable(st, { ccHalfMethod: opts.ccHalfMethod }) },
     ],
   };
 }
