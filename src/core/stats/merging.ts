@@ -283,7 +283,7 @@ export function mergingStatistics(obs: Observations, complete: CompleteSet | nul
     const i0 = s.first[j];
     const b = binOf(i0);
     const n = s.n[j];
-    for (const t of [b, nBins]) {
+    for (let pass = 0, t = b; pass < 2; pass++, t = nBins) {
       acc.nObs[t] += n; acc.nUnique[t] += 1; acc.sumI[t] += s.I[j]; acc.sumIOverSig[t] += s.I[j] / s.sigma[j];
       if (n >= 2) {
         acc.rNum[t] += s.sumAbsDev[j];
@@ -304,7 +304,7 @@ export function mergingStatistics(obs: Observations, complete: CompleteSet | nul
     const n = sa.n[j];
     const sign = obs.friedel[i0] < 0 && !obs.centric[i0] ? -1 : 1;
     mergedAnomalous.push({ h: obs.h[i0], k: obs.k[i0], l: obs.l[i0], sign, d: obs.d[i0], centric: obs.centric[i0] === 1, n, I: sa.I[j], sigma: sa.sigma[j] });
-    if (n >= 2) for (const t of [b, nBins]) {
+    if (n >= 2) for (let pass = 0, t = b; pass < 2; pass++, t = nBins) {
       acc.raNum[t] += sa.sumAbsDev[j];
       acc.raMeasNum[t] += Math.sqrt(n / (n - 1)) * sa.sumAbsDev[j];
       acc.raPimNum[t] += Math.sqrt(1 / (n - 1)) * sa.sumAbsDev[j];
@@ -317,7 +317,7 @@ export function mergingStatistics(obs: Observations, complete: CompleteSet | nul
   for (let j = 0; j < ga.count; j++) {
     const ip = sa.first[j];
     // Anomalous multiplicity counts every Bijvoet-separated group, centric ones included (as DIALS reports it).
-    for (const t of [binOf(ip), nBins]) { acc.anomObs[t] += sa.n[j]; acc.anomGroups[t] += 1; }
+    for (let pass = 0, t = binOf(ip); pass < 2; pass++, t = nBins) { acc.anomObs[t] += sa.n[j]; acc.anomGroups[t] += 1; }
     if (obs.centric[ip]) continue;
     if (j + 1 < ga.count && akeys[ip] % 2 === 0 && akeys[sa.first[j + 1]] === akeys[ip] + 1) {
       pairs.push({ plus: j, minus: j + 1, bin: binOf(ip) });
@@ -330,7 +330,7 @@ export function mergingStatistics(obs: Observations, complete: CompleteSet | nul
   for (const p of pairs) {
     const dI = sa.I[p.plus] - sa.I[p.minus];
     const sdI = Math.hypot(sa.sigma[p.plus], sa.sigma[p.minus]);
-    for (const t of [p.bin, nBins]) {
+    for (let pass = 0, t = p.bin; pass < 2; pass++, t = nBins) {
       acc.anomPairs[t] += 1;
       acc.rAnomNum[t] += Math.abs(dI);
       acc.rAnomDen[t] += 0.5 * (sa.I[p.plus] + sa.I[p.minus]);
@@ -353,7 +353,7 @@ export function mergingStatistics(obs: Observations, complete: CompleteSet | nul
       const d = complete.d[i];
       if (d < dMin * (1 - 1e-9) || d > dMax * (1 + 1e-9)) continue;
       const b = bins.indexOf(d);
-      for (const t of [b, nBins]) {
+      for (let pass = 0, t = b; pass < 2; pass++, t = nBins) {
         acc.possible[t] += 1;
         if (!complete.centric[i]) acc.possibleAcentric[t] += 1;
       }
