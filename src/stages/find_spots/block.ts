@@ -72,7 +72,7 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
       throw new FileFormatError(file, `image ${number} of ${source.description} cannot be read: ${detail}`);
     }
     if (raw.panels.length !== nPanels) {
-      throw new Error(`${source.pathOf(imageIndex)}: image ${imageIndex + 1} has ${raw.panels.length} panels, the detector model ${nPanels}`);
+      throw new FileFormatError(source.pathOf(imageIndex), `image ${task.imageNumberOffset + imageIndex + 1} has ${raw.panels.length} panels, the detector model ${nPanels}`);
     }
     let count = 0, usable = 0;
     const imageStart = index.length;
@@ -80,7 +80,7 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
       const [w, h] = panelSizes[p];
       const values = raw.panels[p];
       if (values.length !== w * h) {
-        throw new Error(`${source.pathOf(imageIndex)}: panel ${p} has ${values.length} pixels, expected ${w}×${h}`);
+        throw new FileFormatError(source.pathOf(imageIndex), `image ${task.imageNumberOffset + imageIndex + 1}, panel ${p}: ${values.length} pixels, the detector model has ${w}×${h}`);
       }
       const key = `${w}x${h}`;
       let ws = workspaces.get(key);
