@@ -118,6 +118,8 @@ export function correctedIntensity(s: SweepData, i: number, choice: IntensityCho
   // the weight follows the raw summed counts (before LP/QE/partiality), so Imid is in counts
   const w = 1 / (1 + Math.pow(Math.max(s.sumValue[i], 0) / choice.imid, 3));
   out[0] = w * prfI + (1 - w) * sumI;
-  out[1] = w * w * prfV + (1 - w) * (1 - w) * sumV;
+  // both estimates come from the same pixels, so their errors are close to fully correlated:
+  // σ = w·σprf + (1−w)·σsum (the independent-errors formula would understate it up to twofold)
+  out[1] = (w * Math.sqrt(prfV) + (1 - w) * Math.sqrt(sumV)) ** 2;
   return true;
 }

@@ -41,8 +41,9 @@ export function deltaCcHalf(pr: ScalingProblem, g: Float64Array, groups: Observa
   const gi = new Int32Array(pr.nObs).fill(-1);
   const bySweep = new Map<number, ObservationGroup[]>();
   groups.forEach((gr) => { const l = bySweep.get(gr.sweep) ?? []; l.push(gr); bySweep.set(gr.sweep, l); });
+  // Every observation counts, outliers included: a group whose observations the outlier test keeps
+  // rejecting one by one is exactly the kind of group ΔCC½ is meant to find.
   for (let o = 0; o < pr.nObs; o++) {
-    if (pr.outlier[o]) continue;
     const img = pr.image[o];
     const list = bySweep.get(pr.sweepOf[o]);
     if (!list) continue;

@@ -28,8 +28,9 @@ export function applyErrorModel(pr: ScalingProblem, em: ErrorModel): void {
 }
 
 export function refineErrorModel(pr: ScalingProblem, g: Float64Array, nBins = 10): ErrorModelFit | null {
-  // Scaled intensities and their unit-weighted data, per group, from non-outliers of multiplicity ≥ 2.
-  const x: number[] = [], v: number[] = [], ih: number[] = [], nfac: number[] = [];
+  // Scaled intensities x and their counting variances v (a = 1, b = 0), stored group by group,
+  // from non-outliers in groups of at least two; ih is the group mean used for binning.
+  const x: number[] = [], v: number[] = [], ih: number[] = [], start: number[] = [0];
   for (let gr = 0; gr < pr.nGroups; gr++) {
     const a = pr.groupStart[gr], b = pr.groupStart[gr + 1];
     let n = 0, sw = 0, swx = 0;
@@ -45,8 +46,9 @@ export function refineErrorModel(pr: ScalingProblem, g: Float64Array, nBins = 10
     for (let r = a; r < b; r++) {
       const o = pr.groupObs[r];
       if (pr.outlier[o] || !pr.forModel[o]) continue;
-      x.push(pr.I[o] / g[o]); v.push(pr.V[o] / (g[o] * g[o])); ih.push(mean); nfac.push((n - 1) / n);
+      x.push(pr.I[o] / g[o]); v.push(pr.V[o] / (g[o] * g[o])); ih.push(mean);
     }
+    start.push(x.length);
   }
   if (x.length < ERROR_MODEL_MIN_REFL) return null;
   // Intensity bins equally spaced in log ⟨I⟩, so weak and strong reflections both steer the fit.
@@ -55,39 +57,56 @@ export function refineErrorModel(pr: ScalingProblem, g: Float64Array, nBins = 10
   const bin = ih.map((m) => Math.min(nBins - 1, Math.floor(((Math.log(m) - lo) / (hi - lo + 1e-12)) * nBins)));
   const counts = new Float64Array(nBins);
   for (const k of bin) counts[k]++;
+  /**
+   * Mean δ² per bin for a = 1 and this b, each observation against the weighted mean of the *other*
+   * observations of its reflection: δ = (x − m₋ᵢ)/√(σ²ᵢ + σ²(m₋ᵢ)) has unit variance when the
+   * model is right (a mean that includes x itself would shrink δ by a factor (n−1)/n).
+   */
   const binVars = (b: number): Float64Array => {
-    // variance of δ with a = 1 for this b; the group means are those of the unit-weighted data
     const s = new Float64Array(nBins);
-    for (let i = 0; i < x.length; i++) {
-      const d = x[i] - ih[i];
-      s[bin[i]] += (nfac[i] * d * d) / (v[i] + b * b * x[i] * x[i]);
+    for (let gi = 0; gi + 1 < start.length; gi++) {
+      let S = 0, T = 0;
+      for (let i = start[gi]; i < start[gi + 1]; i++) { const w = 1 / (v[i] + b * b * x[i] * x[i]); S += w; T += w * x[i]; }
+      for (let i = start[gi]; i < start[gi + 1]; i++) {
+        const vi = v[i] + b * b * x[i] * x[i], w = 1 / vi;
+        const m = (T - w * x[i]) / (S - w);
+        const d = x[i] - m;
+        s[bin[i]] += (d * d) / (vi + 1 / (S - w));
+      }
     }
     for (let k = 0; k < nBins; k++) s[k] = counts[k] > 0 ? s[k] / counts[k] : 0;
     return s;
   };
-  // a from the weaker half of the populated bins, where σ² ≫ (bI)² so var(δ) ≈ a²; then b with
-  // a fixed, making the binned variances of δ as close to 1 as possible over all bins. Fitting both
-  // at once lets a and b trade off against each other along a shallow valley.
-  const y = binVars(0);
+  // a from the weaker half of the populated bins, where σ² dominates (bI)² so var(δ) ≈ a²; then b
+  // with a fixed, making the binned variances of δ as close to 1 as possible over all bins; repeat
+  // with the weak bins' variances taken at the new b. Fitting both at once instead lets a and b
+  // trade off along a shallow valley.
   const pop = Array.from(counts.keys()).filter((k) => counts[k] >= MIN_PER_BIN);
   if (pop.length < 2) return null;
   const weak = pop.slice(0, Math.ceil(pop.length / 2));
-  const a = Math.sqrt(weak.reduce((acc, k) => acc + y[k], 0) / weak.length);
-  const cost = (t: number): number => {
-    const sv = binVars(t);
-    let f = 0;
-    for (const k of pop) f += (sv[k] / (a * a) - 1) ** 2;
-    return f;
-  };
-  let bestB = 0, bestF = Infinity;
-  for (let t = 0; t <= 0.2; t += 0.0025) { const c = cost(t); if (c < bestF) { bestF = c; bestB = t; } }
-  let lo2 = Math.max(0, bestB - 0.0025), hi2 = bestB + 0.0025;
-  const gr = (Math.sqrt(5) - 1) / 2;
-  for (let it = 0; it < 30; it++) {
-    const m1 = hi2 - gr * (hi2 - lo2), m2 = lo2 + gr * (hi2 - lo2);
-    if (cost(m1) < cost(m2)) hi2 = m2; else lo2 = m1;
+  let a = 1, b = 0;
+  for (let cycle = 0; cycle < 10; cycle++) {
+    const yb = binVars(b);
+    const aNew = Math.sqrt(weak.reduce((acc, k) => acc + yb[k], 0) / weak.length);
+    const cost = (t: number): number => {
+      const sv = binVars(t);
+      let f = 0;
+      for (const k of pop) f += (sv[k] / (aNew * aNew) - 1) ** 2;
+      return f;
+    };
+    let bestB = 0, bestF = Infinity;
+    for (let t = 0; t <= 0.2; t += 0.0025) { const c = cost(t); if (c < bestF) { bestF = c; bestB = t; } }
+    let lo2 = Math.max(0, bestB - 0.0025), hi2 = bestB + 0.0025;
+    const gr = (Math.sqrt(5) - 1) / 2;
+    for (let it = 0; it < 30; it++) {
+      const m1 = hi2 - gr * (hi2 - lo2), m2 = lo2 + gr * (hi2 - lo2);
+      if (cost(m1) < cost(m2)) hi2 = m2; else lo2 = m1;
+    }
+    const bNew = 0.5 * (lo2 + hi2);
+    const done = Math.abs(aNew - a) < 1e-4 * a && Math.abs(bNew - b) < 1e-5;
+    a = aNew; b = bNew;
+    if (done) break;
   }
-  const b = 0.5 * (lo2 + hi2);
   const before = binVars(0), after = binVars(b);
   const bins = [];
   for (let k = nBins - 1; k >= 0; k--) {
