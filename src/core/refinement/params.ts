@@ -19,6 +19,10 @@ export const REFINEMENT_PARAMS: ParamDef[] = [
     help: 'Goniometer parameters to fix: all, in_beam_plane, out_beam_plane (None: refine the rotation axis)' },
   { name: 'refinement.parameterisation.crystal.fix', type: 'strs', default: null, allowNone: true,
     help: 'Crystal parameters to fix: all, cell, orientation' },
+  { name: 'refinement.parameterisation.crystal.unit_cell.restraints.tie_to_target.values', type: 'floats', length: 6, default: null, allowNone: true,
+    help: 'Restrain every crystal cell to a, b, c, α, β, γ (e.g. a known cell, to break the distance/cell correlation of electron diffraction)' },
+  { name: 'refinement.parameterisation.crystal.unit_cell.restraints.tie_to_target.sigmas', type: 'floats', length: 6, default: null, allowNone: true,
+    help: 'Sigmas of the tie_to_target restraint (Å, degrees; 0 = unrestrained)' },
   { name: 'refinement.reflections.outlier.algorithm', type: 'choice', default: 'auto', choices: ['auto', 'tukey', 'mcd', 'null'],
     help: 'Centroid outlier rejection: tukey (per-coordinate fences), mcd (robust Mahalanobis distance), null; auto = tukey in indexing, mcd in refine' },
   { name: 'refinement.reflections.reflections_per_degree', type: 'float', default: 100, allowNone: true,
@@ -46,7 +50,11 @@ function fixList(p: Params, model: string): string[] {
 export function refinerOptionsFrom(p: Params, autoOutlier: 'tukey' | 'mcd' = 'tukey'): RefinerOptions {
   const choice = p['refinement.reflections.outlier.algorithm'] ?? 'auto';
   const alg = choice === 'auto' ? autoOutlier : choice;
+  const tieValues = p['refinement.parameterisation.crystal.unit_cell.restraints.tie_to_target.values'] as number[] | null;
+  const tieSigmas = p['refinement.parameterisation.crystal.unit_cell.restraints.tie_to_target.sigmas'] as number[] | null;
+  if (!!tieValues !== !!tieSigmas) throw new ParameterError('tie_to_target needs both values and sigmas');
   return {
+    cellRestraint: tieValues ? { values: tieValues, sigmas: tieSigmas! } : null,
     beamFix: fixList(p, 'beam'),
     detectorFix: fixList(p, 'detector'),
     goniometerFix: fixList(p, 'goniometer'),

@@ -39,6 +39,8 @@ export interface RefinerOptions {
    * refined experiments then hold separate crystal models with equal cells.
    */
   independentOrientations?: boolean;
+  /** Tie every crystal's cell to these values (a, b, c Å, α, β, γ °) with these sigmas (DIALS tie_to_target). */
+  cellRestraint?: { values: number[]; sigmas: number[] } | null;
   /** Stop early once every experiment's RMSDs are below these (px, px, images). */
   rmsdTarget?: [number, number, number] | null;
 }
@@ -224,6 +226,10 @@ export function experimentRmsds(exps: readonly Experiment[], data: RefinementDat
 export function refineGeometry(input: readonly Experiment[], data: RefinementData, opts: RefinerOptions = {}, initialActive?: Uint8Array): RefinerResult {
   const exps = cloneExperiments(input);
   const target = new RefinementTarget(buildParameterisations(exps, opts));
+  if (opts.cellRestraint) {
+    const cells = [...new Set(target.experiments.map((x) => x.cell))];
+    target.restraints = cells.map((cell) => ({ cell, values: opts.cellRestraint!.values, sigmas: opts.cellRestraint!.sigmas }));
+  }
   const n = data.experiment.length;
   const pred = allocatePredictions(n);
   const active = initialActive ? Uint8Array.from(initialActive) : new Uint8Array(n).fill(1);

@@ -68,8 +68,39 @@ const enum Kind { Beam, A, Gonio, Det }
 
 interface Entry { kind: Kind; index: number; vec?: Vec3; mat?: Mat3; det?: DetectorParameterisation; local?: number }
 
+/**
+ * Restraint of a crystal's unit cell to target values (DIALS' `tie_to_target`): residuals
+ * (p − target)/σ for a, b, c (Å) and α, β, γ (degrees); σ ≤ 0 leaves that parameter free.
+ */
+export interface CellRestraint {
+  cell: CrystalUnitCellParameterisation;
+  values: number[];
+  sigmas: number[];
+}
+
+/** Cell parameters from B and their derivatives for a metric change dG* (each 6 values). */
+function cellAndDerivative(B: Mat3, dGstar: Mat3 | null): { p: number[]; dp: number[] } {
+  const Gs = Mat3.mul(Mat3.transpose(B), B);
+  const G = Mat3.inverse(Gs);
+  const a = Math.sqrt(G[0]), b = Math.sqrt(G[4]), c = Math.sqrt(G[8]);
+  const ca = G[5] / (b * c), cb = G[2] / (a * c), cg = G[1] / (a * b);
+  const DEG = 180 / Math.PI;
+  const p = [a, b, c, Math.acos(ca) * DEG, Math.acos(cb) * DEG, Math.acos(cg) * DEG];
+  if (!dGstar) return { p, dp: [] };
+  // dG = −G·dG*·G
+  const dG = Mat3.scale(Mat3.mul(G, Mat3.mul(dGstar, G)), -1);
+  const da = dG[0] / (2 * a), db = dG[4] / (2 * b), dc = dG[8] / (2 * c);
+  const dAngle = (gij: number, dgij: number, x: number, y: number, dx: number, dy: number, cosv: number) =>
+    (-(dgij / (x * y) - (gij * (dx * y + x * dy)) / (x * y) ** 2) / Math.sqrt(Math.max(1e-300, 1 - cosv * cosv))) * DEG;
+  return {
+    p,
+    dp: [da, db, dc, dAngle(G[5], dG[5], b, c, db, dc, ca), dAngle(G[2], dG[2], a, c, da, dc, cb), dAngle(G[1], dG[1], a, b, da, db, cg)],
+  };
+}
+
 export class RefinementTarget {
   readonly params: Parameterisation[];
+  restraints: CellRestraint[] = [];
   /** global free parameter list: [parameterisation, local index] */
   readonly free: [Parameterisation, number][] = [];
 
@@ -235,6 +266,27 @@ export class RefinementTarget {
         gradient![ga] += wx * jx[a] * dx + wy * jy[a] * dy + wp * jp[a] * dp;
         const ax_ = wx * jx[a], ay_ = wy * jy[a], ap_ = wp * jp[a];
         for (let b = 0; b < nn; b++) normal![ga * m + touched[b]] += ax_ * jx[b] + ay_ * jy[b] + ap_ * jp[b];
+      }
+    }
+    for (const rs of this.restraints) {
+      const { p } = cellAndDerivative(rs.cell.B, null);
+      const idx: number[] = [], derivs: number[][] = [];
+      this.free.forEach(([par, i], g) => {
+        if (par !== rs.cell) return;
+        idx.push(g);
+        derivs.push(cellAndDerivative(rs.cell.B, rs.cell.basis[i]).dp);
+      });
+      for (let q = 0; q < 6; q++) {
+        const sg = rs.sigmas[q];
+        if (!(sg > 0)) continue;
+        const w = 1 / (sg * sg);
+        const r = p[q] - rs.values[q];
+        objective += w * r * r;
+        if (!withNormal) continue;
+        for (let a = 0; a < idx.length; a++) {
+          gradient![idx[a]] += w * derivs[a][q] * r;
+          for (let b = 0; b < idx.length; b++) normal![idx[a] * m + idx[b]] += w * derivs[a][q] * derivs[b][q];
+        }
       }
     }
     return { objective, nActive, normal, gradient };

@@ -13,6 +13,7 @@ import { silentLog } from '../../../src/core/log.js';
 import { ReflectionTable } from '../../../src/core/reflections/table.js';
 import { UserError } from '../../../src/core/errors.js';
 import { PARAMS, optionsFrom, run } from '../../../src/stages/refine/index.js';
+import { Crystal } from '../../../src/core/models/crystal.js';
 
 const DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../regression-data/indexing');
 
@@ -63,4 +64,28 @@ test('simulated sweep: from a 1 mm beam-centre and 2 % distance error, refinemen
   assert.ok(Math.hypot(x - xt, y - yt) < 0.05, `beam centre ${x},${y} vs ${xt},${yt}`);
   const d = Detector.distance(r.outputs.experiments[0].detector!), dt = Detector.distance(truth[0].detector!);
   assert.ok(Math.abs(d / dt - 1) < 1e-3, `distance ${d} vs ${dt}`);
+});
+
+test('MyD88 in C2 with the cell tied to 99.06 31.01 54.30 β 107.7 and the distance free: distance → ≈ 1770 mm', async () => {
+  const { PARAMS: IP, indexingOptionsFrom, run: index } = await import('../../../src/stages/index/index.js');
+  const bravais = await import('../../../src/stages/refine_bravais_settings/index.js');
+  const { run: reindex } = await import('../../../src/stages/reindex/index.js');
+  const { Detector } = await import('../../../src/core/models/detector.js');
+  const exps = await readExperiments(path.join(DIR, 'myd88_imported_axis_neg.expt'));
+  const fixes = { 'refinement.parameterisation.detector.fix': ['distance'], 'refinement.parameterisation.goniometer.fix': null };
+  const idx = index(exps, await readRefl(path.join(DIR, 'myd88_strong.refl.gz')), indexingOptionsFrom({ ...defaults(IP), ...fixes }, silentLog));
+  const b = bravais.run(idx.outputs.experiments, idx.outputs.reflections, bravais.optionsFrom({ ...defaults(bravais.PARAMS), ...fixes, best_monoclinic_beta: false }, silentLog));
+  const mc = b.outputs.settings.find((s) => s.lattice === 'mC')!;
+  assert.ok(mc, 'the Bravais table offers mC');
+  const cell = Crystal.unitCell(mc.experiments[0].crystal!);
+  assert.ok(Math.abs(cell[4] - 107.5) < 1, `mC β ${cell[4]} (DIALS 107.54)`);
+  const t = reindex(null, idx.outputs.reflections, mc.cbOp, null).outputs.reflections!;
+  const before = idx.figures;
+  const r = run(mc.experiments, t, {
+    ...optionsFrom({ ...defaults(PARAMS), 'refinement.parameterisation.goniometer.fix': null }),
+    cellRestraint: { values: [99.06, 31.01, 54.30, 90, 107.7, 90], sigmas: [0.01, 0.01, 0.01, 0.01, 0.01, 0.01] },
+  }, silentLog);
+  const d = Detector.distance(r.outputs.experiments[0].detector!);
+  assert.ok(Math.abs(d - 1772.4) < 25, `distance ${d} (seed 1772.4)`);
+  assert.ok((r.figures.rmsd_x_px as number) <= (before.rmsd_x_px as number) * 1.05 && (r.figures.rmsd_z_images as number) <= (before.rmsd_z_images as number) * 1.05);
 });
