@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { scaleSweeps, scaleWithDeltaCcFilter, pickChoice } from '../../../src/core/scaling/scale.js';
+import { ReflectionSymmetry } from '../../../src/core/scaling/symops.js';
+import { DEFAULT_MODEL_OPTIONS } from '../../../src/core/scaling/model.js';
+import { syntheticSweep, rng } from './synthetic.js';
+
+const P222 = ReflectionSymmetry.find('P 2 2 2');
+const noAbsorption = { model: { ...DEFAULT_MODEL_OPTIONS, absorptionCorrection: false } };
+
+/**
+ * RMS relative difference of fitted and true inverse scales after removing what the data cannot
+ * fix: one overall factor and one overall B (both are absorbed by the merged intensities), i.e.
+ * a least-squares fit of log(a/b) = c + β/(2d²).
+ */
+function relRms(a: ArrayLike<number>, b: ArrayLike<number>, d: ArrayLike<number>): number {
+  const n = a.length;
+  let sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (let i = 0; i < n; i++) { const x = 1 / (2 * d[i] * d[i]), y = Math.log(a[i] / b[i]); sx += x; sy += y; sxx += x * x; sxy += x * y; }
+  const beta = (n * sxy - sx * sy) / (n * sxx - sx * sx), c = (sy - beta * sx) / n;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += (a[i] / (b[i] * Math.exp(c + beta / (2 * d[i] * d[i]))) - 1) ** 2;
+  return Math.sqrt(s / n);
+}
+
+test('physical model recovers a known scale and decay along the rotation', () => {
+  const { sweep, gTrue } = syntheticSweep({
+    seed: 3, scale: (phi) => 1 + 0.3 * Math.sin((2 * Math.PI * phi) / 120), decayB: (phi) => -1.5 * (phi / 180),
+  });
+  const run = scaleSweeps([sweep], P222, noAbsorption);
+  const pr = run.problem;
+  const gt = Float64Array.from(pr.rowOf, (r) => gTrue[r]);
+  const d = Float64Array.from(pr.rowOf, (r) => sweep.d[r]);
+  const err = relRms(run.g, gt, d);
+  assert.ok(err < 0.02, `scale recovered to ${(100 * err).toFixed(2)} % RMS`);
+  // and it is a real correction: the unscaled data are 20 % off
+  assert.ok(relRms(new Float64Array(gt.length).fill(1), gt, d) > 0.15);
+});
+
+test('basic error model recovers known a and b', () => {
+  for (const [a, b, mean] of [[1.5, 0.03, 2000], [1.2, 0.05, 20000], [1.0, 0.02, 5000]]) {
+    const { sweep } = syntheticSweep({ seed: 5, nUnique: 3000, multiplicity: 6, trueErrorModel: { a, b }, meanIntensity: mean });
+    const run = scaleSweeps([sweep], P222, noAbsorption);
+    assert.ok(run.errorModelFit, 'error model refined');
+    assert.ok(Math.abs(run.errorModel.a / a - 1) < 0.05, `a = ${run.errorModel.a} (true ${a})`);
+    assert.ok(Math.abs(run.errorModel.b / b - 1) < 0.1, `b = ${run.errorModel.b} (true ${b})`);
+    assert.ok(Math.abs(run.errorModelFit!.isa - 1 / (a * b)) / (1 / (a * b)) < 0.12);
+  }
+});
+
+test('absorption_level changes the absorption model measurably; high recovers a strong surface', () => {
+  const coeffs = [0, 0.24, 0, 0.2, 0, -0.24, 0, 0.16]; // l = 1, 2 terms: about ±15 % over the sphere
+  const { sweep, gTrue } = syntheticSweep({ seed: 7, nUnique: 2500, multiplicity: 8, absorption: { lmax: 2, coeffs }, meanIntensity: 20000 });
+  const fit = (level: 'low' | 'high') => {
+    const run = scaleSweeps([sweep], P222, { model: { ...DEFAULT_MODEL_OPTIONS, absorptionCorrection: true, absorptionLevel: level } });
+    const pr = run.problem, b = pr.blocks[0];
+    const gt = Float64Array.from(pr.rowOf, (r) => gTrue[r]);
+    const d = Float64Array.from(pr.rowOf, (r) => sweep.d[r]);
+    return { c: Array.from(pr.params.subarray(b.absorption, b.absorption + 8)), err: relRms(run.g, gt, d), lmax: run.models[0].lmax, n: b.nAbs };
+  };
+  const low = fit('low'), high = fit('high');
+  assert.equal(low.n, 24);
+  assert.equal(high.n, 48);
+  // high: the l ≤ 2 coefficients come back (the sign convention of the basis is ours, so compare directly)
+  coeffs.forEach((c, k) => assert.ok(Math.abs(high.c[k] - c) < 0.02, `high c${k} = ${high.c[k].toFixed(3)} (true ${c})`));
+  assert.ok(high.err < 0.01, `high: scales within ${(100 * high.err).toFixed(2)} %`);
+  // low: the strong surface is restrained towards zero, so the model is measurably different
+  const amp = (c: number[]) => Math.hypot(...c);
+  assert.ok(amp(low.c) < 0.8 * amp(coeffs), `low amplitude ${amp(low.c).toFixed(3)} vs true ${amp(coeffs).toFixed(3)}`);
+  assert.ok(low.err > 2 * high.err, `low ${low.err.toFixed(4)} vs high ${high.err.toFixed(4)}`);
+});
+
+test('outlier rejection finds observations that disagree wildly with their symmetry mates', () => {
+  const { sweep, iTrue } = syntheticSweep({ seed: 9, meanIntensity: 20000 });
+  const r = rng(99);
+  const bad = new Set<number>();
+  while (bad.size < 20) {
+    const i = Math.floor(r() * sweep.d.length);
+    if (iTrue[i] < 5000) continue;
+    bad.add(i);
+    sweep.prfValue![i] *= 5; sweep.sumValue[i] *= 5;
+  }
+  const run = scaleSweeps([sweep], P222, noAbsorption);
+  const pr = run.problem;
+  const found = [...bad].filter((i) => pr.outlier[pr.obsOfRow[0][i]]);
+  assert.equal(found.length, bad.size);
+  assert.ok(run.nOutliers < bad.size + 0.01 * pr.nObs, `${run.nOutliers} outliers in total`);
+});
+
+test('ΔCC½ in image_group mode removes deliberately corrupted image groups', () => {
+  const nImages = 1800, groupSize = 10;
+  const r = rng(2024);
+  // 5 % of the images, as whole groups, with intensities multiplied by random factors
+  const groups = new Set<number>();
+  while (groups.size < (0.05 * nImages) / groupSize) groups.add(Math.floor(r() * (nImages / groupSize)));
+  const corrupt = new Map<number, number>();
+  for (const g of groups) {
+    const f = r() < 0.5 ? 0.2 + 0.3 * r() : 2 + 2 * r();
+    for (let i = 0; i < groupSize; i++) corrupt.set(1 + g * groupSize + i, f);
+  }
+  const { sweep } = syntheticSweep({ seed: 11, nUnique: 3000, multiplicity: 8, nImages, corrupt, meanIntensity: 20000 });
+  const out = scaleWithDeltaCcFilter([sweep], P222, noAbsorption, { mode: 'image_group', groupSize, stdcutoff: 4, maxCycles: 6, maxPercentRemoved: 10 });
+  const removed = new Set(out.removed.map((g) => (g.firstImage - 1) / groupSize));
+  assert.deepEqual([...removed].sort((a, b) => a - b), [...groups].sort((a, b) => a - b));
+  // the final data no longer contain them
+  const pr = out.run.problem;
+  for (let o = 0; o < pr.nObs; o++) assert.ok(!groups.has(Math.floor((pr.image[o] - 1) / groupSize)));
+});
+
+test('intensity choice: lowest Rmeas, a combination preferred within the tie margin', () => {
+  const t = (kind: 'prf' | 'sum' | 'combine', rMeas: number, imid = 1) => ({ choice: kind === 'combine' ? { kind, imid } : { kind }, label: kind, ccHalf: 1, rMeas });
+  assert.deepEqual(pickChoice([t('prf', 0.030), t('sum', 0.040), t('combine', 0.035, 10)]), { kind: 'prf' });
+  assert.deepEqual(pickChoice([t('prf', 0.040), t('sum', 0.0350), t('combine', 0.0351, 10), t('combine', 0.0352, 100)]), { kind: 'combine', imid: 10 });
+});
