@@ -201,7 +201,8 @@ function dispersionPass(image: ArrayLike<number>, mask: Uint8Array, w: number, h
  * by the kernel; eroding that region leaves the spot itself. The local background is then the mean
  * of the remaining (non-signal) usable pixels in a slightly larger window, so bright neighbours no
  * longer inflate it, and a pixel of the eroded region is strong when it exceeds that background by
- * σ_s standard deviations. Deep inside a large blob the window may hold no background at all; the
+ * σ_s standard deviations (v ≥ mean + σ_s·√(gain·mean): with "≥" rather than ">" the per-image
+ * strong-pixel counts equal DIALS 3.12's on all 120 images of the simulated sweep). Deep inside a large blob the window may hold no background at all; the
  * background is then 0 and the pixel counts as strong (DIALS keeps such blobs whole, e.g. the
  * 714-pixel direct-beam halo on the Timepix 512 test image).
  */
@@ -237,7 +238,7 @@ function dispersionExtended(image: ArrayLike<number>, mask: Uint8Array, w: numbe
       for (;;) {
         const mean = n > 0 ? sum / n : 0;
         const v = image[o + x];
-        if (v > mean + ss * Math.sqrt(gain * mean) && v > gt) {
+        if (v >= mean + ss * Math.sqrt(gain * mean) && v > gt) {
           out[o + x] = 1;
           count++;
         }
@@ -294,7 +295,7 @@ function erode(signal: Uint8Array, core: Uint8Array, w: number, h: number, ex: n
  * The extended algorithm's geometry. DIALS documents it as "erode by half the kernel size, expand
  * the kernel slightly"; these readings (erosion half-width ⌈k/2⌉, background half-width k+2,
  * masked pixels eroding, the image border not) reproduce DIALS 3.12's per-image strong-pixel
- * counts on the simulated lysozyme sweep to within 0.05 % (e.g. 21 227 vs 21 229 on image 1), where
+ * counts on the simulated lysozyme sweep exactly (e.g. 21 229 on image 1, all 120 images), where
  * the nearest alternatives are 0.3–30 % off.
  */
 export const EXTENDED = {

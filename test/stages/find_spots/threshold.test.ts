@@ -64,7 +64,7 @@ function bruteExtended(img: Int32Array, mask: Uint8Array, w: number, h: number, 
     if (!core[i]) continue;
     const { n, s } = windowStats(img, (j) => mask[j] !== 0 && !core[j], w, h, x, y, bx, by);
     const mean = n > 0 ? s / n : 0;
-    if (img[i] > mean + p.sigmaStrong * Math.sqrt(p.gain * mean) && img[i] > p.globalThreshold) out[i] = 1;
+    if (img[i] >= mean + p.sigmaStrong * Math.sqrt(p.gain * mean) && img[i] > p.globalThreshold) out[i] = 1;
   }
   return out;
 }
