@@ -1,7 +1,7 @@
 /** Bad input gives one clean line naming the file or parameter, never a stack trace or a partial result. */
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { run, params as importParams } from '../../../src/stages/import/index.js
 import { ROOT, REGRESSION_IMAGES } from './paths.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-bad-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const lcyst = path.join(REGRESSION_IMAGES, 'l_cysteine', 'l-cyst_01_00001.cbf.gz');
 
 function oneLineError(e: unknown, mustName: string): boolean {

@@ -2,9 +2,9 @@
  * Random byte mutations of each format's small sample, for a bounded time: every outcome must be
  * a decoded image or a clean UserError/FileFormatError — never another exception or a hang.
  */
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { REGRESSION_IMAGES } from './paths.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-fuzz-'));
 const BUDGET_MS = 900;
+after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Deterministic PRNG so a failure can be replayed. */
 function rng(seed: number) {
@@ -47,7 +48,8 @@ async function fuzz(name: string, sample: Uint8Array, headerBytes: number, ext: 
   let runs = 0, clean = 0, ok = 0;
   while (Date.now() - t0 < BUDGET_MS) {
     const bytes = mutate(sample, rand, headerBytes);
-    const p = path.join(tmp, `${name}_${runs}${ext}`);
+    // One file per format, overwritten each run: the disk use stays one sample.
+    const p = path.join(tmp, `${name}_0001${ext}`);
     writeFileSync(p, wrap ? wrap(bytes) : bytes);
     runs++;
     try {

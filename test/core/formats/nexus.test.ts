@@ -2,7 +2,7 @@
  * The NeXus master path end to end on a master we write ourselves (h5wasm) around a real Dectris
  * bitshuffle-LZ4 data file: metadata → models, external links → frames, and the missing-data error.
  */
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, copyFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +15,14 @@ import { run, params as importParams, openImageSource } from '../../../src/stage
 import { parseCommandLine } from '../../../src/core/params/index.js';
 import { REGRESSION_IMAGES, readJson, type Hdf5Ref } from './paths.js';
 import { panelStats } from './stats.js';
+
+
+/** A scratch directory removed when the tests end. */
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+  after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
 
 const DATA_REL = 'hdf5/dectris_h5-testfiles/datasets_eiger2/eiger2_simread7_2datafiles_4images_bslz4_data_000001.h5';
 const ref = readJson<{ hdf5: Hdf5Ref[] }>(path.join(REGRESSION_IMAGES, 'expected.json')).hdf5.find((d) => d.file === DATA_REL)!;
@@ -47,7 +55,7 @@ async function writeMaster(dir: string): Promise<string> {
 }
 
 test('Eiger master with an external bitshuffle-LZ4 data file: models and frames', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-nexus-'));
+  const dir = tempDir('xtalflow-nexus-');
   const master = await writeMaster(dir);
   const file = await openImageFile(master);
   assert.equal(file.nImages, 2);
@@ -116,7 +124,7 @@ async function writeNxmxMaster(dir: string, twoThetaDeg: number): Promise<string
 }
 
 test('NXmx master: panel and goniometer from NXtransformations (analytic, with and without 2θ)', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-nxmx-'));
+  const dir = tempDir('xtalflow-nxmx-');
   const flat = await openImageFile(await writeNxmxMaster(dir, 0));
   assert.equal(flat.format, 'NexusNXmx');
   const p = flat.detector.panels[0];

@@ -1,7 +1,7 @@
 /** `import` on shipped and shared images: sweeps, templates, directories, overrides, .expt round trip, reading images back. */
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, copyFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, copyFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, program, params as importParams, openImageSource } from '../../../src/stages/import/index.js';
@@ -11,6 +11,14 @@ import { beamCentreMm, panelDistanceMm } from '../../../src/core/formats/models.
 import { memoryLog } from '../../../src/core/log.js';
 import { REGRESSION_IMAGES, SHARED_DATA, HAVE_SHARED, readJson, type PixelRef } from '../../core/formats/paths.js';
 import { panelStats } from '../../core/formats/stats.js';
+
+
+/** A scratch directory removed when the tests end. */
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+  after(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
 
 const P = (...words: string[]) => parseCommandLine(importParams, words).params;
 const LCYST = path.join(REGRESSION_IMAGES, 'l_cysteine');
@@ -65,7 +73,7 @@ test('geometry overrides: distance, beam centre (fast/slow px and mosflm mm), wa
 });
 
 test('main writes imported.expt with relative templates; openImageSource reads the images back', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-import-'));
+  const dir = tempDir('xtalflow-import-');
   const out = path.join(dir, 'sub', 'imported.expt');
   mkdirSync(path.dirname(out));
   const log = memoryLog();
@@ -93,7 +101,7 @@ test('main writes imported.expt with relative templates; openImageSource reads t
 });
 
 test('images copied under new numbers break the sweep where the oscillation jumps', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-gap-'));
+  const dir = tempDir('xtalflow-gap-');
   // Images 1 and 3 renamed as 1 and 2: consecutive numbers, but φ jumps by two widths.
   copyFileSync(path.join(LCYST, 'l-cyst_01_00001.cbf.gz'), path.join(dir, 'x_0001.cbf.gz'));
   copyFileSync(path.join(LCYST, 'l-cyst_01_00003.cbf.gz'), path.join(dir, 'x_0002.cbf.gz'));
@@ -157,7 +165,7 @@ test('shared simulated sweeps: models equal DIALS\' imported.expt (lysozyme 120 
 });
 
 test('sweeps with equal beam/detector/goniometer share the model objects (one entry each in the .expt)', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xtalflow-share-'));
+  const dir = tempDir('xtalflow-share-');
   copyFileSync(path.join(LCYST, 'l-cyst_01_00001.cbf.gz'), path.join(dir, 'a_0001.cbf.gz'));
   copyFileSync(path.join(LCYST, 'l-cyst_01_00002.cbf.gz'), path.join(dir, 'b_0001.cbf.gz'));
   const r = await run([dir], P());
