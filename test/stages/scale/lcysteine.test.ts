@@ -1,0 +1,76 @@
+/**
+ * l-cysteine, 4 real sweeps (regression-data/scaling, stripped from the shared DIALS-integrated
+ * data), scaled in P 2₁2₁2₁ as dials.symmetry chose. Expected values: DIALS 3.12 dials.scale
+ * (shared/data/README.md and reference/l_cysteine_integrated/dials.scale.log).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { silentLog } from '../../../src/core/log.js';
+import { Flags } from '../../../src/core/reflections/flags.js';
+import { resolveParams, run } from '../../../src/stages/scale/index.js';
+import { run as runResolution, resolveParams as resolutionParams } from '../../../src/stages/estimate_resolution/index.js';
+import { loadLCysteineRegression } from './data.js';
+
+const DIALS = {
+  ccHalf: 1.0, rPim: 0.011, iOverSigma: 36.8, completeness: 96.7, multiplicity: 7.55, a: 1.32090, b: 0.02249,
+  ccHalfShells: [1.0, 1.0, 0.999, 0.999, 0.998, 0.999, 0.999, 0.998, 0.998, 0.998, 0.995, 0.996, 0.994, 0.992, 0.991, 0.994, 0.992, 0.997, 0.964, 0.987],
+  dMinCcHalf: 0.59,
+};
+const within = (x: number, ref: number, rel: number, what: string) => assert.ok(Math.abs(x / ref - 1) <= rel, `${what}: ${x} vs DIALS ${ref} (±${100 * rel} %)`);
+
+const ds = loadLCysteineRegression();
+const result = run(ds, resolveParams({ 'symmetry.space_group': 'P 21 21 21' }), silentLog);
+const f = result.figures;
+
+test('overall merging figures within 5 % of DIALS', () => {
+  assert.ok(Math.abs((f.cc_half as number) - DIALS.ccHalf) < 0.002);
+  within(f.r_pim as number, DIALS.rPim, 0.05, 'Rpim');
+  within(f.completeness as number, DIALS.completeness, 0.05, 'completeness');
+  within(f.multiplicity as number, DIALS.multiplicity, 0.05, 'multiplicity');
+  assert.equal(f.n_unique, 1578);
+});
+
+test('per-shell CC½ within 0.02 of DIALS', () => {
+  const shells = f.cc_half_shells as number[];
+  assert.equal(shells.length, 20);
+  shells.forEach((cc, k) => assert.ok(Math.abs(cc - DIALS.ccHalfShells[k]) <= 0.02, `shell ${k}: ${cc} vs ${DIALS.ccHalfShells[k]}`));
+});
+
+test('error model: a within 10 % of DIALS; b and I/σ within 15 % (our deviations have unit variance, DIALS’ do not)', () => {
+  within(f.error_model_a as number, DIALS.a, 0.10, 'a');
+  within(f.error_model_b as number, DIALS.b, 0.15, 'b');
+  within(f.i_over_sigma as number, DIALS.iOverSigma, 0.15, 'I/σ');
+  // our own criterion: every populated intensity bin has corrected variance near 1
+  for (const b of result.outputs.run.errorModelFit!.bins) if (b.n >= 100) assert.ok(b.corrected > 0.75 && b.corrected < 1.3, `bin ${b.ihLow}: ${b.corrected}`);
+});
+
+test('models and outputs as DIALS writes them', () => {
+  const m = result.outputs.experiments[0].scalingModel as Record<string, any>;
+  assert.equal(m.__id__, 'physical');
+  assert.equal(m.scale.n_parameters, 14);
+  assert.equal(m.decay.n_parameters, 11);
+  assert.equal(m.absorption.n_parameters, 24);
+  assert.deepEqual(m.configuration_parameters.corrections, ['scale', 'decay', 'absorption']);
+  assert.equal(m.scale.est_standard_devs.length, 14);
+  assert.equal(result.outputs.experiments[0].crystal!.spaceGroupHall.trim(), 'P 2ac 2ab');
+  const t = result.outputs.reflections;
+  for (const c of ['inverse_scale_factor', 'inverse_scale_factor_variance', 'intensity.scale.value', 'intensity.scale.variance']) assert.ok(t.has(c), c);
+  const flags = t.sizeT('flags'), isf = t.double('inverse_scale_factor');
+  let scaled = 0, outliers = 0;
+  for (let i = 0; i < t.nrows; i++) {
+    const v = flags[i] >>> 0;
+    if (v & Flags.scaled) { scaled++; assert.ok(isf[i] > 0.3 && isf[i] < 3); }
+    if (v & Flags.outlier_in_scaling) outliers++;
+    assert.ok(!((v & Flags.scaled) && (v & Flags.bad_for_scaling)));
+  }
+  assert.equal(scaled, f.n_obs);
+  assert.equal(outliers, f.n_outliers);
+});
+
+test('estimate_resolution: CC½ = 0.3 at the edge of the data, as DIALS (0.59 Å)', () => {
+  const out = runResolution({ ...ds, reflections: result.outputs.reflections, experiments: result.outputs.experiments }, resolutionParams({}), silentLog);
+  const e = out.outputs.estimates[0];
+  assert.equal(e.criterion, 'cc_half');
+  assert.ok(Math.abs(e.dMin! - DIALS.dMinCcHalf) < 0.05, `${e.dMin}`);
+  assert.ok(Math.abs((result.figures.d_min_cc_half as number) - DIALS.dMinCcHalf) < 0.05);
+});
