@@ -153,16 +153,6 @@ export function singlePanelDetector(panel: Panel): Detector {
   return { panels: [panel] };
 }
 
-/** DIALS' panel.get_beam_centre: where the beam meets the panel plane, in mm (fast, slow); null if it misses the plane. */
-export function beamCentreMm(panel: Panel, beam: Beam): [number, number] | null {
-  return PanelFns.rayIntersection(panel, BeamFns.s0(beam));
-}
-
-/** DIALS' panel.get_distance: origin projected on the panel normal. */
-export function panelDistanceMm(panel: Panel): number {
-  return PanelFns.distance(panel);
-}
-
 /**
  * DIALS' detector hierarchy for panels that all hang from one root group (what dials.import writes
  * for single- and multi-panel detectors without a survey hierarchy).

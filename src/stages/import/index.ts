@@ -12,7 +12,9 @@ import { ParameterError, UserError } from '../../core/errors.js';
 import { Vec3 } from '../../core/math/vec3.js';
 import { writeExperiments } from '../../core/io/expt.js';
 import { importSweeps, selectImageRange, openImageSource, sameBeam, sameDetector, sameGoniometer } from '../../core/formats/sweep.js';
-import { beamCentreMm, flatHierarchy, panelDistanceMm, sensorMu } from '../../core/formats/models.js';
+import { flatHierarchy, sensorMu } from '../../core/formats/models.js';
+import { beamCentreOnPanel } from '../../core/geometry/beam_centre.js';
+import { Panel as PanelFns } from '../../core/models/detector.js';
 import type { ImportedSweep } from '../../core/formats/types.js';
 
 export { openImageSource };
@@ -52,7 +54,7 @@ function applyOverrides(sw: ImportedSweep, p: Params): void {
   const distance = p['geometry.detector.distance'] as number | null;
   if (distance !== null) {
     const n = Vec3.normalize(Vec3.cross(p0.fastAxis, p0.slowAxis));
-    shiftDetector(panels, Vec3.scale(n, distance - panelDistanceMm(p0)));
+    shiftDetector(panels, Vec3.scale(n, distance - PanelFns.distance(p0)));
   }
   const fs = p['geometry.detector.fast_slow_beam_centre'] as number[] | null;
   const sf = p['geometry.detector.slow_fast_beam_centre'] as number[] | null;
@@ -64,7 +66,7 @@ function applyOverrides(sw: ImportedSweep, p: Params): void {
     const target: [number, number] = fs ? [fs[0] * p0.pixelSize[0], fs[1] * p0.pixelSize[1]]
       : sf ? [sf[1] * p0.pixelSize[0], sf[0] * p0.pixelSize[1]]
       : [mosflm![1], mosflm![0]];
-    const now = beamCentreMm(p0, sw.beam);
+    const now = beamCentreOnPanel(p0, sw.beam)?.xyMm;
     if (!now) throw new UserError('cannot set the beam centre: the beam does not meet panel 0');
     shiftDetector(panels, Vec3.add(Vec3.scale(p0.fastAxis, now[0] - target[0]), Vec3.scale(p0.slowAxis, now[1] - target[1])));
   }
@@ -148,7 +150,7 @@ export async function run(files: string[], p: Params, opts: { outputDir?: string
   sweeps.forEach((s, i) => {
     const t = path.basename(s.imageset.template ?? s.imageset.images?.[0] ?? '');
     const r = s.scan?.imageRange ?? [1, 1];
-    table.push(`${String(i + 1).padStart(3)}  ${t.padEnd(42)} ${`${r[0]}-${r[1]}`.padEnd(10)} ${(s.scan?.oscillation[0] ?? 0).toFixed(3).padStart(9)} ${(s.scan?.oscillation[1] ?? 0).toFixed(4).padStart(7)} ${s.beam.wavelength.toFixed(5).padStart(9)} ${panelDistanceMm(s.detector.panels[0]).toFixed(2).padStart(12)}`);
+    table.push(`${String(i + 1).padStart(3)}  ${t.padEnd(42)} ${`${r[0]}-${r[1]}`.padEnd(10)} ${(s.scan?.oscillation[0] ?? 0).toFixed(3).padStart(9)} ${(s.scan?.oscillation[1] ?? 0).toFixed(4).padStart(7)} ${s.beam.wavelength.toFixed(5).padStart(9)} ${PanelFns.distance(s.detector.panels[0]).toFixed(2).padStart(12)}`);
   });
   return {
     outputs: { experiments, sweeps },

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { openImageFile } from '../../../src/core/formats/detect.js';
-import { beamCentreMm, panelDistanceMm } from '../../../src/core/formats/models.js';
+import { beamCentreOnPanel } from '../../../src/core/geometry/beam_centre.js';
+import { Panel as PanelFns } from '../../../src/core/models/detector.js';
 import { openHdf5Frames } from '../../../src/core/formats/nexus.js';
 import type { GeometryRef, Hdf5Ref, PixelRef } from './paths.js';
 import { nativeStats, panelStats } from './stats.js';
@@ -44,10 +45,10 @@ export async function checkGeometry(root: string, rel: string, g: GeometryRef): 
   assert.equal(file.detector.panels.length, g.n_panels, `${rel}: panels`);
   close(p0.pixelSize[0], g.pixel_size_mm[0], `${rel} pixel size fast`);
   close(p0.pixelSize[1], g.pixel_size_mm[1], `${rel} pixel size slow`);
-  if (known?.field === 'distance_mm_panel0') close(panelDistanceMm(p0), g.distance_mm_panel0, `${rel} distance (known deviation)`, known.bound);
-  else close(panelDistanceMm(p0), g.distance_mm_panel0, `${rel} distance`);
+  if (known?.field === 'distance_mm_panel0') close(PanelFns.distance(p0), g.distance_mm_panel0, `${rel} distance (known deviation)`, known.bound);
+  else close(PanelFns.distance(p0), g.distance_mm_panel0, `${rel} distance`);
   if (g.beam_centre_mm_panel0) {
-    const bc = beamCentreMm(p0, file.beam);
+    const bc = beamCentreOnPanel(p0, file.beam)?.xyMm;
     assert.ok(bc, `${rel}: beam misses panel 0`);
     close(bc[0], g.beam_centre_mm_panel0[0], `${rel} beam centre fast`);
     close(bc[1], g.beam_centre_mm_panel0[1], `${rel} beam centre slow`);

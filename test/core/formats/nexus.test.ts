@@ -10,7 +10,8 @@ import path from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { hdf5Ready } from '../../../src/core/formats/nexus.js';
 import { openImageFile } from '../../../src/core/formats/detect.js';
-import { beamCentreMm, panelDistanceMm } from '../../../src/core/formats/models.js';
+import { beamCentreOnPanel } from '../../../src/core/geometry/beam_centre.js';
+import { Panel as PanelFns } from '../../../src/core/models/detector.js';
 import { run, params as importParams, openImageSource } from '../../../src/stages/import/index.js';
 import { parseCommandLine } from '../../../src/core/params/index.js';
 import { REGRESSION_IMAGES, readJson, type Hdf5Ref } from './paths.js';
@@ -61,8 +62,8 @@ test('Eiger master with an external bitshuffle-LZ4 data file: models and frames'
   assert.equal(file.nImages, 2);
   const p0 = file.detector.panels[0];
   assert.deepEqual(p0.imageSize, [1028, 512]);
-  assert.ok(Math.abs(panelDistanceMm(p0) - 200) < 1e-9);
-  const bc = beamCentreMm(p0, file.beam)!;
+  assert.ok(Math.abs(PanelFns.distance(p0) - 200) < 1e-9);
+  const bc = beamCentreOnPanel(p0, file.beam)!.xyMm;
   assert.ok(Math.abs(bc[0] - 500.5 * 0.075) < 1e-6 && Math.abs(bc[1] - 250.25 * 0.075) < 1e-6);
   assert.deepEqual(p0.trustedRange, [-1, 12440]);
   assert.deepEqual(file.scanPoints!.map((s) => s.oscillation), [[10, 0.1], [10.1, 0.1]]);
@@ -135,7 +136,7 @@ test('NXmx master: panel and goniometer from NXtransformations (analytic, with a
   near(p.pixelSize, [0.075, 0.075]);
   assert.ok(Math.abs(p.thickness - 0.45) < 1e-12);
   assert.deepEqual(p.trustedRange, [-1, 60000]);
-  near(beamCentreMm(p, flat.beam)!, [500.5 * 0.075, 250.25 * 0.075]);
+  near(beamCentreOnPanel(p, flat.beam)!.xyMm, [500.5 * 0.075, 250.25 * 0.075]);
   near(flat.goniometer!.rotationAxis, [1, 0, 0]);
   near(flat.scanPoints![1].oscillation, [30.2, 0.2]);
   assert.equal(panelStats((await flat.read(1)).panels[0]).sum, ref.frames[1].sum);
@@ -148,6 +149,6 @@ test('NXmx master: panel and goniometer from NXtransformations (analytic, with a
   const o = [-500.5 * 0.075, 250.25 * 0.075, -300];
   near(q.origin, [o[0], c * o[1] - s * o[2], s * o[1] + c * o[2]]);
   near(q.slowAxis, [0, -c, -s]);
-  assert.ok(Math.abs(panelDistanceMm(q) - 300) < 1e-9);
+  assert.ok(Math.abs(PanelFns.distance(q) - 300) < 1e-9);
   await tilted.close();
 });

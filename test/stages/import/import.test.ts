@@ -7,7 +7,8 @@ import path from 'node:path';
 import { run, program, params as importParams, openImageSource } from '../../../src/stages/import/index.js';
 import { parseCommandLine } from '../../../src/core/params/index.js';
 import { readExperiments } from '../../../src/core/io/expt.js';
-import { beamCentreMm, panelDistanceMm } from '../../../src/core/formats/models.js';
+import { beamCentreOnPanel } from '../../../src/core/geometry/beam_centre.js';
+import { Panel as PanelFns } from '../../../src/core/models/detector.js';
 import { memoryLog } from '../../../src/core/log.js';
 import { REGRESSION_IMAGES, SHARED_DATA, HAVE_SHARED, readJson, type PixelRef } from '../../core/formats/paths.js';
 import { panelStats } from '../../core/formats/stats.js';
@@ -57,16 +58,16 @@ test('geometry overrides: distance, beam centre (fast/slow px and mosflm mm), wa
   const smv = path.join(REGRESSION_IMAGES, 'smv', 'TIMEPIX_SU_516-stdgoni_0001.img');
   const a = (await run([smv], P('distance=2193', 'wavelength=0.0197', 'goniometer.axis=-107,-122,0', 'fast_slow_beam_centre=250.5,240.25'))).outputs.experiments[0];
   const p0 = a.detector!.panels[0];
-  close(panelDistanceMm(p0), 2193, 1e-9);
+  close(PanelFns.distance(p0), 2193, 1e-9);
   close(a.beam!.wavelength, 0.0197);
-  const bc = beamCentreMm(p0, a.beam!)!;
+  const bc = beamCentreOnPanel(p0, a.beam!)!.xyMm;
   close(bc[0], 250.5 * 0.055, 1e-9);
   close(bc[1], 240.25 * 0.055, 1e-9);
   const n = Math.hypot(107, 122);
   close(a.goniometer!.rotationAxis[0], -107 / n);
   close(a.goniometer!.rotationAxis[1], -122 / n);
   const b = (await run([smv], P('mosflm_beam_centre=13.2,13.5', 'geometry.goniometer.axis=0,1,0'))).outputs.experiments[0];
-  const bc2 = beamCentreMm(b.detector!.panels[0], b.beam!)!;
+  const bc2 = beamCentreOnPanel(b.detector!.panels[0], b.beam!)!.xyMm;
   close(bc2[0], 13.5, 1e-9);
   close(bc2[1], 13.2, 1e-9);
   assert.deepEqual(b.goniometer!.rotationAxis, [0, 1, 0]);
@@ -188,7 +189,7 @@ test('a multi-panel sweep reads every panel through its ImageSource (Pilatus 12M
 test('slow_fast_beam_centre and its exclusivity with the other beam-centre overrides', async () => {
   const smv = path.join(REGRESSION_IMAGES, 'smv', 'TIMEPIX_SU_516-stdgoni_0001.img');
   const e = (await run([smv], P('slow_fast_beam_centre=240,250'))).outputs.experiments[0];
-  const bc = beamCentreMm(e.detector!.panels[0], e.beam!)!;
+  const bc = beamCentreOnPanel(e.detector!.panels[0], e.beam!)!.xyMm;
   close(bc[0], 250 * 0.055, 1e-9);
   close(bc[1], 240 * 0.055, 1e-9);
   await assert.rejects(run([smv], P('slow_fast_beam_centre=240,250', 'mosflm_beam_centre=1,2')), /only one of/);
