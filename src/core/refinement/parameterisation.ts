@@ -28,7 +28,7 @@ function perpendicular(v: Vec3): Vec3 {
 }
 
 export interface Parameterisation {
-  readonly kind: 'beam' | 'detector' | 'crystal_orientation' | 'crystal_cell' | 'goniometer';
+  readonly kind: 'beam' | 'detector' | 'crystal_orientation' | 'crystal_cell' | 'goniometer' | 'crystal_scan_varying';
   readonly names: string[];
   readonly values: Float64Array;
   readonly fixed: boolean[];

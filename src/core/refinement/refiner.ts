@@ -15,6 +15,7 @@ import {
 import { RefinementTarget, allocatePredictions, type ExperimentParameterisations, type Predictions, type RefinementData } from './target.js';
 import { levenbergMarquardt, type EngineHistory } from './engine.js';
 import { mcdReject, tukeyReject } from './outliers.js';
+import { ScanVaryingCrystalParameterisation } from './scan_varying.js';
 
 export interface RefinerOptions {
   /** DIALS words: all | in_spindle_plane | out_spindle_plane (default: out_spindle_plane, the one degenerate with a rotation of everything about the spindle). */
@@ -39,6 +40,8 @@ export interface RefinerOptions {
    * refined experiments then hold separate crystal models with equal cells.
    */
   independentOrientations?: boolean;
+  /** Scan-varying crystal orientation and cell, checkpoints every intervalDeg (DIALS interval_width_degrees). */
+  scanVarying?: { intervalDeg: number } | null;
   /** Tie every crystal's cell to these values (a, b, c Å, α, β, γ °) with these sigmas (DIALS tie_to_target). */
   cellRestraint?: { values: number[]; sigmas: number[] } | null;
   /** Stop early once every experiment's RMSDs are below these (px, px, images). */
@@ -140,6 +143,16 @@ export function buildParameterisations(exps: Experiment[], opts: RefinerOptions)
       cp.fixed.fill(has(f, 'all') || has(f, 'cell'));
       cells.set(e.crystal, cp);
     }
+    let sv: ScanVaryingCrystalParameterisation | undefined;
+    if (opts.scanVarying && e.scan && e.scan.oscillation[1] !== 0) {
+      const f = opts.crystalFix ?? [];
+      const DEG = Math.PI / 180;
+      sv = new ScanVaryingCrystalParameterisation(op.U, cp.B, opts.cellOps?.[idx] ?? [], {
+        phi0: e.scan.oscillation[0] * DEG, osc: e.scan.oscillation[1] * DEG, nImages: e.scan.imageRange[1] - e.scan.imageRange[0] + 1,
+      }, opts.scanVarying.intervalDeg, has(f, 'all') || has(f, 'orientation'), has(f, 'all') || has(f, 'cell'));
+      op.fixed.fill(true);
+      cp.fixed.fill(true);
+    }
     // A rotation of beam, axis, detector and crystal together changes no prediction. With the
     // axis free, two such rotations stay open: about the beam (axis out of the beam plane vs
     // detector Tau1 + crystal) and about axis × beam (axis in the beam plane vs beam Mu1 + detector
@@ -147,7 +160,7 @@ export function buildParameterisations(exps: Experiment[], opts: RefinerOptions)
     // not singular (what is left matches DIALS' parameter count).
     if (!gp.fixed[1] && !dp.fixed[3]) gp.fixed[1] = true;
     if (!gp.fixed[0] && !bp.fixed[0]) bp.fixed[0] = true;
-    return { beam: bp, detector: dp, goniometer: gp, orientation: op, cell: cp, settingRotation: S, fixedRotation: F };
+    return { beam: bp, detector: dp, goniometer: gp, orientation: op, cell: cp, settingRotation: S, fixedRotation: F, scanVarying: sv };
   });
 }
 
@@ -160,6 +173,14 @@ function applyToModels(exps: Experiment[], target: RefinementTarget): void {
     if (!done.has(x.goniometer)) { x.goniometer.apply(); done.add(x.goniometer); }
     const c = exps[e].crystal!;
     const nc = crystalFromA(target.aMatrix(e), c);
+    const sv = x.scanVarying;
+    if (sv) {
+      // each scan-varying experiment gets its own crystal model with A at every scan point
+      const own: Crystal = { ...structuredClone(nc), AAtScanPoints: sv.aAtScanPoints() };
+      delete own.BCovariance;
+      exps[e].crystal = own;
+      return;
+    }
     if (!done.has(c)) {
       c.realSpaceA = nc.realSpaceA; c.realSpaceB = nc.realSpaceB; c.realSpaceC = nc.realSpaceC;
       done.add(c);

@@ -16,6 +16,7 @@ import {
   DetectorParameterisation, GoniometerParameterisation, type Parameterisation,
 } from './parameterisation.js';
 import { nearestPeriod, rotateAboutAxis, rotationAnglesOfVector, type RotationGeometry } from '../geometry/prediction.js';
+import type { ScanVaryingCrystalParameterisation } from './scan_varying.js';
 
 /** Observations for refinement, one entry per reflection (typed arrays of equal length). */
 export interface RefinementData {
@@ -42,6 +43,8 @@ export interface ExperimentParameterisations {
   cell: CrystalUnitCellParameterisation;
   settingRotation: Mat3;
   fixedRotation: Mat3;
+  /** When present, the crystal varies along the scan and replaces orientation and cell (kept fixed). */
+  scanVarying?: ScanVaryingCrystalParameterisation;
 }
 
 /** Per-reflection outcome of one evaluation. */
@@ -108,7 +111,9 @@ export class RefinementTarget {
     const seen = new Set<Parameterisation>();
     const params: Parameterisation[] = [];
     for (const e of experiments) {
-      for (const p of [e.beam, e.detector, e.goniometer, e.orientation, e.cell]) if (!seen.has(p)) { seen.add(p); params.push(p); }
+      const list: Parameterisation[] = [e.beam, e.detector, e.goniometer, e.orientation, e.cell];
+      if (e.scanVarying) list.push(e.scanVarying);
+      for (const p of list) if (!seen.has(p)) { seen.add(p); params.push(p); }
     }
     this.params = params;
     this.refreshFree();
@@ -132,8 +137,10 @@ export class RefinementTarget {
     for (const p of this.params) p.compose();
   }
 
+  /** The static A of experiment e (for a scan-varying crystal: A at the middle of the scan). */
   aMatrix(e: number): Mat3 {
     const x = this.experiments[e];
+    if (x.scanVarying) return x.scanVarying.aAtCentre();
     return Mat3.mul(x.orientation.U, x.cell.B);
   }
 
@@ -170,6 +177,27 @@ export class RefinementTarget {
     const geoms = Array.from({ length: nExp }, (_, e) => this.geometry(e));
     const entryLists = withNormal ? Array.from({ length: nExp }, (_, e) => this.entries(e)) : [];
     const elabs = geoms.map((g) => Mat3.mulVec(g.settingRotation, g.axis));
+    // scan-varying crystals: per-image entry lists (static entries + the image's crystal derivatives)
+    const svs = this.experiments.map((x) => x.scanVarying ?? null);
+    const svGlobal = svs.map((sv) => {
+      if (!sv) return null;
+      const g = new Int32Array(sv.values.length).fill(-1);
+      this.free.forEach(([p, i], k) => { if (p === sv) g[i] = k; });
+      return g;
+    });
+    const svCache = svs.map(() => new Map<number, Entry[]>());
+    const entriesAt = (e: number, img: number): Entry[] => {
+      let l = svCache[e].get(img);
+      if (!l) {
+        l = entryLists[e].slice();
+        for (const [local, dA] of svs[e]!.dA[img]) {
+          const g = svGlobal[e]![local];
+          if (g >= 0) l.push({ kind: Kind.A, index: g, mat: dA });
+        }
+        svCache[e].set(img, l);
+      }
+      return l;
+    };
     // scratch
     const two = new Float64Array(2), rot = new Float64Array(3), tmp = new Float64Array(3);
     const jx = new Float64Array(m), jy = new Float64Array(m), jp = new Float64Array(m);
@@ -179,7 +207,9 @@ export class RefinementTarget {
       pred.valid[i] = 0;
       const e = data.experiment[i];
       const x = this.experiments[e];
-      const A = As[e], g = geoms[e], F = g.fixedRotation, S = g.settingRotation, s0 = g.s0, ax = g.axis;
+      const sv = svs[e];
+      const img = sv ? sv.imageOf(data.phiObs[i]) : 0;
+      const A = sv ? sv.A[img] : As[e], g = geoms[e], F = g.fixedRotation, S = g.settingRotation, s0 = g.s0, ax = g.axis;
       const h = data.miller[3 * i], k = data.miller[3 * i + 1], l = data.miller[3 * i + 2];
       const ahx = A[0] * h + A[1] * k + A[2] * l, ahy = A[3] * h + A[4] * k + A[5] * l, ahz = A[6] * h + A[7] * k + A[8] * l;
       const r0x = F[0] * ahx + F[1] * ahy + F[2] * ahz, r0y = F[3] * ahx + F[4] * ahy + F[5] * ahz, r0z = F[6] * ahx + F[7] * ahy + F[8] * ahz;
@@ -214,7 +244,7 @@ export class RefinementTarget {
       objective += wx * dx * dx + wy * dy * dy + wp * dp * dp;
       nActive++;
       if (!withNormal) continue;
-      const list = entryLists[e];
+      const list = sv ? entriesAt(e, img) : entryLists[e];
       const D = x.detector.D[panel];
       for (let q = 0; q < list.length; q++) {
         const en = list[q];

@@ -28,8 +28,19 @@ import type { RefinementData } from '../../core/refinement/target.js';
 export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'refined.expt', help: 'Output experiment list' },
   { name: 'output.reflections', type: 'path', default: 'refined.refl', help: 'Output reflection table' },
+  { name: 'refinement.parameterisation.scan_varying', type: 'bool', default: null, allowNone: true,
+    help: 'After the static refinement, refine a scan-varying crystal (orientation and cell smoothed along the scan). Auto: when the scan is wider than 5°' },
+  { name: 'refinement.parameterisation.interval_width_degrees', type: 'float', default: 36, min: 0.1,
+    help: 'Spacing of the scan-varying checkpoints (degrees)' },
   ...REFINEMENT_PARAMS.map((d) => (d.name === 'refinement.reflections.reflections_per_degree' ? { ...d, default: null } : d)),
 ];
+
+export interface RefineStageOptions {
+  refiner: RefinerOptions;
+  /** null: Auto (scan-varying when every scan is wider than 5°) */
+  scanVarying: boolean | null;
+  intervalDeg: number;
+}
 
 export interface RefineOutputs {
   experiments: Experiment[];
@@ -79,11 +90,22 @@ export function annotate(table: ReflectionTable, rows: Int32Array, data: Refinem
   return t;
 }
 
-export function run(experiments: Experiment[], table: ReflectionTable, opts: RefinerOptions, log: Log, source = 'indexed.refl'): StageResult<RefineOutputs> {
+export function run(experiments: Experiment[], table: ReflectionTable, options: RefinerOptions | RefineStageOptions, log: Log, source = 'indexed.refl'): StageResult<RefineOutputs> {
+  const stage: RefineStageOptions = 'refiner' in options ? options : { refiner: options, scanVarying: false, intervalDeg: 36 };
+  const opts = stage.refiner;
   const { data, rows } = indexedObservations(table, experiments, source);
-  const res = refineGeometry(experiments, data, { ...opts, cellOps: cellOperators(experiments) });
-  if (res.rmsds.every((r) => r.nref === 0)) throw new UserError('refinement failed: no reflection could be predicted with the input models', 'refinement_failed');
-  log.info(`Refined ${res.parameterNames.length} parameters against ${res.rmsds.reduce((s, r) => s + r.nref, 0)} reflections (${res.nOutliers} outliers rejected): ${res.history.reason} after ${res.history.iterations} iterations`);
+  const cellOps = cellOperators(experiments);
+  const staticRes = refineGeometry(experiments, data, { ...opts, cellOps });
+  if (staticRes.rmsds.every((r) => r.nref === 0)) throw new UserError('refinement failed: no reflection could be predicted with the input models', 'refinement_failed');
+  const describe = (what: string, r: RefinerResult) => log.info(`${what}: ${r.parameterNames.length} parameters, ${r.rmsds.reduce((s, x) => s + x.nref, 0)} reflections (${r.nOutliers} outliers rejected), ${r.history.reason} after ${r.history.iterations} iterations; RMSDs ${r.rmsds.map((x) => `${x.xPx.toFixed(4)} px ${x.yPx.toFixed(4)} px ${x.zImages.toFixed(4)} images`).join('; ')}`);
+  describe('Static refinement', staticRes);
+  const widthDeg = Math.min(...experiments.map((e) => (e.scan ? Math.abs(e.scan.oscillation[1]) * (e.scan.imageRange[1] - e.scan.imageRange[0] + 1) : 0)));
+  const doSv = stage.scanVarying ?? widthDeg > 5;
+  let res = staticRes;
+  if (doSv) {
+    res = refineGeometry(staticRes.experiments, data, { ...opts, cellOps, scanVarying: { intervalDeg: stage.intervalDeg } });
+    describe('Scan-varying refinement', res);
+  }
   const out = annotate(table, rows, data, res.experiments, res);
   const crystals = [...new Set(res.experiments.map((e) => e.crystal))];
   const tables = [
@@ -100,6 +122,8 @@ export function run(experiments: Experiment[], table: ReflectionTable, opts: Ref
     outputs: { experiments: res.experiments, reflections: out, result: res },
     figures: {
       n_parameters: res.parameterNames.length,
+      scan_varying: doSv,
+      static_rmsd_x_px: staticRes.rmsds[0]?.xPx ?? null, static_rmsd_y_px: staticRes.rmsds[0]?.yPx ?? null, static_rmsd_z_images: staticRes.rmsds[0]?.zImages ?? null,
       n_reflections: res.rmsds.reduce((s, r) => s + r.nref, 0),
       rmsd_x_px: wsum((r) => r.xPx), rmsd_y_px: wsum((r) => r.yPx), rmsd_z_images: wsum((r) => r.zImages),
       unit_cell: Crystal.unitCell(res.experiments[0].crystal!),
@@ -108,8 +132,12 @@ export function run(experiments: Experiment[], table: ReflectionTable, opts: Ref
   };
 }
 
-export function optionsFrom(p: Params): RefinerOptions {
-  return refinerOptionsFrom(p, 'mcd');
+export function optionsFrom(p: Params): RefineStageOptions {
+  return {
+    refiner: refinerOptionsFrom(p, 'mcd'),
+    scanVarying: p['refinement.parameterisation.scan_varying'] ?? null,
+    intervalDeg: p['refinement.parameterisation.interval_width_degrees'] ?? 36,
+  };
 }
 
 function resolveInputs(files: string[]): { expt: string; refl: string } {

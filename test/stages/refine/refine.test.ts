@@ -23,7 +23,7 @@ test('i04_weak_data static refinement: RMSDs within 1.05 × DIALS, cell within 0
   // the regression copy keeps centroids only; the Miller indices come from DIALS' indexing, rebuilt here
   const full = await readRefl(path.join(DIR, 'i04_miller.refl.gz'));
   t.setMiller('miller_index', full.miller('miller_index'));
-  const r = run(exps, t, optionsFrom(defaults(PARAMS)), silentLog);
+  const r = run(exps, t, optionsFrom({ ...defaults(PARAMS), 'refinement.parameterisation.scan_varying': false }), silentLog);
   const f = r.figures;
   assert.equal(f.n_parameters, 16);
   assert.ok((f.rmsd_x_px as number) <= 1.05 * 0.18278, `X ${f.rmsd_x_px}`);
@@ -34,6 +34,12 @@ test('i04_weak_data static refinement: RMSDs within 1.05 × DIALS, cell within 0
   const cell = f.unit_cell as number[];
   [57.767, 57.799, 150.014].forEach((x, i) => assert.ok(Math.abs(cell[i] / x - 1) < 1e-4, `cell ${cell}`));
   assert.ok(r.outputs.reflections.has('xyzcal.px'));
+  // default (Auto): static then scan-varying; DIALS: 34 parameters, 0.1766 / 0.1494 px, 0.0831 images
+  const sv = run(r.outputs.experiments, t, optionsFrom(defaults(PARAMS)), silentLog).figures;
+  assert.equal(sv.scan_varying, true);
+  assert.equal(sv.n_parameters, 34);
+  assert.ok((sv.rmsd_x_px as number) <= 1.05 * 0.1766 && (sv.rmsd_y_px as number) <= 1.05 * 0.1494 && (sv.rmsd_z_images as number) <= 1.05 * 0.0831,
+    `scan-varying ${sv.rmsd_x_px} ${sv.rmsd_y_px} ${sv.rmsd_z_images}`);
 });
 
 test('refine without Miller indices is an explicit error', async () => {
@@ -55,7 +61,7 @@ test('simulated sweep: from a 1 mm beam-centre and 2 % distance error, refinemen
   const start = structuredClone(idx.outputs.experiments);
   const p = start[0].detector!.panels[0];
   p.origin = [p.origin[0] + 0.8, p.origin[1] - 0.6, p.origin[2] * 1.02];
-  const r = run(start, idx.outputs.reflections, optionsFrom(defaults(PARAMS)), silentLog);
+  const r = run(start, idx.outputs.reflections, optionsFrom({ ...defaults(PARAMS), 'refinement.parameterisation.scan_varying': false }), silentLog);
   const beamCentre = (e: typeof truth[0]) => {
     const hit = Detector.panelForRay(e.detector!, Beam.s0(e.beam!));
     return hit!.xyMm;
@@ -81,10 +87,12 @@ test('MyD88 in C2 with the cell tied to 99.06 31.01 54.30 β 107.7 and the dista
   assert.ok(Math.abs(cell[4] - 107.5) < 1, `mC β ${cell[4]} (DIALS 107.54)`);
   const t = reindex(null, idx.outputs.reflections, mc.cbOp, null).outputs.reflections!;
   const before = idx.figures;
-  const r = run(mc.experiments, t, {
-    ...optionsFrom({ ...defaults(PARAMS), 'refinement.parameterisation.goniometer.fix': null }),
-    cellRestraint: { values: [99.06, 31.01, 54.30, 90, 107.7, 90], sigmas: [0.01, 0.01, 0.01, 0.01, 0.01, 0.01] },
-  }, silentLog);
+  const o = optionsFrom({
+    ...defaults(PARAMS), 'refinement.parameterisation.goniometer.fix': null, 'refinement.parameterisation.scan_varying': false,
+    'refinement.parameterisation.crystal.unit_cell.restraints.tie_to_target.values': [99.06, 31.01, 54.30, 90, 107.7, 90],
+    'refinement.parameterisation.crystal.unit_cell.restraints.tie_to_target.sigmas': [0.01, 0.01, 0.01, 0.01, 0.01, 0.01],
+  });
+  const r = run(mc.experiments, t, o, silentLog);
   const d = Detector.distance(r.outputs.experiments[0].detector!);
   assert.ok(Math.abs(d - 1772.4) < 25, `distance ${d} (seed 1772.4)`);
   assert.ok((r.figures.rmsd_x_px as number) <= (before.rmsd_x_px as number) * 1.05 && (r.figures.rmsd_z_images as number) <= (before.rmsd_z_images as number) * 1.05);
