@@ -140,9 +140,7 @@ const USER_ERRORS = new Set(['UserError', 'FileFormatError', 'ParameterError']);
 
 /** Worker side: register the block functions of a worker script. */
 export function registerWorker(methods: Record<string, (task: any) => unknown>): void {
-  const wrapped: Record<string, (task: any) => unknown> = {};
-  for (const [name, fn] of Object.entries(methods)) wrapped[name] = fn;
-  workerpool.worker(wrapped);
+  workerpool.worker(methods);
 }
 
 /** Worker side: report progress to the main thread. */
