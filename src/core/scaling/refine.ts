@@ -114,7 +114,9 @@ export function normalEquations(pr: ScalingProblem, p: Float64Array, use: Uint8A
  * Levenberg–Marquardt cycles until the RMS normalised residual stops falling by more than
  * `tolerance` (relative), like DIALS' "RMSD no longer decreasing".
  */
-export function refineModel(pr: ScalingProblem, opts: { maxIterations?: number; tolerance?: number; log?: Log } = {}): RefineReport {
+export function refineModel(pr: ScalingProblem, opts: { maxIterations?: number; tolerance?: number; log?: Log; minimiser?: 'auto' | 'lm' | 'lbfgs' } = {}): RefineReport {
+  const kind = opts.minimiser ?? 'auto';
+  if (kind === 'lbfgs' || (kind === 'auto' && pr.nParams > LM_MAX_PARAMS)) return refineLbfgs(pr, opts);
   const maxIt = opts.maxIterations ?? 20;
   const tol = opts.tolerance ?? 1e-4;
   const use = modelSelection(pr);
@@ -150,6 +152,102 @@ export function refineModel(pr: ScalingProblem, opts: { maxIterations?: number; 
     }
     if (!accepted) { converged = true; target(pr, p, use, g, Ih, ws); break; }
     if (converged) break;
+  }
+  pr.params = p;
+  normaliseScale(pr);
+  return { steps, converged };
+}
+
+/** Above this many parameters the dense normal matrix (n² memory, n³ solve) gives way to L-BFGS. */
+export const LM_MAX_PARAMS = 800;
+
+/** Half-gradient of the target at fixed Ih (equal to the total gradient at the Ih optimum). */
+export function gradient(pr: ScalingProblem, p: Float64Array, use: Uint8Array, Ih: Float64Array): Float64Array {
+  const grad = new Float64Array(pr.nParams);
+  const mx = pr.maxNonZero();
+  const idx = new Int32Array(mx), val = new Float64Array(mx), nnz = new Int32Array(1);
+  for (let o = 0; o < pr.nObs; o++) {
+    if (!use[o]) continue;
+    const g = pr.evaluate(o, p, idx, val, nnz);
+    const ih = Ih[pr.group[o]];
+    const wr = (pr.I[o] - g * ih) / pr.Vem[o];
+    for (let a = 0; a < nnz[0]; a++) grad[idx[a]] -= wr * val[a] * ih;
+  }
+  pr.models.forEach((m, si) => {
+    const b = pr.blocks[si];
+    if (m.decay) for (let j = b.decay; j < b.absorption; j++) grad[j] += DECAY_RESTRAINT_WEIGHT * p[j];
+    for (let j = b.absorption; j < b.end; j++) grad[j] += m.surfaceWeight * p[j];
+  });
+  return grad;
+}
+
+/**
+ * Limited-memory BFGS (Nocedal & Wright, alg. 7.4, 10 correction pairs) with a backtracking
+ * Armijo line search, for problems with many sweeps where the normal matrix would be too big.
+ */
+export function refineLbfgs(pr: ScalingProblem, opts: { maxIterations?: number; tolerance?: number } = {}): RefineReport {
+  const maxIt = (opts.maxIterations ?? 20) * 10;
+  const tol = opts.tolerance ?? 1e-4;
+  const use = modelSelection(pr);
+  const n = pr.nParams, M = 10;
+  const gArr = new Float64Array(pr.nObs), Ih = new Float64Array(pr.nGroups), ws = new Float64Array(pr.nGroups);
+  let p = Float64Array.from(pr.params);
+  let cur = target(pr, p, use, gArr, Ih, ws);
+  let grad = gradient(pr, p, use, Ih);
+  const steps = [{ nref: cur.n, rmsd: Math.sqrt(cur.chi2 / Math.max(1, cur.n)) }];
+  const S: Float64Array[] = [], Y: Float64Array[] = [], rho: number[] = [];
+  let converged = false;
+  let fAtCheck = cur.f;
+  for (let it = 0; it < maxIt; it++) {
+    // two-loop recursion: d = −H·grad
+    const q = Float64Array.from(grad);
+    const alpha = new Float64Array(S.length);
+    for (let k = S.length - 1; k >= 0; k--) {
+      let a = 0; for (let j = 0; j < n; j++) a += S[k][j] * q[j];
+      alpha[k] = rho[k] * a;
+      for (let j = 0; j < n; j++) q[j] -= alpha[k] * Y[k][j];
+    }
+    let gamma = 1;
+    if (S.length) {
+      const k = S.length - 1;
+      let sy = 0, yy = 0; for (let j = 0; j < n; j++) { sy += S[k][j] * Y[k][j]; yy += Y[k][j] * Y[k][j]; }
+      gamma = sy / yy;
+    } else {
+      // first step: scale so the step is small relative to the parameters
+      let gg = 0; for (let j = 0; j < n; j++) gg += grad[j] * grad[j];
+      gamma = 1e-3 / Math.sqrt(gg + 1e-300);
+    }
+    for (let j = 0; j < n; j++) q[j] *= gamma;
+    for (let k = 0; k < S.length; k++) {
+      let b = 0; for (let j = 0; j < n; j++) b += Y[k][j] * q[j];
+      b *= rho[k];
+      for (let j = 0; j < n; j++) q[j] += S[k][j] * (alpha[k] - b);
+    }
+    let slope = 0; for (let j = 0; j < n; j++) slope -= grad[j] * q[j];
+    if (!(slope < 0)) { S.length = 0; Y.length = 0; rho.length = 0; continue; }
+    let t = 1, accepted = false;
+    const trial = new Float64Array(n);
+    let next = cur;
+    for (let ls = 0; ls < 30; ls++) {
+      for (let j = 0; j < n; j++) trial[j] = p[j] - t * q[j];
+      next = target(pr, trial, use, gArr, Ih, ws);
+      // target() is the full sum of squares; grad is its half-gradient
+      if (Number.isFinite(next.f) && next.f <= cur.f + 2e-4 * t * slope) { accepted = true; break; }
+      t /= 2;
+    }
+    if (!accepted) { target(pr, p, use, gArr, Ih, ws); converged = true; break; }
+    const gNew = gradient(pr, trial, use, Ih);
+    const s = new Float64Array(n), y = new Float64Array(n);
+    let sy = 0;
+    for (let j = 0; j < n; j++) { s[j] = trial[j] - p[j]; y[j] = gNew[j] - grad[j]; sy += s[j] * y[j]; }
+    if (sy > 1e-300) { S.push(s); Y.push(y); rho.push(1 / sy); if (S.length > M) { S.shift(); Y.shift(); rho.shift(); } }
+    p = trial; grad = gNew; cur = next;
+    steps.push({ nref: cur.n, rmsd: Math.sqrt(cur.chi2 / Math.max(1, cur.n)) });
+    // like DIALS: stop when ten steps together improve the target by less than the tolerance
+    if ((it + 1) % 10 === 0) {
+      if ((fAtCheck - cur.f) / fAtCheck < tol) { converged = true; break; }
+      fAtCheck = cur.f;
+    }
   }
   pr.params = p;
   normaliseScale(pr);

@@ -112,3 +112,46 @@ test('intensity choice: lowest Rmeas, a combination preferred within the tie mar
   assert.deepEqual(pickChoice([t('prf', 0.030), t('sum', 0.040), t('combine', 0.035, 10)]), { kind: 'prf' });
   assert.deepEqual(pickChoice([t('prf', 0.040), t('sum', 0.0350), t('combine', 0.0351, 10), t('combine', 0.0352, 100)]), { kind: 'combine', imid: 10 });
 });
+
+test('anomalous=true keeps I+ and I− apart; a narrow wedge gets the KB model', () => {
+  const { sweep } = syntheticSweep({ seed: 13, nUnique: 800, multiplicity: 6 });
+  const merged = scaleSweeps([sweep], P222, noAbsorption);
+  const anom = scaleSweeps([sweep], P222, { ...noAbsorption, anomalous: true });
+  assert.ok(anom.problem.nGroups > 1.5 * merged.problem.nGroups, `${anom.problem.nGroups} vs ${merged.problem.nGroups}`);
+  // every anomalous group holds only one Friedel half: all its indices are symmetry mates of one another without −1
+  const c = new Int32Array(3);
+  for (let g = 0; g < anom.problem.nGroups; g++) {
+    const pr = anom.problem;
+    const halves = new Set<boolean>();
+    for (let r = pr.groupStart[g]; r < pr.groupStart[g + 1]; r++) {
+      const o = pr.groupObs[r], i = pr.rowOf[o];
+      halves.add(P222.canonical(sweep.miller[3 * i], sweep.miller[3 * i + 1], sweep.miller[3 * i + 2], true, c));
+    }
+    assert.equal(halves.size, 1);
+  }
+  const wedge = syntheticSweep({ seed: 17, nUnique: 400, multiplicity: 4, nImages: 30, oscDeg: 0.1 }).sweep;
+  const kb = scaleSweeps([wedge], P222, {});
+  assert.equal(kb.models[0].kind, 'KB');
+  assert.equal(kb.problem.nParams, 2);
+});
+
+test('several sweeps of one crystal: LM and L-BFGS reach the same minimum; relative sweep scales recovered', async () => {
+  const { ScalingProblem } = await import('../../../src/core/scaling/problem.js');
+  const { refineModel } = await import('../../../src/core/scaling/refine.js');
+  const { chooseSweepModel } = await import('../../../src/core/scaling/model.js');
+  const { DEFAULT_PREP } = await import('../../../src/core/scaling/data.js');
+  const { applyErrorModel } = await import('../../../src/core/scaling/errormodel.js');
+  const sw = [0, 1, 2].map((k) => syntheticSweep({ seed: 20 + k, crystalSeed: 5, nUnique: 1500, multiplicity: 4, scale: (phi) => (1 + 0.2 * k) * (1 + 0.2 * Math.sin(phi / 30)), decayB: (phi) => -phi / 180 }));
+  const results = (['lm', 'lbfgs'] as const).map((minimiser) => {
+    const models = sw.map(() => chooseSweepModel(0, 180, { ...DEFAULT_MODEL_OPTIONS, absorptionCorrection: false }));
+    const pr = new ScalingProblem(sw.map((s) => s.sweep), models, P222, false, { kind: 'prf' }, DEFAULT_PREP);
+    applyErrorModel(pr, { a: 1, b: 0.02 });
+    const rep = refineModel(pr, { minimiser });
+    const g = pr.scales();
+    const gt = Float64Array.from({ length: pr.nObs }, (_, o) => sw[pr.sweepOf[o]].gTrue[pr.rowOf[o]]);
+    const d = Float64Array.from({ length: pr.nObs }, (_, o) => sw[pr.sweepOf[o]].sweep.d[pr.rowOf[o]]);
+    return { rmsd: rep.steps[rep.steps.length - 1].rmsd, err: relRms(g, gt, d), g };
+  });
+  assert.ok(Math.abs(results[0].rmsd / results[1].rmsd - 1) < 0.005, `${results[0].rmsd} vs ${results[1].rmsd}`);
+  for (const r of results) assert.ok(r.err < 0.02, `scales within ${(100 * r.err).toFixed(2)} %`);
+});

@@ -41,6 +41,8 @@ export interface SyntheticOptions {
   /** Multiply all observations on these images by the given factor. */
   corrupt?: Map<number, number>;
   meanIntensity: number;
+  /** Seed of the unique reflections and their intensities (the crystal); sweeps sharing it see the same crystal. */
+  crystalSeed?: number;
 }
 
 export const DEFAULT_SYNTHETIC: SyntheticOptions = {
@@ -55,16 +57,17 @@ const OPS_222 = [[1, 1, 1], [-1, -1, 1], [-1, 1, -1], [1, -1, -1]];
 export function syntheticSweep(o: Partial<SyntheticOptions> = {}): { sweep: SweepData; gTrue: Float64Array; iTrue: Float64Array } {
   const opt = { ...DEFAULT_SYNTHETIC, ...o };
   const r = rng(opt.seed);
+  const rc = rng(opt.crystalSeed ?? opt.seed + 7919);
   const uniques: [number, number, number, number][] = [];
   const seen = new Set<string>();
   while (uniques.length < opt.nUnique) {
-    const h = Math.floor(r() * 16), k = Math.floor(r() * 20), l = Math.floor(r() * 24);
+    const h = Math.floor(rc() * 16), k = Math.floor(rc() * 20), l = Math.floor(rc() * 24);
     if (h + k + l === 0) continue;
     const key = `${h},${k},${l}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const s2 = (h / CELL[0]) ** 2 + (k / CELL[1]) ** 2 + (l / CELL[2]) ** 2;
-    uniques.push([h, k, l, -opt.meanIntensity * Math.log(r() + 1e-12) * Math.exp(-10 * s2)]);
+    uniques.push([h, k, l, -opt.meanIntensity * Math.log(rc() + 1e-12) * Math.exp(-10 * s2)]);
   }
   const n = opt.nUnique * opt.multiplicity;
   const miller = new Int32Array(3 * n), I = new Float64Array(n), V = new Float64Array(n);
