@@ -102,10 +102,9 @@ export function pairwiseCorrelations(datasets: readonly CosymDataset[], ops: rea
       perm[k * U + v] = uid.get(friedelKey(h2, k2, l2)) ?? -1;
     }
   }
-  // per dataset: merged E² over its unique reflections (list + dense lookup, NaN where absent)
+  // per dataset: merged E² over its unique reflections
   const lists: Int32Array[] = [];
   const values: Float64Array[] = [];
-  const dense: Float64Array[] = [];
   for (let i = 0; i < N; i++) {
     const u = perDatasetU[i], E2 = datasets[i].E2;
     const sum = new Map<number, [number, number]>();
@@ -114,34 +113,51 @@ export function pairwiseCorrelations(datasets: readonly CosymDataset[], ops: rea
       if (s) { s[0] += E2[r]; s[1]++; } else sum.set(u[r], [E2[r], 1]);
     }
     const ids = Int32Array.from(sum.keys()).sort();
-    const vals = Float64Array.from(ids, (id) => { const s = sum.get(id)!; return s[0] / s[1]; });
-    const d = new Float64Array(U).fill(NaN);
-    for (let q = 0; q < ids.length; q++) d[ids[q]] = vals[q];
-    lists.push(ids); values.push(vals); dense.push(d);
+    lists.push(ids);
+    values.push(Float64Array.from(ids, (id) => { const s = sum.get(id)!; return s[0] / s[1]; }));
+  }
+  // inverted index: for every unique reflection, the datasets measuring it and their values, so
+  // that the work is proportional to the pairs that exist rather than to N² lookups
+  const start = new Int32Array(U + 1);
+  for (const ids of lists) for (const v of ids) start[v + 1]++;
+  for (let v = 0; v < U; v++) start[v + 1] += start[v];
+  const fill = start.slice(0, U);
+  const owner = new Int32Array(start[U]), ownerValue = new Float64Array(start[U]);
+  for (let j = 0; j < N; j++) {
+    const ids = lists[j], vals = values[j];
+    for (let q = 0; q < ids.length; q++) { const at = fill[ids[q]]++; owner[at] = j; ownerValue[at] = vals[q]; }
   }
   const cc = new Float64Array(N * N * m), count = new Float64Array(N * N * m);
+  // sums per (j, k): n, Σx, Σy, Σx², Σy², Σxy
+  const acc = new Float64Array(N * m * 6);
   for (let i = 0; i < N; i++) {
     const ids = lists[i], vals = values[i];
-    for (let j = 0; j < N; j++) {
-      const dj = dense[j];
-      for (let k = 0; k < m; k++) {
-        const off = k * U;
-        let n = 0, sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
-        for (let q = 0; q < ids.length; q++) {
-          const v = perm[off + ids[q]];
-          if (v < 0 || (i === j && v === ids[q])) continue; // within a dataset, h paired with itself says nothing
-          const y = dj[v];
-          if (y !== y) continue; // NaN: not in dataset j
-          const x = vals[q];
-          n++; sx += x; sy += y; sxx += x * x; syy += y * y; sxy += x * y;
+    acc.fill(0);
+    for (let k = 0; k < m; k++) {
+      const off = k * U;
+      for (let q = 0; q < ids.length; q++) {
+        const v = perm[off + ids[q]];
+        if (v < 0) continue;
+        const x = vals[q];
+        for (let p = start[v]; p < start[v + 1]; p++) {
+          const j = owner[p];
+          if (j === i && v === ids[q]) continue; // within a dataset, h paired with itself says nothing
+          const y = ownerValue[p];
+          const a = (j * m + k) * 6;
+          acc[a] += 1; acc[a + 1] += x; acc[a + 2] += y; acc[a + 3] += x * x; acc[a + 4] += y * y; acc[a + 5] += x * y;
         }
-        const at = (i * N + j) * m + k;
-        if (n < minPairs) continue;
-        const vx = sxx - (sx * sx) / n, vy = syy - (sy * sy) / n;
-        if (!(vx > 0 && vy > 0)) continue;
-        cc[at] = (sxy - (sx * sy) / n) / Math.sqrt(vx * vy);
-        count[at] = n;
       }
+    }
+    for (let j = 0; j < N; j++) for (let k = 0; k < m; k++) {
+      const a = (j * m + k) * 6;
+      const n = acc[a];
+      if (n < minPairs) continue;
+      const sx = acc[a + 1], sy = acc[a + 2];
+      const vx = acc[a + 3] - (sx * sx) / n, vy = acc[a + 4] - (sy * sy) / n;
+      if (!(vx > 0 && vy > 0)) continue;
+      const at = (i * N + j) * m + k;
+      cc[at] = (acc[a + 5] - (sx * sy) / n) / Math.sqrt(vx * vy);
+      count[at] = n;
     }
   }
   return { nDatasets: N, nOps: m, cc, count, nUnique: U };

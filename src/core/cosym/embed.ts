@@ -14,7 +14,8 @@
  * Dimensions are added until one more no longer pays for its parameters by Akaike's criterion,
  * P·ln(Φ_d/Φ_(d+1)) > 2·N·m (P pairs with information, N·m new coordinates). That test alone
  * keeps fitting small systematic effects (per-dataset B factors change which reflections two
- * datasets share), so the dimension used is the elbow of Φ(d) over the scanned range: the point
+ * datasets share), so the scan also stops once the last two steps each gained less than half
+ * the largest one, and the dimension used is the elbow of Φ(d) over the scanned range: the point
  * farthest below the chord from the first to the last (the "kneedle" rule).
  */
 import { minimiseLbfgs } from './lbfgs.js';
@@ -112,6 +113,12 @@ export function embedAutoDimensions(t: CorrelationTable, prod: Int32Array, rand:
     const r = embed(t, prod, d, start(d, prev), opts.maxIterations);
     results.push(r);
     if (prev && !(nPairs * Math.log(prev.functional / Math.max(r.functional, 1e-300)) > 2 * V)) break;
+    // the curve has flattened: the last two steps each gained less than half the largest step
+    if (results.length >= 3) {
+      const steps = results.slice(1).map((q, k) => results[k].functional - q.functional);
+      const big = Math.max(...steps);
+      if (steps[steps.length - 1] < 0.5 * big && steps[steps.length - 2] < 0.5 * big) break;
+    }
     prev = r;
   }
   const k = elbow(results.map((r) => r.functional));
