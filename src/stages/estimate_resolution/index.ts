@@ -73,7 +73,7 @@ export function run(ds: Dataset, params: ResolutionParams, log: Log): StageResul
     p.meanIsigma.toFixed(1), Number.isFinite(p.isigma) ? p.isigma.toFixed(1) : '-',
   ]));
   const lines = estimates.map((e) => `Resolution ${e.criterion} (limit ${e.limit}): ${e.dMin === null ? 'none (criterion not met in any shell)' : e.dMin.toFixed(2)}${e.atDataLimit ? ' (the edge of the data)' : ''}`);
-  const figures: StageResult['figures'] = {};
+  const figures: StageResult['figures'] = { d_min_data: lo, d_max_data: hi };
   for (const e of estimates) figures[`d_min_${e.criterion.replace(/[^a-z]/gi, '_').toLowerCase()}`] = e.dMin;
   return { outputs: { statistics: st, points, estimates }, figures, tables: [{ title: 'Resolution shells', text: table }, { title: 'Resolution estimates', text: lines.join('\n') }] };
 }
@@ -124,5 +124,6 @@ export const program: Program = {
     if (json) await writeFileAtomic(json, JSON.stringify({ figures: result.figures, estimates: result.outputs.estimates, shells: result.outputs.points }, null, 1) + '\n');
     const html = ctx.params['output.html'];
     if (html) await writeFileAtomic(html, resolutionHtml(result.outputs));
+    return { outputs: null, figures: result.figures, tables: result.tables };
   },
 };

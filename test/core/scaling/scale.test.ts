@@ -155,3 +155,12 @@ test('several sweeps of one crystal: LM and L-BFGS reach the same minimum; relat
   assert.ok(Math.abs(results[0].rmsd / results[1].rmsd - 1) < 0.005, `${results[0].rmsd} vs ${results[1].rmsd}`);
   for (const r of results) assert.ok(r.err < 0.02, `scales within ${(100 * r.err).toFixed(2)} %`);
 });
+
+test('ΔCC½ in dataset mode removes the one sweep that does not belong', () => {
+  // five sweeps of one crystal and one of another crystal in the same group and cell; with six
+  // datasets one outlier can lie at most (n−1)/√n = 2.04 σ from the mean, hence stdcutoff 1.5
+  const sweeps = [0, 1, 2, 3, 4].map((k) => syntheticSweep({ seed: 40 + k, crystalSeed: 8, nUnique: 1200, multiplicity: 3, nImages: 900 }).sweep);
+  sweeps.push(syntheticSweep({ seed: 45, crystalSeed: 99, nUnique: 1200, multiplicity: 3, nImages: 900 }).sweep);
+  const out = scaleWithDeltaCcFilter(sweeps, P222, noAbsorption, { mode: 'dataset', groupSize: 10, stdcutoff: 1.5, maxCycles: 3, maxPercentRemoved: 30 });
+  assert.deepEqual(out.removed.map((g) => g.sweep), [5]);
+});
