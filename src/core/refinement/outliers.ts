@@ -100,7 +100,16 @@ export function mcdReject(residuals: readonly Float64Array[], groups: Int32Array
     const idx: number[] = [];
     for (let i = 0; i < n; i++) if (active[i] && groups[i] === g) idx.push(i);
     const m = idx.length;
-    if (m < 20) continue;
+    if (m < 100) {
+      // too few for a robust covariance (h ≈ m/2 points in 3-D): per-coordinate fences instead
+      const sub = new Uint8Array(n);
+      for (const i of idx) sub[i] = 1;
+      const before = idx.filter((i) => sub[i]).length;
+      tukeyReject(residuals, new Int32Array(n), sub);
+      for (const i of idx) if (!sub[i]) { active[i] = 0; }
+      rejected += before - idx.filter((i) => sub[i]).length;
+      continue;
+    }
     // residuals scaled by their MAD so the covariance is well conditioned
     const pts = new Float64Array(3 * m);
     for (let a = 0; a < 3; a++) {
