@@ -7,6 +7,8 @@
  * Run: `npx tsx bench/run.ts scale` (or `npm run bench -- scale`).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readExperiments } from '../src/core/io/expt.js';
 import { readReflSync } from '../src/core/io/refl.js';
 import { silentLog } from '../src/core/log.js';
@@ -19,12 +21,18 @@ import { ReflectionSymmetry, millerKey } from '../src/core/scaling/symops.js';
 import { resolveParams, run } from '../src/stages/scale/index.js';
 import type { MergedReflection } from '../src/core/stats/merging.js';
 
-export const SHARED = new URL('../../shared/data/', import.meta.url).pathname;
+/** The repository root, whether this runs from bench/ (tsx) or dist/bench/ (compiled). */
+function repoRoot(): string {
+  let d = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(d, 'package.json')) || path.basename(d) === 'dist') d = path.dirname(d);
+  return d;
+}
+export const SHARED = (process.env.XTALFLOW_SHARED_DATA ?? path.resolve(repoRoot(), '..', 'shared', 'data')) + '/';
 const LCYS = `${SHARED}spots/l_cysteine_integrated/`;
 const SIM = `${SHARED}simulated/lysozyme_sweep/`;
 
 export function haveSharedData(): boolean {
-  return existsSync(`${LCYS}20_integrated.refl`) && existsSync(`${SIM}dials_reference/integrated.refl`);
+  return !process.env.XTALFLOW_NO_SHARED && existsSync(`${LCYS}20_integrated.refl`) && existsSync(`${SIM}dials_reference/integrated.refl`);
 }
 
 export async function loadLCysteine(): Promise<Dataset> {
