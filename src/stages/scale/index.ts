@@ -17,6 +17,7 @@ import type { Program, StageResult } from '../../core/program.js';
 import { ParameterError, UserError } from '../../core/errors.js';
 import type { ExperimentList } from '../../core/models/types.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
+import { Flags } from '../../core/reflections/flags.js';
 import { loadDataset, type Dataset } from '../../core/stats/dataset.js';
 import { mergingStatistics, type MergingStatistics, type ShellStats } from '../../core/stats/merging.js';
 import { completeSet, prepareIntensities, toObservations } from '../../core/stats/prepare.js';
@@ -216,6 +217,14 @@ export function run(ds: Dataset, params: ScaleParams, log: Log): StageResult<Sca
   t.setDouble('inverse_scale_factor_variance', isfVar);
   t.setDouble('intensity.scale.value', Iscale);
   t.setDouble('intensity.scale.variance', Vscale);
+  // rows of no experiment (unindexed, id −1) or with index 000 are not scaled: say so in the flags
+  const covered = new Uint8Array(n);
+  for (const rws of rows) for (const i of rws) covered[i] = 1;
+  for (let i = 0; i < n; i++) {
+    if (covered[i]) continue;
+    const low = flags[i] % 4294967296;
+    if (((low >>> 0) & Flags.excluded_for_scaling) === 0) flags[i] += Flags.excluded_for_scaling;
+  }
   t.setSizeT('flags', flags);
 
   // merging statistics and the suggested resolution
