@@ -96,6 +96,8 @@ export interface CosymOutputs {
   kept: number[];
   /** Per output experiment: input basis → final conventional setting. */
   cbOps: CbOp[];
+  /** Per output experiment: input basis → the common reduced basis (before cosym's reindexing). */
+  toReduced: CbOp[];
   result: CosymResult;
 }
 
@@ -294,7 +296,7 @@ export function run(input: MultiDataset, opts: CosymStageOptions, log: Log): Sta
     lattice_point_group: conventionalSetting(res.ops, reducedCell).patterson.hm,
     plots: plots as unknown as number[],
   };
-  return { outputs: { experiments, reflections: out, spaceGroup: sg, kept, cbOps, result: res }, figures, tables };
+  return { outputs: { experiments, reflections: out, spaceGroup: sg, kept, cbOps, toReduced, result: res }, figures, tables };
 }
 
 /** Scatter of the first two coordinates: one series per lattice operation (as dials.cosym plots them). */
