@@ -32,6 +32,8 @@ export function sigmasFromMoments(m: SigmaMoments): { sigmaBDeg: number; sigmaMD
 }
 
 const eps = new Float64Array(2);
+/** marks a pixel of a neighbouring spot (real invalid pixels are −1, −2) */
+const EXCLUDED = -0x40000000;
 const ring: number[] = [];
 
 /**
@@ -41,9 +43,21 @@ const ring: number[] = [];
  * the whole box gives the moments, so the profile's tails are not cut at the threshold.
  * `phiOfFrame(z)` is the rotation angle (radians) at frame coordinate z.
  */
-export function addSpotMoments(m: SigmaMoments, f: KabschFrame, g: PanelGeometry, box: ArrayLike<number>, inner: ArrayLike<number>, data: Int32Array, phi0Rad: number, dPhiRad: number): void {
+export function addSpotMoments(m: SigmaMoments, f: KabschFrame, g: PanelGeometry, box: ArrayLike<number>, inner: ArrayLike<number>, data: Int32Array, phi0Rad: number, dPhiRad: number, others?: ArrayLike<number>): void {
   const x0 = box[0], x1 = box[1], y0 = box[2], y1 = box[3], z0 = box[4], z1 = box[5];
   const nx = x1 - x0, ny = y1 - y0;
+  // neighbouring strong spots inside the margin would inflate both the background and the
+  // moments: their spot-finder boxes are marked invalid first
+  if (others) {
+    for (let q = 0; q + 5 < others.length; q += 6) {
+      for (let z = Math.max(z0, others[q + 4]); z < Math.min(z1, others[q + 5]); z++)
+        for (let y = Math.max(y0, others[q + 2]); y < Math.min(y1, others[q + 3]); y++)
+          for (let x = Math.max(x0, others[q]); x < Math.min(x1, others[q + 1]); x++) {
+            const inside = x >= inner[0] && x < inner[1] && y >= inner[2] && y < inner[3] && z >= inner[4] && z < inner[5];
+            if (!inside) data[((z - z0) * ny + (y - y0)) * nx + (x - x0)] = EXCLUDED;
+          }
+    }
+  }
   ring.length = 0;
   for (let z = z0; z < z1; z++) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
     const inside = x >= inner[0] && x < inner[1] && y >= inner[2] && y < inner[3] && z >= inner[4] && z < inner[5];
@@ -63,6 +77,7 @@ export function addSpotMoments(m: SigmaMoments, f: KabschFrame, g: PanelGeometry
     const e3 = f.zeta * (phi0Rad + (z + 0.5) * dPhiRad - f.phi);
     for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
       const c = data[((z - z0) * ny + (y - y0)) * nx + (x - x0)];
+      if (c === EXCLUDED) continue;
       if (c < 0) return; // a spot touching invalid pixels would bias the moments: leave it out
       const w = c - bg;
       epsilon12(f, g, x + 0.5, y + 0.5, eps);

@@ -25,6 +25,9 @@ export interface BlockTask {
   batch: ReflectionBatch;
   /** 'sigma': the spot-finder bboxes inside batch.bbox (which carries the margin) */
   inner?: Int32Array;
+  /** 'sigma': per spot, the spot-finder bboxes of other spots reaching into its box (offsets into othersBoxes, n + 1) */
+  othersOffset?: Int32Array;
+  othersBoxes?: Int32Array;
   background: BackgroundParams;
   profileSpec: ProfileGridSpec;
   profiles?: ReferenceProfiles | null;
@@ -47,10 +50,10 @@ export async function runBlock(source: ImageSource, task: BlockTask, emit: Emit)
   const req = { rows, bbox: batch.bbox, panel: batch.panel, widths: task.widths, heights: task.heights, firstImageNumber: task.firstImageNumber };
   const onImage = (z: number) => emit({ image: z } satisfies ImageReadEvent);
   if (task.mode === 'sigma') {
-    const m = emptyMoments(), f = new KabschFrame(), inner = task.inner!;
+    const m = emptyMoments(), f = new KabschFrame(), inner = task.inner!, oo = task.othersOffset!, ob = task.othersBoxes!;
     await streamShoeboxes(source, req, (r, data) => {
       setFrame(f, g.s0, g.m2, batch.s1[3 * r], batch.s1[3 * r + 1], batch.s1[3 * r + 2], batch.phi[r]);
-      addSpotMoments(m, f, g.panels[batch.panel[r]], batch.bbox.subarray(6 * r, 6 * r + 6), inner.subarray(6 * r, 6 * r + 6), data, g.phi0Rad, g.dPhiRad);
+      addSpotMoments(m, f, g.panels[batch.panel[r]], batch.bbox.subarray(6 * r, 6 * r + 6), inner.subarray(6 * r, 6 * r + 6), data, g.phi0Rad, g.dPhiRad, ob.subarray(6 * oo[r], 6 * oo[r + 1]));
     }, onImage);
     return { moments: m };
   }

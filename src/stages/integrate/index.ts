@@ -11,6 +11,7 @@
 import path from 'node:path';
 import { ParameterError, UserError } from '../../core/errors.js';
 import { openImageSource } from '../../core/formats/sweep.js';
+import type { ImageSource } from '../../core/formats/types.js';
 import { correctionGeometry, lpCorrection, quantumEfficiency } from '../../core/integration/corrections.js';
 import type { BackgroundParams, IntegrationGeometry, IntegrationResults, ReflectionBatch } from '../../core/integration/integrator.js';
 import { emptyResults } from '../../core/integration/integrator.js';
@@ -116,12 +117,18 @@ export interface RunOptions {
   /** directory against which relative image paths resolve */
   dir?: string;
   onImage?: (pass: string, image: number) => void;
+  /**
+   * How to open an experiment's images in this thread (default: the formats module). Workers
+   * always open files themselves, so a custom source only serves nproc = 1.
+   */
+  open?: (e: Experiment) => Promise<ImageSource>;
 }
 
 /** Everything a block needs about one experiment; shared by the three passes. */
 interface SweepContext {
   experiment: Experiment;
   dir: string;
+  open?: (e: Experiment) => Promise<ImageSource>;
   nImages: number;
   firstImageNumber: number;
   widths: number[];
@@ -179,7 +186,7 @@ async function runPass(ctx: SweepContext, tasks: BlockTask[], nproc: number, onE
     workerScript: workerScriptUrl(import.meta.url, './worker'),
     method: 'integrateBlock',
     local: async (task, emit) => {
-      const source = await openImageSource(ctx.experiment, ctx.dir);
+      const source = ctx.open ? await ctx.open(ctx.experiment) : await openImageSource(ctx.experiment, ctx.dir);
       try { return await runBlock(source, task, emit); } finally { await source.close(); }
     },
     tasks: tasks.map((t) => ({ ...t, experiment: ctx.experiment, dir: ctx.dir })),
@@ -239,13 +246,57 @@ async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: 
     const sub = subsetBatch(batch, b);
     const inn = new Int32Array(6 * b.length);
     for (let i = 0; i < b.length; i++) inn.set(inner.subarray(6 * b[i], 6 * b[i] + 6), 6 * i);
-    return { mode: 'sigma', firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: ctx.geometry, batch: sub, inner: inn, background: params.background, profileSpec: dummySpec(ctx) };
+    const { offset, boxes } = neighbourBoxes(sub.bbox, sub.panel, inn, inner, batch.panel, k);
+    return { mode: 'sigma', firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: ctx.geometry, batch: sub, inner: inn, othersOffset: offset, othersBoxes: boxes, background: params.background, profileSpec: dummySpec(ctx) };
   });
   const outs = await runPass(ctx, tasks, params.nproc, (z) => opts.onImage?.('profile model', z));
   let m = emptyMoments();
   for (const o of outs) m = addMoments(m, o.moments!);
   if (m.nSpots < 10) throw new UserError(`only ${m.nSpots} strong spots could be used to model the reflection profile (σ_b, σ_m): give profile.gaussian_rs.parameters.sigma_b and sigma_m`, 'too_few_spots');
   return { ...sigmasFromMoments(m), nSpots: m.nSpots };
+}
+
+/**
+ * For each box (with its own spot-finder box `own`), the spot-finder boxes of all other spots
+ * (`all`, first n rows) on the same panel that intersect it: a hash on 16-pixel cells and frames.
+ */
+function neighbourBoxes(box: Int32Array, panel: Int32Array, own: Int32Array, all: Int32Array, allPanel: Int32Array, n: number): { offset: Int32Array; boxes: Int32Array } {
+  const C = 16;
+  const cells = new Map<string, number[]>();
+  for (let q = 0; q < n; q++) {
+    const o = 6 * q;
+    for (let z = all[o + 4]; z < all[o + 5]; z++)
+      for (let cy = Math.floor(all[o + 2] / C); cy <= Math.floor((all[o + 3] - 1) / C); cy++)
+        for (let cx = Math.floor(all[o] / C); cx <= Math.floor((all[o + 1] - 1) / C); cx++) {
+          const key = `${allPanel[q]},${z},${cy},${cx}`;
+          let l = cells.get(key);
+          if (!l) cells.set(key, (l = []));
+          l.push(q);
+        }
+  }
+  const m = panel.length;
+  const offset = new Int32Array(m + 1);
+  const out: number[] = [];
+  for (let i = 0; i < m; i++) {
+    offset[i] = out.length / 6;
+    const o = 6 * i;
+    const seen = new Set<number>();
+    for (let z = box[o + 4]; z < box[o + 5]; z++)
+      for (let cy = Math.floor(box[o + 2] / C); cy <= Math.floor((box[o + 3] - 1) / C); cy++)
+        for (let cx = Math.floor(box[o] / C); cx <= Math.floor((box[o + 1] - 1) / C); cx++) {
+          for (const q of cells.get(`${panel[i]},${z},${cy},${cx}`) ?? []) {
+            if (seen.has(q)) continue;
+            seen.add(q);
+            const a = 6 * q;
+            const same = all[a] === own[o] && all[a + 1] === own[o + 1] && all[a + 2] === own[o + 2] && all[a + 3] === own[o + 3] && all[a + 4] === own[o + 4] && all[a + 5] === own[o + 5];
+            if (same) continue;
+            if (all[a] >= box[o + 1] || all[a + 1] <= box[o] || all[a + 2] >= box[o + 3] || all[a + 3] <= box[o + 2] || all[a + 4] >= box[o + 5] || all[a + 5] <= box[o + 4]) continue;
+            for (let t = 0; t < 6; t++) out.push(all[a + t]);
+          }
+        }
+  }
+  offset[m] = out.length / 6;
+  return { offset, boxes: Int32Array.from(out) };
 }
 
 function dummySpec(ctx: SweepContext): ProfileGridSpec {
@@ -276,7 +327,7 @@ async function integrateExperiment(e: Experiment, id: number, strong: Reflection
   const dir = opts.dir ?? process.cwd();
   const osc = Math.abs(e.scan.oscillation[1]);
   const framesPerBlock = Math.max(1, Math.round(params.blockSizeDeg / osc));
-  let ctx = sweepContext(e, dir, 1, 1);
+  let ctx = { ...sweepContext(e, dir, 1, 1), open: opts.open };
   const rows = strongRows(strong, id);
   let sigmaBDeg = params.sigmaBDeg, sigmaMDeg = params.sigmaMDeg;
   log.info('='.repeat(80));
@@ -293,7 +344,7 @@ async function integrateExperiment(e: Experiment, id: number, strong: Reflection
   log.info(` sigma b: ${sigmaBDeg.toFixed(6)} degrees`);
   log.info(` sigma m: ${sigmaMDeg.toFixed(6)} degrees`);
   const deltaB = params.nSigma * sigmaBDeg * DEG, deltaM = params.nSigma * sigmaMDeg * DEG;
-  ctx = sweepContext(e, dir, deltaB, deltaM);
+  ctx = { ...sweepContext(e, dir, deltaB, deltaM), open: opts.open };
   const dMin = params.dMin ?? maxResolutionAtCorners(e.detector, e.beam);
   log.info('='.repeat(80));
   log.info('Predicting reflections');
