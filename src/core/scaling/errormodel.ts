@@ -9,7 +9,12 @@
  */
 import type { ScalingProblem } from './problem.js';
 
-export interface ErrorModel { a: number; b: number }
+export interface ErrorModel {
+  a: number;
+  b: number;
+  /** Extra relative error c·(1 − p) of partially recorded observations (0: none). */
+  c?: number;
+}
 
 export interface ErrorModelFit extends ErrorModel {
   isa: number;
@@ -24,7 +29,45 @@ export const ERROR_MODEL_MIN_REFL = 250;
 const MIN_PER_BIN = 10;
 
 export function applyErrorModel(pr: ScalingProblem, em: ErrorModel): void {
-  for (let o = 0; o < pr.nObs; o++) pr.Vem[o] = em.a * em.a * (pr.V[o] + em.b * em.b * pr.I[o] * pr.I[o]);
+  const c = em.c ?? 0;
+  for (let o = 0; o < pr.nObs; o++) {
+    const q = c * (1 - Math.min(1, pr.partiality[o])) * pr.I[o];
+    pr.Vem[o] = em.a * em.a * (pr.V[o] + em.b * em.b * pr.I[o] * pr.I[o]) + q * q;
+  }
+}
+
+/**
+ * The partiality of a partially recorded reflection is a model estimate; its error grows with the
+ * unrecorded fraction. Compare partial observations with the fully recorded observations of the
+ * same reflection: the excess of their squared deviations over the variances already accounted
+ * for gives c in σ²ₚ = (c·(1 − p)·I)², at most 1. Returns 0 when there are too few such pairs.
+ */
+export function refinePartialityError(pr: ScalingProblem, g: Float64Array): number {
+  let num = 0, den = 0, n = 0;
+  for (let gr = 0; gr < pr.nGroups; gr++) {
+    let sw = 0, swx = 0;
+    for (let r = pr.groupStart[gr]; r < pr.groupStart[gr + 1]; r++) {
+      const o = pr.groupObs[r];
+      if (pr.outlier[o] || !pr.forModel[o]) continue;
+      const x = pr.I[o] / g[o], v = pr.Vem[o] / (g[o] * g[o]);
+      sw += 1 / v; swx += x / v;
+    }
+    if (sw === 0) continue;
+    const m = swx / sw;
+    for (let r = pr.groupStart[gr]; r < pr.groupStart[gr + 1]; r++) {
+      const o = pr.groupObs[r];
+      if (pr.outlier[o] || pr.forModel[o]) continue;
+      const x = pr.I[o] / g[o];
+      // Vem holds the a, b model only here (c is applied after this estimate)
+      num += (x - m) ** 2 - pr.Vem[o] / (g[o] * g[o]) - 1 / sw;
+      den += ((1 - pr.partiality[o]) * x) ** 2;
+      n++;
+    }
+  }
+  if (n < 20 || !(den > 0)) return 0;
+  // c = 1 already says the unrecorded part is wholly unknown; more would only reflect the few
+  // wildest partials (the estimate feeds back through outlier rejection)
+  return Math.min(1, Math.sqrt(Math.max(0, num / den)));
 }
 
 export function refineErrorModel(pr: ScalingProblem, g: Float64Array, nBins = 10): ErrorModelFit | null {

@@ -39,6 +39,8 @@ export class ScalingProblem {
   /** Observations of each group: groupObs[groupStart[g] … groupStart[g+1]). */
   readonly groupStart: Int32Array;
   readonly groupObs: Int32Array;
+  /** Partiality of each observation (1 when the table has none). */
+  readonly partiality: Float64Array;
   /** Eligible to refine the model (fully recorded). */
   readonly forModel: Uint8Array;
   /** Rejected as an outlier in the latest round. */
@@ -95,6 +97,7 @@ export class ScalingProblem {
     this.phi = new Float64Array(nObs);
     this.image = new Int32Array(nObs);
     this.forModel = new Uint8Array(nObs);
+    this.partiality = new Float64Array(nObs);
     this.outlier = new Uint8Array(nObs);
     for (let o = 0; o < nObs; o++) {
       const s = sweeps[sw[o]], i = rows[o];
@@ -102,6 +105,7 @@ export class ScalingProblem {
       this.phi[o] = phiDeg(s, i);
       this.image[o] = imageNumber(s, i);
       const p = s.partiality ? s.partiality[i] : 1;
+      this.partiality[o] = p;
       this.forModel[o] = p >= prep.minPartialityForModel ? 1 : 0;
     }
     this.setIntensityChoice(choice);

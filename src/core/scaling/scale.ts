@@ -13,7 +13,7 @@ import { chooseSweepModel, DEFAULT_MODEL_OPTIONS, type ModelOptions, type SweepM
 import { Exclusion, ScalingProblem } from './problem.js';
 import { computeIh, refineModel, scaleVariances, type RefineReport } from './refine.js';
 import { rejectOutliers } from './outliers.js';
-import { applyErrorModel, refineErrorModel, type ErrorModel, type ErrorModelFit } from './errormodel.js';
+import { applyErrorModel, refineErrorModel, refinePartialityError, type ErrorModel, type ErrorModelFit } from './errormodel.js';
 import { ccHalfSigmaTau, groupSums, type MergeInput } from './merging.js';
 import type { ReflectionSymmetry } from './symops.js';
 import { deltaCcHalf, makeGroups, type ObservationGroup } from './deltacc.js';
@@ -101,6 +101,16 @@ function imidCandidates(pr: ScalingProblem): number[] {
   return [median, max / 10, max / 100, max / 1000];
 }
 
+/** Re-estimate the partiality error term c with the a, b model in place, and apply it. */
+function refinePartialityTerm(pr: ScalingProblem, g: Float64Array, em: ErrorModel, log: Log): ErrorModel {
+  applyErrorModel(pr, { ...em, c: 0 });
+  const c = refinePartialityError(pr, g);
+  const out = { ...em, c };
+  applyErrorModel(pr, out);
+  log.debug(`partiality error term c = ${c.toFixed(3)}`);
+  return out;
+}
+
 /** Rmeas values closer than this (relative) to the best are treated as equally good. */
 export const RMEAS_TIE = 0.005;
 
@@ -175,7 +185,8 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
     if (opts.errorModel === 'basic') {
       const f = refineErrorModel(pr, g);
       if (f) { fit = f; em = { a: f.a, b: f.b }; applyErrorModel(pr, em); }
-      else log.info(`The basic error model could not be refined on these data (too few reflections, or no a, b bring the deviations to unit variance); keeping a = ${em.a.toFixed(3)}, b = ${em.b.toFixed(4)}`);
+      if (opts.errorModel === 'basic') em = refinePartialityTerm(pr, g, em, log);
+      if (!f) log.info(`The basic error model could not be refined on these data (too few reflections, or no a, b bring the deviations to unit variance); keeping a = ${em.a.toFixed(3)}, b = ${em.b.toFixed(4)}`);
     }
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
     refinements.push(refineModel(pr, { log }));
@@ -184,7 +195,8 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
   }
   if (opts.errorModel === 'basic') {
     const f = refineErrorModel(pr, g);
-    if (f) { fit = f; em = { a: f.a, b: f.b }; applyErrorModel(pr, em); }
+    if (f) { fit = f; em = { a: f.a, b: f.b, c: em.c }; applyErrorModel(pr, em); }
+    em = refinePartialityTerm(pr, g, em, log);
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
   }
   const { obsVariance: gVar, paramSd } = scaleVariances(pr);

@@ -164,3 +164,19 @@ test('ΔCC½ in dataset mode removes the one sweep that does not belong', () => 
   const out = scaleWithDeltaCcFilter(sweeps, P222, noAbsorption, { mode: 'dataset', groupSize: 10, stdcutoff: 1.5, maxCycles: 3, maxPercentRemoved: 30 });
   assert.deepEqual(out.removed.map((g) => g.sweep), [5]);
 });
+
+test('the partiality error term is recovered from partially recorded observations', () => {
+  const { sweep } = syntheticSweep({ seed: 31, nUnique: 2000, multiplicity: 6, meanIntensity: 20000 });
+  const r = rng(77);
+  const cTrue = 0.5;
+  for (let i = 0; i < sweep.d.length; i++) {
+    if (r() > 0.25) continue;
+    const p = 0.4 + 0.55 * r();
+    sweep.partiality![i] = p;
+    // partiality-corrected intensity I/p then carries a relative error c·(1 − p)
+    const f = 1 + cTrue * (1 - p) * Math.sqrt(-2 * Math.log(r() + 1e-300)) * Math.cos(2 * Math.PI * r());
+    sweep.sumValue[i] *= p * f; sweep.prfValue![i] *= f;
+  }
+  const run = scaleSweeps([sweep], P222, noAbsorption);
+  assert.ok(Math.abs((run.errorModel.c ?? 0) - cTrue) < 0.12, `c = ${run.errorModel.c}`);
+});

@@ -12,12 +12,12 @@ import { ccWithTruth, haveSharedData, loadSimulated } from '../../../bench/scale
 
 const skip = haveSharedData() ? false : 'shared data not available';
 
-test('simulated sweep: CC with the truth within 0.001 of DIALS’ by default, above it without partials; resolution within 0.05 Å', { skip }, async () => {
+test('simulated sweep: CC with the truth ≥ DIALS’ 0.994; resolution within 0.05 Å of DIALS’ 1.47 Å', { skip }, async () => {
   const ds = await loadSimulated();
   const r = run(ds, resolveParams({}), silentLog);
   const cc = ccWithTruth(r.outputs.statistics.merged, ds);
   assert.ok(cc.n > 16000, `${cc.n} reflections compared`);
-  assert.ok(cc.cc >= 0.9935, `CC with truth ${cc.cc.toFixed(5)} (DIALS 0.994)`);
+  assert.ok(cc.cc >= 0.994, `CC with truth ${cc.cc.toFixed(5)} (DIALS 0.994; its merged.mtz scores 0.99429 here)`);
   assert.ok(Math.abs((r.figures.d_min_cc_half as number) - 1.47) <= 0.05, `d_min ${r.figures.d_min_cc_half}`);
   // leaving out partially recorded observations (AIMLESS' convention) beats DIALS' 0.9943
   const strict = run(ds, resolveParams({ 'cut_data.partiality_cutoff': 0.95 }), silentLog);
