@@ -1,0 +1,257 @@
+/**
+ * Direct-beam search by lattice periodicity (after Sauter, Grosse-Kunstleve & Adams 2004): try beam
+ * centres on a grid within `mm_search_scope` of the starting one, map the spots to reciprocal
+ * space with each, and keep the centre whose rlps are most periodic; then polish it with a
+ * continuous score. Each macro-cycle:
+ *
+ * 1. lattice directions: 1-D FFTs over a hemisphere of directions at the current centre pick the
+ *    most periodic directions (modulus, so a wrong centre still shows them, only weaker);
+ * 2. wide search: on the grid, each candidate's origin-referred periodicity is maximised over a
+ *    small patch of directions and lengths (a centre shift rotates and stretches the apparent
+ *    lattice a little) and the candidates' scores are averaged; the grid step is set by how fast
+ *    a centre error spoils the phase of the longest lattice vector;
+ * 3. fine search: a pattern search on (1/n) Σ cos 2π x·t with every candidate t re-optimised by
+ *    Newton steps at each trial centre; this score is continuous, so the centre is resolved far
+ *    below the grid step.
+ *
+ * The wide search uses a low-resolution subset (direction peaks are broad there, so the patches
+ * can be coarse); the fine search uses all spots kept, since high-resolution spots pin t best.
+ */
+import { UserError } from '../errors.js';
+import type { Log } from '../log.js';
+import { silentLog } from '../log.js';
+import type { Experiment } from '../models/types.js';
+import { Panel } from '../models/detector.js';
+import type { ReflectionTable } from '../reflections/table.js';
+import { mulberry32 } from '../math/random.js';
+import { estimateMaxCell } from '../indexing/max_cell.js';
+import { checkInputs, makeSpotSet, referencePanel, rlpsAtShift, shiftBeamCentre, spotObservations, type SpotSet } from './spots.js';
+import { ProjectionTransform, directionPatch, patchScore, periodicDirections, refineLatticeVector, type PeriodicDirection } from './periodicity.js';
+
+export interface BeamSearchOptions {
+  /** Longest cell edge (Å) to look for; null: estimated from rlp neighbour distances. */
+  maxCell?: number | null;
+  /** Resolution limits (Å) of the spots used; null: no limit. */
+  dMin?: number | null;
+  dMax?: number | null;
+  /** Radius (mm) of the wide search around the starting centre. */
+  mmSearchScope?: number;
+  /** Coarseness of the wide grid: its step is this × the step that moves the longest lattice vector's phase by π/4. */
+  wideSearchBinning?: number;
+  nMacroCycles?: number;
+  /** Most spots used by the fine search (random subset, seeded). */
+  maxReflections?: number;
+  seed?: number;
+  log?: Log;
+  /** Source names for error messages. */
+  reflSource?: string;
+  exptSource?: string;
+}
+
+export interface MacroCycle {
+  /** Shift from the starting centre after this cycle (mm, fast/slow of the reference panel). */
+  shiftMm: [number, number];
+  gridStepMm: number;
+  nTrials: number;
+  nDirections: number;
+  wideScore: number;
+  fineScore: number;
+}
+
+export interface BeamSearchResult {
+  experiments: Experiment[];
+  shiftMm: [number, number];
+  /** Same shift in pixels of experiment 0's reference panel. */
+  shiftPx: [number, number];
+  /** Wide-search score (mean origin-referred periodicity of the final candidates) at the start and at the result. */
+  scoreInitial: number;
+  scoreFinal: number;
+  /** Fine score (mean max_t (1/n) Σ cos 2π x·t) at the result. */
+  fineScore: number;
+  cycles: MacroCycle[];
+  nSpots: number;
+  nSpotsWide: number;
+  nSpotsFine: number;
+  maxCell: number;
+  atScopeEdge: boolean;
+}
+
+const MAX_WIDE_TRIALS = 1200;
+const N_DIRECTIONS = 12;
+const WIDE_SUBSET = 1000;
+const MIN_SPOTS = 20;
+const QUICK_SUBSET = 4000;
+const COMPASS = [[1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]] as const;
+
+function clamp(v: number, lo: number, hi: number): number { return Math.min(hi, Math.max(lo, v)); }
+
+/** Seeded random subset of `count` of the indices `from` (all when count ≥ length), in increasing order. */
+function subset(from: ArrayLike<number>, count: number, rng: () => number): Int32Array {
+  const a = Int32Array.from(from);
+  if (count >= a.length) return a;
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(rng() * (a.length - i));
+    const t = a[i]; a[i] = a[j]; a[j] = t;
+  }
+  return a.slice(0, count).sort();
+}
+
+function median(v: ArrayLike<number>): number {
+  const s = Float64Array.from(v).sort();
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+}
+
+export function searchBeamPosition(experiments: readonly Experiment[], table: ReflectionTable, options: BeamSearchOptions = {}): BeamSearchResult {
+  const log = options.log ?? silentLog;
+  const reflSource = options.reflSource ?? 'reflections', exptSource = options.exptSource ?? 'experiments';
+  checkInputs(experiments, table, reflSource, exptSource);
+  const scope = options.mmSearchScope ?? 4;
+  const binning = options.wideSearchBinning ?? 2;
+  const nCycles = options.nMacroCycles ?? 1;
+  const rng = mulberry32(options.seed ?? 42);
+
+  // resolution of every spot with the starting geometry, then the d_min/d_max selection
+  const obs = spotObservations(experiments, table, reflSource);
+  const all = makeSpotSet(experiments, obs);
+  const rlpAll = new Float64Array(3 * all.n);
+  rlpsAtShift(all, 0, 0, rlpAll);
+  const keep: number[] = [];
+  const dOf = new Float64Array(all.n);
+  for (let i = 0; i < all.n; i++) {
+    const q = Math.hypot(rlpAll[3 * i], rlpAll[3 * i + 1], rlpAll[3 * i + 2]);
+    const d = q > 0 ? 1 / q : Infinity;
+    dOf[i] = d;
+    if (!Number.isFinite(d)) continue;
+    if (options.dMin != null && d < options.dMin) continue;
+    if (options.dMax != null && d > options.dMax) continue;
+    keep.push(i);
+  }
+  if (keep.length < MIN_SPOTS) {
+    throw new UserError(`${reflSource}: only ${keep.length} spots within the resolution limits; search_beam_position needs at least ${MIN_SPOTS}`, 'too_few_spots');
+  }
+  const keptRlp = new Float64Array(3 * keep.length);
+  keep.forEach((i, j) => { keptRlp[3 * j] = rlpAll[3 * i]; keptRlp[3 * j + 1] = rlpAll[3 * i + 1]; keptRlp[3 * j + 2] = rlpAll[3 * i + 2]; });
+  const maxCell = options.maxCell ?? estimateMaxCell(keptRlp);
+
+  // fine set: random subset; wide set: the lower-resolution half of it, subsampled
+  const fineRows = subset(keep, options.maxReflections ?? 20000, rng);
+  const byD = Array.from(fineRows).sort((a, b) => dOf[b] - dOf[a]);
+  const wideRows = subset(byD.slice(0, Math.max(MIN_SPOTS, Math.ceil(byD.length / 2))), WIDE_SUBSET, rng);
+  const fine = makeSpotSet(experiments, obs, fineRows);
+  const quick = makeSpotSet(experiments, obs, subset(fineRows, QUICK_SUBSET, rng));
+  const wide = makeSpotSet(experiments, obs, wideRows);
+  let dMinWide = Infinity;
+  for (const i of wideRows) dMinWide = Math.min(dMinWide, dOf[i]);
+  const dTypical = median(Array.from(wideRows, (i) => dOf[i]));
+  // the projection range covers the wide set's spots (a shift of a few mm moves them by far less
+  // than the 5 % margin), the bins resolve maxCell
+  const tr = new ProjectionTransform(dMinWide / 1.05, maxCell);
+  const minLength = Math.max(3, 1.5 * dMinWide);
+  log.debug(`search_beam_position: ${keep.length} spots kept, ${fine.n} for the fine and ${wide.n} (d ≥ ${dMinWide.toFixed(2)} Å) for the wide search; max_cell ${maxCell.toFixed(1)} Å; FFT ${tr.N} bins`);
+
+  const p0 = experiments[0].detector!.panels[referencePanel(experiments[0])];
+  const lambdaD = experiments[0].beam!.wavelength * Panel.distance(p0);
+  const wideRlp = new Float64Array(3 * wide.n);
+  const fineRlp = new Float64Array(3 * fine.n);
+  const quickRlp = new Float64Array(3 * quick.n);
+
+  let cx = 0, cy = 0;
+  const cycles: MacroCycle[] = [];
+  let candidates: PeriodicDirection[] = [];
+  let patches: Float64Array[] = [];
+  const tTmp = new Float64Array(3);
+
+  const wideScore = (dx: number, dy: number, tOut?: Float64Array[]): number => {
+    rlpsAtShift(wide, dx, dy, wideRlp);
+    let s = 0;
+    for (let m = 0; m < candidates.length; m++) {
+      s += patchScore(wideRlp, wide.n, tr, patches[m], candidates[m].lengthA, tOut ? tOut[m] : tTmp);
+    }
+    return s / candidates.length;
+  };
+
+  /** Fine score at (dx, dy), Newton-refining each t from `tIn` into `tOut`. */
+  const fineScore = (set: SpotSet, rlp: Float64Array, dx: number, dy: number, tIn: Float64Array[], tOut: Float64Array[]): number => {
+    rlpsAtShift(set, dx, dy, rlp);
+    let s = 0;
+    for (let m = 0; m < tIn.length; m++) {
+      tOut[m].set(tIn[m]);
+      s += refineLatticeVector(rlp, set.n, tOut[m]);
+    }
+    return s / tIn.length;
+  };
+
+  /** Compass search (8 directions, step halved when none improves) from (x, y); tBest follows the best point. */
+  const patternSearch = (set: SpotSet, rlp: Float64Array, x0: number, y0: number, tBest: Float64Array[], h0: number, hEnd: number) => {
+    const tTrial = tBest.map(() => new Float64Array(3));
+    let x = x0, y = y0, h = h0, evaluations = 1;
+    let f = fineScore(set, rlp, x, y, tBest, tBest);
+    while (h > hEnd) {
+      let moved = false;
+      for (const [a, b] of COMPASS) {
+        const v = fineScore(set, rlp, x + a * h, y + b * h, tBest, tTrial);
+        evaluations++;
+        if (v > f) { f = v; x += a * h; y += b * h; tTrial.forEach((t, m) => tBest[m].set(t)); moved = true; break; }
+      }
+      if (!moved) h /= 2;
+    }
+    return { x, y, score: f, evaluations };
+  };
+
+  let lastFine = NaN;
+  const t0 = Date.now();
+  for (let cycle = 0; cycle < nCycles; cycle++) {
+    // 1. lattice directions at the current centre
+    rlpsAtShift(wide, cx, cy, wideRlp);
+    const hemiStep = clamp((0.6 * dTypical / maxCell) * (180 / Math.PI), 0.7, 2);
+    candidates = periodicDirections(wideRlp, wide.n, tr, { minLengthA: minLength, maxLengthA: maxCell, stepDeg: hemiStep, count: N_DIRECTIONS, sepDeg: 5 });
+    if (candidates.length === 0) throw new UserError(`${reflSource}: the spots show no lattice periodicity; cannot search for the beam centre`, 'no_lattice');
+    patches = candidates.map((c) => directionPatch(c.u, clamp((0.4 * dTypical / c.lengthA) * (180 / Math.PI), 0.25, 1.2)));
+    const longest = Math.max(...candidates.map((c) => c.lengthA));
+
+    // 2. wide grid around the current centre
+    let step = (binning * lambdaD) / (8 * longest);
+    step = Math.max(step, scope * Math.sqrt(Math.PI / MAX_WIDE_TRIALS));
+    const nStep = Math.floor(scope / step + 1e-9);
+    let best = -Infinity, bx = cx, by = cy, nTrials = 0;
+    for (let i = -nStep; i <= nStep; i++) {
+      for (let j = -nStep; j <= nStep; j++) {
+        if (Math.hypot(i, j) * step > scope + 1e-9) continue;
+        const s = wideScore(cx + i * step, cy + j * step);
+        nTrials++;
+        if (s > best) { best = s; bx = cx + i * step; by = cy + j * step; }
+      }
+    }
+    const tBest = candidates.map(() => new Float64Array(3));
+    const wideBest = wideScore(bx, by, tBest);
+    log.debug(`search_beam_position cycle ${cycle + 1}: ${candidates.length} directions (longest ${longest.toFixed(1)} Å), ${nTrials} trial centres at ${step.toFixed(3)} mm, best (${bx.toFixed(3)}, ${by.toFixed(3)}) mm score ${wideBest.toFixed(4)} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+
+    // 3. pattern search on the continuous score: a quick pass on a subset, a polish on all
+    let f = NaN, nFine = 0;
+    for (const [set, rlp, h0, hEnd] of [[quick, quickRlp, step / 2, 2e-3], [fine, fineRlp, 8e-3, 5e-4]] as const) {
+      const r = patternSearch(set, rlp, bx, by, tBest, h0, hEnd);
+      bx = r.x; by = r.y; f = r.score; nFine += r.evaluations;
+    }
+    lastFine = f;
+    log.debug(`search_beam_position cycle ${cycle + 1}: fine search → (${bx.toFixed(4)}, ${by.toFixed(4)}) mm, score ${f.toFixed(4)} after ${nFine} evaluations [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+    cx = bx; cy = by;
+    cycles.push({ shiftMm: [cx, cy], gridStepMm: step, nTrials, nDirections: candidates.length, wideScore: wideBest, fineScore: f });
+  }
+
+  const scoreInitial = wideScore(0, 0);
+  const scoreFinal = wideScore(cx, cy);
+  const atScopeEdge = Math.hypot(cx, cy) > 0.9 * scope * nCycles;
+  if (atScopeEdge) log.warn(`search_beam_position: the best centre lies at the edge of the search scope (${scope} mm); consider a larger mm_search_scope`);
+  return {
+    experiments: shiftBeamCentre(experiments, cx, cy),
+    shiftMm: [cx, cy],
+    shiftPx: [cx / p0.pixelSize[0], cy / p0.pixelSize[1]],
+    scoreInitial, scoreFinal, fineScore: lastFine,
+    cycles,
+    nSpots: keep.length, nSpotsWide: wide.n, nSpotsFine: fine.n,
+    maxCell,
+    atScopeEdge,
+  };
+}
+
+export type { SpotSet };
