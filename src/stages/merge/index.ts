@@ -12,6 +12,7 @@ import { writeMtz, type Mtz, type MtzColumn } from '../../core/io/mtz.js';
 import { mtzSymmetry } from '../../core/io/mtz_symmetry.js';
 import type { ParamDef, Params } from '../../core/params/index.js';
 import type { Program, StageResult } from '../../core/program.js';
+import { analyseAbsences, axialReflections, screwTable } from '../../core/stats/absences.js';
 import { equalCountBinIndex } from '../../core/stats/binning.js';
 import { loadDataset, type Dataset } from '../../core/stats/dataset.js';
 import { frenchWilson } from '../../core/stats/french_wilson.js';
@@ -19,7 +20,7 @@ import { mergingStatistics, rejectOutliers, selectObservations, type MergedRefle
 import { completeSet, prepareIntensities, toObservations, type IntensityKind } from '../../core/stats/prepare.js';
 import { mergingFigures, shellTable, summaryTable, type CcHalfMethod } from '../../core/stats/report.js';
 import { epsilon } from '../../core/symmetry/asu.js';
-import type { SpaceGroup } from '../../core/symmetry/spacegroup.js';
+import { pattersonGroup, type SpaceGroup } from '../../core/symmetry/spacegroup.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.mtz', type: 'path', default: 'merged.mtz', help: 'Merged MTZ file' },
@@ -85,6 +86,12 @@ function wilsonSigma(m: readonly MergedReflection[], sg: SpaceGroup): Float64Arr
   return out;
 }
 
+function interleave(o: { h: Int32Array; k: Int32Array; l: Int32Array }): Int32Array {
+  const out = new Int32Array(3 * o.h.length);
+  for (let i = 0; i < o.h.length; i++) { out[3 * i] = o.h[i]; out[3 * i + 1] = o.k[i]; out[3 * i + 2] = o.l[i]; }
+  return out;
+}
+
 export function run(ds: Dataset, opts: MergeOptions, log: Log): StageResult<MergeOutputs> {
   const { reflections: t, spaceGroup: sg, cell } = ds;
   const prep = prepareIntensities(t, ds.d, { intensity: opts.intensity, dMin: opts.dMin, dMax: opts.dMax }, ds.source ?? 'reflections');
@@ -127,6 +134,10 @@ export function run(ds: Dataset, opts: MergeOptions, log: Log): StageResult<Merg
     { label: 'N(+)', type: 'I', datasetId: 1, data: Np }, { label: 'N(-)', type: 'I', datasetId: 1, data: Nm },
   ];
   const figures: StageResult['figures'] = { ...mergingFigures(st), n_rejected_outliers: nRejected, space_group: sg.hm };
+  // Systematic absences of the merged data, as a check on the space group from symmetry.
+  const axial = axialReflections(all.h.length ? interleave(all) : new Int32Array(0), all.I, all.sigma, pattersonGroup(sg));
+  const absences = analyseAbsences(pattersonGroup(sg).hm, axial);
+  if (absences) figures.absences_recommended_space_group = absences.recommended;
   if (opts.frenchWilson) {
     const Sig = wilsonSigma(merged, sg);
     const centric = Uint8Array.from(merged.map((r) => (r.centric ? 1 : 0)));
@@ -178,6 +189,7 @@ export function run(ds: Dataset, opts: MergeOptions, log: Log): StageResult<Merg
     tables: [
       { title: 'Merging statistics by resolution bin', text: shellTable(st, opts.ccHalfMethod) },
       { title: 'Summary of merging statistics', text: summaryTable(st, { ccHalfMethod: opts.ccHalfMethod }) },
+      ...(absences ? [{ title: 'Systematic absences', text: `${screwTable(absences)}\nSpace group suggested by the absences: ${absences.recommended}${absences.recommended.replace(/\s/g, '') === sg.hm.replace(/\s/g, '') ? '' : ` (the data are in ${sg.hm})`}` }] : []),
     ],
   };
 }

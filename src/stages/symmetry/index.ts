@@ -29,7 +29,7 @@ import { CbOp } from '../../core/symmetry/cbop.js';
 import { minimumCellTransform } from '../../core/symmetry/niggli.js';
 import { SpaceGroup, centringType, enantiomorph, pattersonGroup } from '../../core/symmetry/spacegroup.js';
 import { UnitCell } from '../../core/symmetry/unitcell.js';
-import { analyseAbsences, type AbsenceAnalysis, type AxialReflection } from './absences.js';
+import { analyseAbsences, axialReflections, screwTable, type AbsenceAnalysis } from '../../core/stats/absences.js';
 import { conventionalSetting, latticeGroup, rotKey, subgroups, symmetryElements, type Setting } from './lattice.js';
 import { scoreElements, scoreSubgroups, type ElementScore, type ScoringContext, type SubgroupScore } from './scoring.js';
 
@@ -254,35 +254,6 @@ function sohnckeDefault(patterson: string): string {
   return patterson.replace(/\s*:H$/, '').split(' ').map((p, i) => (i === 0 ? p : p.replace(/^-/, '').replace(/\/m$/, '').replace(/^m$/, '2'))).join(' ').replace(/^P 1$/, 'P 1') + (patterson.endsWith(':H') ? ' :H' : '');
 }
 
-/**
- * Unscaled intensities of axial reflections merged in the Laue group (inverse-variance weights):
- * each observation's symmetry mates are searched for one on a positive axis (h00, 0k0, 00l).
- */
-function axialReflections(hConv: Int32Array, I: Float64Array, sigma: Float64Array, patterson: SpaceGroup): AxialReflection[] {
-  const rots = patterson.symOps.map((o) => o.rot);
-  const acc = new Map<string, { h: number; k: number; l: number; sw: number; swI: number }>();
-  for (let j = 0; j < I.length; j++) {
-    const h = hConv[3 * j], k = hConv[3 * j + 1], l = hConv[3 * j + 2];
-    const zeros = (h === 0 ? 1 : 0) + (k === 0 ? 1 : 0) + (l === 0 ? 1 : 0);
-    if (zeros !== 2) continue; // lattice rotations map axes onto axes, so axial mates are axial
-    // canonical mate: on a positive axis, the earliest axis preferred (a before b before c), so
-    // that h00 and 0k0 of a tetragonal or cubic group land on a
-    let best: number[] | null = null;
-    for (const R of rots) {
-      const v = [h * R[0] + k * R[3] + l * R[6], h * R[1] + k * R[4] + l * R[7], h * R[2] + k * R[5] + l * R[8]];
-      if (v.filter((x) => x === 0).length !== 2 || v.some((x) => x < 0)) continue;
-      if (!best || v[0] > best[0] || (v[0] === best[0] && v[1] > best[1])) best = v;
-    }
-    if (!best) continue;
-    const key = best.join(',');
-    const w = 1 / (sigma[j] * sigma[j]);
-    const e = acc.get(key) ?? { h: best[0], k: best[1], l: best[2], sw: 0, swI: 0 };
-    e.sw += w; e.swI += w * I[j];
-    acc.set(key, e);
-  }
-  return [...acc.values()].map((e) => ({ h: e.h, k: e.k, l: e.l, I: e.swI / e.sw, sigma: 1 / Math.sqrt(e.sw) }));
-}
-
 function stars(l: number): string { return l > 0.9 ? '***' : l > 0.7 ? '**' : l > 0.5 ? '*' : ''; }
 
 export function elementTable(scores: readonly ElementScore[]): string {
@@ -295,12 +266,6 @@ export function subgroupTable(subs: readonly (SubgroupScore & { setting: Setting
   return formatTable(['Patterson group', '', 'Likelihood', 'NetZcc', 'Zcc+', 'Zcc-', 'CC', 'CC-', 'delta', 'Reindex operator'], subs.map((s, i) => [
     s.setting.patterson.hm, i === 0 ? '***' : '', fmt(s.likelihood, 3), fmt(s.netZcc, 2), fmt(s.zccPlus, 2), fmt(s.zccMinus, 2), fmt(s.ccPlus, 2), fmt(s.ccMinus, 2), fmt(s.deltaDeg, 1), s.reindexFromMinimum,
   ]), { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'] });
-}
-
-export function screwTable(a: AbsenceAnalysis): string {
-  return formatTable(['Screw axis', 'Score', 'No. present', 'No. absent', '<I> present', '<I> absent', '<I/sig> present', '<I/sig> absent'], a.screws.map((s) => [
-    s.test.name, s.testable ? fmt(s.score, 3) : 'n/a', s.nPresent, s.nAbsent, fmt(s.meanIPresent, 1), fmt(s.meanIAbsent, 1), fmt(s.meanIOverSigmaPresent, 2), fmt(s.meanIOverSigmaAbsent, 2),
-  ]), { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] });
 }
 
 export const program: Program = {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyseAbsences, screwTest, type AxialReflection } from '../../../src/stages/symmetry/absences.js';
+import { analyseAbsences, screwTest, type AxialReflection } from '../../../src/core/stats/absences.js';
 import { mulberry32 } from '../../../src/core/stats/merging.js';
 
 /** Axial h00 reflections, n = 1..N: centric Wilson intensities (mean m), zero where `absent(n)`, with Gaussian noise σ. */

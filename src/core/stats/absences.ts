@@ -17,6 +17,8 @@
  * the tests, and groups that differ only in untestable axes tie: then the one that assumes no
  * untested screw is recommended and the others listed.
  */
+import type { SpaceGroup } from '../symmetry/spacegroup.js';
+import { fmt, formatTable } from '../table.js';
 
 export interface AxialReflection {
   h: number; k: number; l: number;
@@ -200,4 +202,40 @@ export function analyseAbsences(patterson: string, axial: readonly AxialReflecti
   tied.sort((a, b) => untested(a) - untested(b) || a.screws.length - b.screws.length);
   const recommended = tied[0].symbol;
   return { screws, groups, recommended, equivalent: tied.slice(1).map((g) => g.symbol) };
+}
+
+/**
+ * Intensities of axial reflections merged in the Laue group (inverse-variance weights):
+ * each observation's symmetry mates are searched for one on a positive axis (h00, 0k0, 00l).
+ */
+export function axialReflections(hConv: Int32Array, I: Float64Array, sigma: Float64Array, patterson: SpaceGroup): AxialReflection[] {
+  const rots = patterson.symOps.map((o) => o.rot);
+  const acc = new Map<string, { h: number; k: number; l: number; sw: number; swI: number }>();
+  for (let j = 0; j < I.length; j++) {
+    const h = hConv[3 * j], k = hConv[3 * j + 1], l = hConv[3 * j + 2];
+    const zeros = (h === 0 ? 1 : 0) + (k === 0 ? 1 : 0) + (l === 0 ? 1 : 0);
+    if (zeros !== 2) continue; // lattice rotations map axes onto axes, so axial mates are axial
+    // canonical mate: on a positive axis, the earliest axis preferred (a before b before c), so
+    // that h00 and 0k0 of a tetragonal or cubic group land on a
+    let best: number[] | null = null;
+    for (const R of rots) {
+      const v = [h * R[0] + k * R[3] + l * R[6], h * R[1] + k * R[4] + l * R[7], h * R[2] + k * R[5] + l * R[8]];
+      if (v.filter((x) => x === 0).length !== 2 || v.some((x) => x < 0)) continue;
+      if (!best || v[0] > best[0] || (v[0] === best[0] && v[1] > best[1])) best = v;
+    }
+    if (!best) continue;
+    const key = best.join(',');
+    const w = 1 / (sigma[j] * sigma[j]);
+    const e = acc.get(key) ?? { h: best[0], k: best[1], l: best[2], sw: 0, swI: 0 };
+    e.sw += w; e.swI += w * I[j];
+    acc.set(key, e);
+  }
+  return [...acc.values()].map((e) => ({ h: e.h, k: e.k, l: e.l, I: e.swI / e.sw, sigma: 1 / Math.sqrt(e.sw) }));
+}
+
+/** The screw-axis table as DIALS prints it. */
+export function screwTable(a: AbsenceAnalysis): string {
+  return formatTable(['Screw axis', 'Score', 'No. present', 'No. absent', '<I> present', '<I> absent', '<I/sig> present', '<I/sig> absent'], a.screws.map((s) => [
+    s.test.name, s.testable ? fmt(s.score, 3) : 'n/a', s.nPresent, s.nAbsent, fmt(s.meanIPresent, 1), fmt(s.meanIAbsent, 1), fmt(s.meanIOverSigmaPresent, 2), fmt(s.meanIOverSigmaAbsent, 2),
+  ]), { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] });
 }
