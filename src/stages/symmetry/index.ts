@@ -130,11 +130,14 @@ export function run(ds: Dataset, opts: SymmetryOptions, log: Log): StageResult<S
   const t = ds.reflections;
   const userGroup = opts.spaceGroup ? SpaceGroup.find(opts.spaceGroup) : null; // a bad name fails before any work
   const nExp = ds.experiments.length;
+  // Profile-fitted intensities of rows integrated both ways (as DIALS); summation only when the
+  // table has no profile fitting at all.
+  const hasPrf = t.has('intensity.prf.value') && t.has('intensity.prf.variance');
   const prep = prepareIntensities(t, ds.d, {
-    intensity: 'prf', requireFlags: Flags.integrated_sum | Flags.integrated_prf,
+    intensity: hasPrf ? 'prf' : 'sum', requireFlags: hasPrf ? Flags.integrated_sum | Flags.integrated_prf : Flags.integrated_sum,
     partialityThreshold: opts.partialityThreshold, minIOverSigma: -5, dMin: null, dMax: null,
   }, ds.source ?? 'reflections');
-  log.info(`Selected ${prep.rows.length} of ${t.nrows} reflections integrated by profile fitting and summation (${prep.counts.partials_combined ?? 0} partials combined)`);
+  log.info(`Selected ${prep.rows.length} of ${t.nrows} reflections integrated by ${hasPrf ? 'profile fitting and summation' : 'summation'} (${prep.counts.partials_combined ?? 0} partials combined)`);
   const mi = t.miller('miller_index');
   const id = t.has('id') ? t.int('id') : new Int32Array(t.nrows);
   let n = prep.rows.length;
