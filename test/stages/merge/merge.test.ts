@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -9,7 +10,8 @@ import { readMtz, writeMtz, mtzColumn } from '../../../src/core/io/mtz.js';
 import { silentLog } from '../../../src/core/log.js';
 import { Crystal } from '../../../src/core/models/crystal.js';
 import type { Experiment } from '../../../src/core/models/types.js';
-import { dSpacings, checkCells, medianCell, type Dataset } from '../../../src/core/stats/dataset.js';
+import { dSpacings, checkCells, loadDataset, medianCell, type Dataset } from '../../../src/core/stats/dataset.js';
+import { readExperiments, writeExperiments } from '../../../src/core/io/expt.js';
 import { SpaceGroup } from '../../../src/core/symmetry/spacegroup.js';
 import { UnitCell } from '../../../src/core/symmetry/unitcell.js';
 import { UserError } from '../../../src/core/errors.js';
@@ -57,4 +59,24 @@ test('inconsistent cells are refused with a clear error', () => {
 
 test('an unknown space group name is a clear error', () => {
   assert.throws(() => SpaceGroup.find('P 7 7'), (e: Error) => e instanceof UserError && /P 7 7/.test(e.message));
+});
+
+const lcysInt = '/work/shared/data/spots/l_cysteine_integrated';
+test('loading experiments whose cells disagree is refused, naming the experiment', { skip: !existsSync(`${lcysInt}/20_integrated.expt`) }, async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'xtalflow-cells-'));
+  try {
+    const [a] = await readExperiments(`${lcysInt}/20_integrated.expt`);
+    const [b] = await readExperiments(`${lcysInt}/25_integrated.expt`);
+    // stretch the second crystal's c axis by 25 % (each then differs from the median of two by > 5 %)
+    const c = b.crystal!;
+    b.crystal = { ...c, realSpaceC: [1.25 * c.realSpaceC[0], 1.25 * c.realSpaceC[1], 1.25 * c.realSpaceC[2]], AAtScanPoints: undefined };
+    await writeExperiments(path.join(dir, 'a.expt'), [a]);
+    await writeExperiments(path.join(dir, 'b.expt'), [b]);
+    await assert.rejects(
+      loadDataset([path.join(dir, 'a.expt'), path.join(dir, 'b.expt'), `${lcysInt}/20_integrated.refl`, `${lcysInt}/25_integrated.refl`]),
+      (e: Error) => e instanceof UserError && /inconsistent unit cells: experiment \d .*a\.expt, b\.expt/.test(e.message),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
