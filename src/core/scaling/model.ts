@@ -13,15 +13,16 @@ export type AbsorptionLevel = 'low' | 'medium' | 'high';
 
 /**
  * absorption_level → (lmax, surface restraint weight). The weight multiplies Σ c_lm² in the target,
- * where the data term is a sum of squared normalised residuals (≈ one per observation): a weight
- * of w allows coefficients of order 1/√w before the restraint costs as much as one observation, so
- * these give surfaces of order 1 % (low), 5 % (medium) and 25 % (high) relative variation on
- * well-measured data. low is what the auto choice uses for scans wider than 60°.
+ * whose data term is a sum of squared normalised residuals (≈ one per observation), so a weight w
+ * makes a coefficient of 1/√w cost as much as one observation misfit by 1σ: coefficients of about
+ * 1 % (low, w = 10⁴), 5 % (medium, 400) and 25 % (high, 16) come cheap, larger ones need evidence
+ * from many observations. Surfaces with large coefficients are bumpy, so the higher levels also
+ * get a higher lmax. low is what the auto choice uses for scans wider than 60°.
  */
 export const ABSORPTION_LEVELS: Record<AbsorptionLevel, { lmax: number; surfaceWeight: number }> = {
-  low: { lmax: 4, surfaceWeight: 5e5 },
-  medium: { lmax: 6, surfaceWeight: 5e3 },
-  high: { lmax: 6, surfaceWeight: 5e1 },
+  low: { lmax: 4, surfaceWeight: 1e4 },
+  medium: { lmax: 6, surfaceWeight: 4e2 },
+  high: { lmax: 6, surfaceWeight: 16 },
 };
 
 /** Scans narrower than this (degrees) get the KB model under model=auto. */

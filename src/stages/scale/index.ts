@@ -36,7 +36,7 @@ import { estimateResolution, type ResolutionEstimate, type ShellPoint } from '..
 export const PARAMS: ParamDef[] = [
   { name: 'model', type: 'choice', default: 'auto', choices: ['auto', 'physical', 'KB'], help: 'Scaling model: physical (smooth scale, decay, absorption), KB (one scale and B per sweep) or auto (KB for stills and wedges under 5°)' },
   { name: 'physical.absorption_correction', type: 'bool', default: null, allowNone: true, help: 'Spherical-harmonic absorption surface (Auto: on for scans wider than 60°)' },
-  { name: 'physical.absorption_level', type: 'choice', default: 'low', choices: ['low', 'medium', 'high'], help: 'Expected absorption: low (lmax 4, surface weight 5e5), medium (lmax 6, 5e3), high (lmax 6, 5e1)' },
+  { name: 'physical.absorption_level', type: 'choice', default: 'low', choices: ['low', 'medium', 'high'], help: 'Expected absorption: low ≈ 1 % (lmax 4, surface weight 1e4), medium ≈ 5 % (lmax 6, 400), high ≈ 25 % (lmax 6, 16)' },
   { name: 'physical.lmax', type: 'int', default: null, allowNone: true, min: 1, max: 8, help: 'Override the absorption lmax' },
   { name: 'physical.surface_weight', type: 'float', default: null, allowNone: true, min: 0, help: 'Override the absorption surface restraint weight' },
   { name: 'physical.scale_interval', type: 'float', default: null, allowNone: true, min: 0.1, help: 'Scale parameter spacing (degrees; Auto: 15°, 7.5° below 90° scans)' },
