@@ -29,7 +29,7 @@ import { CbOp } from '../../core/symmetry/cbop.js';
 import { minimumCellTransform } from '../../core/symmetry/niggli.js';
 import { SpaceGroup, centringType, enantiomorph, pattersonGroup } from '../../core/symmetry/spacegroup.js';
 import { UnitCell } from '../../core/symmetry/unitcell.js';
-import { analyseAbsences, axialReflections, screwTable, type AbsenceAnalysis } from '../../core/stats/absences.js';
+import { analyseAbsences, axialReflections, laueCandidates, screwTable, type AbsenceAnalysis } from '../../core/stats/absences.js';
 import { conventionalSetting, latticeGroup, rotKey, subgroups, symmetryElements, type Setting } from './lattice.js';
 import { scoreElements, scoreSubgroups, type ElementScore, type ScoringContext, type SubgroupScore } from './scoring.js';
 
@@ -254,7 +254,9 @@ export function run(ds: Dataset, opts: SymmetryOptions, log: Log): StageResult<S
 
 /** The Sohncke group without screw axes for a Patterson group (used when absences are not checked). */
 function sohnckeDefault(patterson: string): string {
-  return patterson.replace(/\s*:H$/, '').split(' ').map((p, i) => (i === 0 ? p : p.replace(/^-/, '').replace(/\/m$/, '').replace(/^m$/, '2'))).join(' ').replace(/^P 1$/, 'P 1') + (patterson.endsWith(':H') ? ' :H' : '');
+  const c = laueCandidates(patterson);
+  if (!c) throw new UserError(`no space groups known for Patterson group ${patterson}`);
+  return c.groups[0].symbol;
 }
 
 function stars(l: number): string { return l > 0.9 ? '***' : l > 0.7 ? '**' : l > 0.5 ? '*' : ''; }
