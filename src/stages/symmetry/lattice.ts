@@ -287,7 +287,8 @@ export function conventionalSetting(rotations: readonly IntMat3[], cell: UnitCel
   } else if (system === 'trigonal' || system === 'hexagonal') {
     const three = ofOrder(3)[0];
     const c = rotationAxis(three);
-    const s = addI(mulRot(three, three), 0).map((x, i) => x + three[i] + (i % 4 === 0 ? 1 : 0)); // I + R + R²
+    const r2 = mulRot(three, three);
+    const s = r2.map((x, i) => x + three[i] + (i % 4 === 0 ? 1 : 0)); // I + R + R²: zero on the plane ⟂ the axis
     const perp = kernelVectors(s, G).slice(0, 12);
     for (const a of perp) for (const R of [three, mulRot(three, three)]) {
       const b = [0, 1, 2].map((i) => R[3 * i] * a[0] + R[3 * i + 1] * a[1] + R[3 * i + 2] * a[2]);

@@ -80,3 +80,9 @@ test('space_group= overrides the choice when the lattice allows it, and is refus
   assert.equal(res.figures.laue_group, 'P m m m');
   assert.throws(() => run(lCysteine(), resolveOptions({ space_group: 'P 4 2 2' }), silentLog), (e: Error) => e instanceof UserError && /not a subgroup of the lattice symmetry P m m m/.test(e.message));
 });
+
+test('systematic_absences.check=false keeps the Sohncke group without screws', () => {
+  const res = run(lCysteine(), resolveOptions({ 'systematic_absences.check': false }), silentLog);
+  assert.equal(res.figures.space_group, 'P 2 2 2');
+  assert.equal(res.outputs.absences, null);
+});
