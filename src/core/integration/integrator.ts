@@ -24,8 +24,6 @@ export interface IntegrationGeometry {
   pixelArea: number[];
   phi0Rad: number;
   dPhiRad: number;
-  deltaB: number;
-  deltaM: number;
 }
 
 export interface BackgroundParams {
@@ -45,6 +43,9 @@ export interface ReflectionBatch {
   profile: Int32Array;
   /** 1: may contribute to the reference profiles */
   reference: Uint8Array;
+  /** foreground half-widths n_sigma·σ_b and n_sigma·σ_m (radians) of each reflection */
+  deltaB: Float64Array;
+  deltaM: Float64Array;
 }
 
 /** Per-reflection results (same rows as the batch). */
@@ -119,7 +120,8 @@ export class ShoeboxIntegrator {
       epsilon12(f, pg, x0 + x + 0.5, y0 + y + 0.5, this.eps);
       e1[y * nx + x] = this.eps[0]; e2[y * nx + x] = this.eps[1];
     }
-    const ib2 = 1 / (g.deltaB * g.deltaB), im2 = 1 / (g.deltaM * g.deltaM);
+    const dB = batch.deltaB[r], dM = batch.deltaM[r];
+    const ib2 = 1 / (dB * dB), im2 = 1 / (dM * dM);
     let flags = Flags.predicted;
     let nFg = 0, nFgBad = 0, nBg = 0, nValid = 0, overloaded = false;
     for (let z = 0; z < nz; z++) {
@@ -186,13 +188,13 @@ export class ShoeboxIntegrator {
       const oy = pg.origin[1] + (x0 + nx / 2) * pg.dFast[1] + (y0 + ny / 2) * pg.dSlow[1];
       const oz = pg.origin[2] + (x0 + nx / 2) * pg.dFast[2] + (y0 + ny / 2) * pg.dSlow[2];
       const vol = (g.pixelArea[p] * cosA) / (ox * ox + oy * oy + oz * oz) * Math.abs(f.zeta * g.dPhiRad);
-      const scale = 1 / (I * vol);
+      const scale = (dB * dB * dM) / (I * vol);
       const prof = batch.profile[r];
       for (let k = 0; k < n; k++) {
         if (mask[k] !== MASK_FOREGROUND) continue;
         const z = (k / nxy) | 0, j = k - z * nxy;
         const e3 = f.zeta * (g.phi0Rad + (z0 + z + 0.5) * g.dPhiRad - f.phi);
-        splat(learn, prof, e1[j], e2[j], e3, (data[k] - backgroundAt(bg, j % nx, (j / nx) | 0, z)) * scale);
+        splat(learn, prof, e1[j] / dB, e2[j] / dB, e3 / dM, (data[k] - backgroundAt(bg, j % nx, (j / nx) | 0, z)) * scale);
       }
       learn.count[prof]++;
       this.referenceCount++;
@@ -206,7 +208,7 @@ export class ShoeboxIntegrator {
       if (mask[k] !== MASK_FOREGROUND) continue;
       const z = (k / nxy) | 0, j = k - z * nxy;
       const e3 = f.zeta * (g.phi0Rad + (z0 + z + 0.5) * g.dPhiRad - f.phi);
-      const v = profileValue(profiles, pi, e1[j], e2[j], e3);
+      const v = profileValue(profiles, pi, e1[j] / dB, e2[j] / dB, e3 / dM);
       prof[k] = v; norm += v;
       if (data[k] >= 0) normValid += v;
     }
@@ -243,7 +245,8 @@ export class ShoeboxIntegrator {
       sp += pv; so += ov; spp += pv * pv; soo += ov * ov; spo += pv * ov;
     }
     const m = used;
-    const cc = (spo - (sp * so) / m) / Math.sqrt(Math.max((spp - (sp * sp) / m) * (soo - (so * so) / m), 1e-300));
+    const vp = spp - (sp * sp) / m, vo = soo - (so * so) / m;
+    const cc = vp > 0 && vo > 0 ? (spo - (sp * so) / m) / Math.sqrt(vp * vo) : 0;
     out.iPrf[r] = Ip; out.vPrf[r] = varP; out.cc[r] = cc;
     out.flags[r] = flags | Flags.integrated_prf;
   }

@@ -9,26 +9,71 @@
  */
 import { epsilon12, pixelOfEpsilon, type KabschFrame, type PanelGeometry } from './kabsch.js';
 
+/**
+ * Pooled moments, per resolution shell of the strong spots: the reflection profile of real
+ * crystals is not the same size everywhere (a finite domain size, for one, broadens every
+ * reciprocal-lattice point by the same Δr*, which is a wider rotation at low resolution), so
+ * σ_b and σ_m are estimated per shell and interpolated in 1/d² for each reflection.
+ */
 export interface SigmaMoments {
-  /** Σ w, Σ w·(ε1² + ε2²)/2, Σ w·ε3² over pixels of all spots (radians²). */
-  sumW: number;
-  sumWb: number;
-  sumWm: number;
-  nSpots: number;
+  /** Σ w, Σ w·(ε1² + ε2²)/2, Σ w·ε3² over pixels of the spots of each shell (radians²). */
+  sumW: Float64Array;
+  sumWb: Float64Array;
+  sumWm: Float64Array;
+  nSpots: Int32Array;
 }
 
-export function emptyMoments(): SigmaMoments {
-  return { sumW: 0, sumWb: 0, sumWm: 0, nSpots: 0 };
+export function emptyMoments(nShells = 1): SigmaMoments {
+  return { sumW: new Float64Array(nShells), sumWb: new Float64Array(nShells), sumWm: new Float64Array(nShells), nSpots: new Int32Array(nShells) };
 }
 
 export function addMoments(a: SigmaMoments, b: SigmaMoments): SigmaMoments {
-  return { sumW: a.sumW + b.sumW, sumWb: a.sumWb + b.sumWb, sumWm: a.sumWm + b.sumWm, nSpots: a.nSpots + b.nSpots };
+  const out = emptyMoments(a.sumW.length);
+  for (let i = 0; i < a.sumW.length; i++) {
+    out.sumW[i] = a.sumW[i] + b.sumW[i]; out.sumWb[i] = a.sumWb[i] + b.sumWb[i];
+    out.sumWm[i] = a.sumWm[i] + b.sumWm[i]; out.nSpots[i] = a.nSpots[i] + b.nSpots[i];
+  }
+  return out;
 }
 
-/** σ_b, σ_m in degrees from pooled moments. */
-export function sigmasFromMoments(m: SigmaMoments): { sigmaBDeg: number; sigmaMDeg: number } {
-  const r = 180 / Math.PI;
-  return { sigmaBDeg: Math.sqrt(m.sumWb / m.sumW) * r, sigmaMDeg: Math.sqrt(m.sumWm / m.sumW) * r };
+/** σ_b, σ_m in degrees pooled over all shells (the figure DIALS prints). */
+export function sigmasFromMoments(m: SigmaMoments): { sigmaBDeg: number; sigmaMDeg: number; nSpots: number } {
+  const r = 180 / Math.PI, sum = (a: ArrayLike<number>) => Array.from(a).reduce((x, y) => x + y, 0);
+  return { sigmaBDeg: Math.sqrt(sum(m.sumWb) / sum(m.sumW)) * r, sigmaMDeg: Math.sqrt(sum(m.sumWm) / sum(m.sumW)) * r, nSpots: sum(m.nSpots) };
+}
+
+/** σ_b and σ_m (degrees) of each shell; shells without spots borrow the pooled values. */
+export function sigmasByShell(m: SigmaMoments): { sigmaBDeg: number[]; sigmaMDeg: number[] } {
+  const all = sigmasFromMoments(m), r = 180 / Math.PI;
+  const b: number[] = [], s: number[] = [];
+  for (let i = 0; i < m.sumW.length; i++) {
+    const ok = m.nSpots[i] >= 10 && m.sumW[i] > 0;
+    b.push(ok ? Math.sqrt(m.sumWb[i] / m.sumW[i]) * r : all.sigmaBDeg);
+    s.push(ok ? Math.sqrt(m.sumWm[i] / m.sumW[i]) * r : all.sigmaMDeg);
+  }
+  return { sigmaBDeg: b, sigmaMDeg: s };
+}
+
+/**
+ * A profile width model: σ at shell centres (in 1/d²), linearly interpolated between them in σ²
+ * and held constant beyond the first and last centre. One shell = a constant model.
+ */
+export interface SigmaModel {
+  /** shell centres in 1/d² (Å⁻²), increasing */
+  s2: number[];
+  sigmaBDeg: number[];
+  sigmaMDeg: number[];
+}
+
+export function sigmaAt(model: SigmaModel, dSpacing: number, out: Float64Array): void {
+  const x = 1 / (dSpacing * dSpacing), c = model.s2, n = c.length;
+  if (n === 1 || x <= c[0]) { out[0] = model.sigmaBDeg[0]; out[1] = model.sigmaMDeg[0]; return; }
+  if (x >= c[n - 1]) { out[0] = model.sigmaBDeg[n - 1]; out[1] = model.sigmaMDeg[n - 1]; return; }
+  let i = 0;
+  while (x > c[i + 1]) i++;
+  const t = (x - c[i]) / (c[i + 1] - c[i]);
+  out[0] = Math.sqrt(model.sigmaBDeg[i] ** 2 * (1 - t) + model.sigmaBDeg[i + 1] ** 2 * t);
+  out[1] = Math.sqrt(model.sigmaMDeg[i] ** 2 * (1 - t) + model.sigmaMDeg[i + 1] ** 2 * t);
 }
 
 const eps = new Float64Array(2);
@@ -43,7 +88,7 @@ const ring: number[] = [];
  * the whole box gives the moments, so the profile's tails are not cut at the threshold.
  * `phiOfFrame(z)` is the rotation angle (radians) at frame coordinate z.
  */
-export function addSpotMoments(m: SigmaMoments, f: KabschFrame, g: PanelGeometry, box: ArrayLike<number>, inner: ArrayLike<number>, data: Int32Array, phi0Rad: number, dPhiRad: number, others?: ArrayLike<number>): void {
+export function addSpotMoments(m: SigmaMoments, shell: number, f: KabschFrame, g: PanelGeometry, box: ArrayLike<number>, inner: ArrayLike<number>, data: Int32Array, phi0Rad: number, dPhiRad: number, others?: ArrayLike<number>): void {
   const x0 = box[0], x1 = box[1], y0 = box[2], y1 = box[3], z0 = box[4], z1 = box[5];
   const nx = x1 - x0, ny = y1 - y0;
   // neighbouring strong spots inside the margin would inflate both the background and the
@@ -87,7 +132,7 @@ export function addSpotMoments(m: SigmaMoments, f: KabschFrame, g: PanelGeometry
     }
   }
   if (!(sw > 0)) return;
-  m.sumW += sw; m.sumWb += swb; m.sumWm += swm; m.nSpots++;
+  m.sumW[shell] += sw; m.sumWb[shell] += swb; m.sumWm[shell] += swm; m.nSpots[shell]++;
 }
 
 const corner = new Float64Array(2);

@@ -2,7 +2,9 @@
  * Reference profiles in the Kabsch frame (the `fit_method=reciprocal_space` idea of Kabsch 2010 and
  * DIALS): each strong, fully recorded reflection contributes its background-subtracted pixels,
  * scaled to unit intensity and divided by the pixel's ε-volume (so profiles from different
- * positions and ζ are densities on one scale), to a (2g+1)³ grid spanning ±δb, ±δb, ±δm. Profiles
+ * positions and ζ are densities on one scale), to a (2g+1)³ grid spanning the reflection's own
+ * foreground, ±δb, ±δb, ±δm: coordinates are given in units of δ (u = ε/δ ∈ [−1, 1]), so
+ * reflections whose profile width depends on resolution still share one grid. Profiles
  * are kept on a coarse grid of positions over each panel (3 × 3) and the scan (every
  * `scanStepFrames`), since the shape changes slowly across the detector and with φ.
  *
@@ -13,8 +15,6 @@
 export interface ProfileGridSpec {
   /** half-size g: the grid has 2g+1 points per axis */
   halfSize: number;
-  deltaB: number;
-  deltaM: number;
   nPanels: number;
   panelSizes: [number, number][];
   nFrames: number;
@@ -71,10 +71,10 @@ export function profileCentre(s: ProfileGridSpec, p: number): { panel: number; x
   return { panel, x: ((ix + 0.5) * w) / 3, y: ((iy + 0.5) * h) / 3, z: Math.min((iz + 0.5) * s.scanStepFrames, s.nFrames) };
 }
 
-/** Splat value v at Kabsch coordinates (ε1, ε2, ε3) into profile p. */
+/** Splat value v at reduced Kabsch coordinates (ε1/δb, ε2/δb, ε3/δm) into profile p. */
 export function splat(acc: ProfileAccumulator, p: number, e1: number, e2: number, e3: number, v: number): void {
   const s = acc.spec, g = s.halfSize, n = 2 * g + 1;
-  const u = (e1 / s.deltaB) * g + g, w = (e2 / s.deltaB) * g + g, t = (e3 / s.deltaM) * g + g;
+  const u = e1 * g + g, w = e2 * g + g, t = e3 * g + g;
   const i0 = Math.floor(u), j0 = Math.floor(w), k0 = Math.floor(t);
   const fu = u - i0, fw = w - j0, ft = t - k0;
   const base = p * n * n * n;
@@ -143,11 +143,11 @@ export function finaliseProfiles(acc: ProfileAccumulator, minCount: number): Ref
   return { spec: s, grid, count: acc.count, source };
 }
 
-/** Trilinear interpolation of profile p's density at (ε1, ε2, ε3); zero outside the grid. */
+/** Trilinear interpolation of profile p's density at reduced coordinates (ε/δ); zero outside the grid. */
 export function profileValue(ref: ReferenceProfiles, p: number, e1: number, e2: number, e3: number): number {
   const s = ref.spec, g = s.halfSize, n = 2 * g + 1;
   const q = ref.source[p];
-  const u = (e1 / s.deltaB) * g + g, w = (e2 / s.deltaB) * g + g, t = (e3 / s.deltaM) * g + g;
+  const u = e1 * g + g, w = e2 * g + g, t = e3 * g + g;
   const i0 = Math.floor(u), j0 = Math.floor(w), k0 = Math.floor(t);
   const fu = u - i0, fw = w - j0, ft = t - k0;
   const base = q * n * n * n;

@@ -28,6 +28,9 @@ export interface BlockTask {
   /** 'sigma': per spot, the spot-finder bboxes of other spots reaching into its box (offsets into othersBoxes, n + 1) */
   othersOffset?: Int32Array;
   othersBoxes?: Int32Array;
+  /** 'sigma': resolution shell of each spot, and the number of shells */
+  shell?: Int32Array;
+  nShells?: number;
   background: BackgroundParams;
   profileSpec: ProfileGridSpec;
   profiles?: ReferenceProfiles | null;
@@ -50,10 +53,10 @@ export async function runBlock(source: ImageSource, task: BlockTask, emit: Emit)
   const req = { rows, bbox: batch.bbox, panel: batch.panel, widths: task.widths, heights: task.heights, firstImageNumber: task.firstImageNumber };
   const onImage = (z: number) => emit({ image: z } satisfies ImageReadEvent);
   if (task.mode === 'sigma') {
-    const m = emptyMoments(), f = new KabschFrame(), inner = task.inner!, oo = task.othersOffset!, ob = task.othersBoxes!;
+    const m = emptyMoments(task.nShells!), f = new KabschFrame(), inner = task.inner!, oo = task.othersOffset!, ob = task.othersBoxes!, shell = task.shell!;
     await streamShoeboxes(source, req, (r, data) => {
       setFrame(f, g.s0, g.m2, batch.s1[3 * r], batch.s1[3 * r + 1], batch.s1[3 * r + 2], batch.phi[r]);
-      addSpotMoments(m, f, g.panels[batch.panel[r]], batch.bbox.subarray(6 * r, 6 * r + 6), inner.subarray(6 * r, 6 * r + 6), data, g.phi0Rad, g.dPhiRad, ob.subarray(6 * oo[r], 6 * oo[r + 1]));
+      addSpotMoments(m, shell[r], f, g.panels[batch.panel[r]], batch.bbox.subarray(6 * r, 6 * r + 6), inner.subarray(6 * r, 6 * r + 6), data, g.phi0Rad, g.dPhiRad, ob.subarray(6 * oo[r], 6 * oo[r + 1]));
     }, onImage);
     return { moments: m };
   }

@@ -17,7 +17,7 @@ import type { BackgroundParams, IntegrationGeometry, IntegrationResults, Reflect
 import { emptyResults } from '../../core/integration/integrator.js';
 import { KabschFrame, panelGeometry, setFrame } from '../../core/integration/kabsch.js';
 import { labAxis, predictScan, rotationGeometry, type Predictions } from '../../core/integration/predict.js';
-import { addMoments, boundingBox, emptyMoments, partiality, sigmasFromMoments } from '../../core/integration/profile_model.js';
+import { addMoments, boundingBox, emptyMoments, partiality, sigmaAt, sigmasByShell, sigmasFromMoments, type SigmaModel } from '../../core/integration/profile_model.js';
 import { addAccumulator, emptyAccumulator, finaliseProfiles, numProfiles, profileCentre, profileIndex, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
 import { readExperiments, writeExperiments } from '../../core/io/expt.js';
 import { readRefl, writeRefl } from '../../core/io/refl.js';
@@ -46,6 +46,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'profile.gaussian_rs.parameters.sigma_b', type: 'float', default: null, allowNone: true, help: 'Beam divergence σ_b (degrees); Auto: estimated from the strong spots' },
   { name: 'profile.gaussian_rs.parameters.sigma_m', type: 'float', default: null, allowNone: true, help: 'Mosaicity σ_m (degrees); Auto: estimated from the strong spots' },
   { name: 'profile.gaussian_rs.parameters.n_sigma', type: 'float', default: 3, min: 0.5, help: 'Foreground half-width in σ' },
+  { name: 'profile.gaussian_rs.parameters.resolution_shells', type: 'int', default: 8, min: 1, help: 'σ_b, σ_m estimated in this many resolution shells of the strong spots and interpolated in 1/d² (1: one σ_b, σ_m for all, as DIALS)' },
   { name: 'integration.shoebox.margin', type: 'int', default: 3, min: 0, help: 'Background margin (pixels) around the foreground bounding box' },
   { name: 'integration.background.algorithm', type: 'choice', default: 'glm', choices: ['glm', 'simple'], help: 'glm: robust Poisson GLM constant (photon counting); simple: constant/plane with outlier rejection' },
   { name: 'integration.background.simple.model', type: 'choice', default: 'constant3d', choices: ['constant3d', 'linear2d'], help: 'simple background: one constant, or a plane per frame' },
@@ -64,6 +65,7 @@ export interface IntegrateParams {
   sigmaBDeg: number | null;
   sigmaMDeg: number | null;
   nSigma: number;
+  profileShells: number;
   margin: number;
   background: BackgroundParams;
   blockSizeDeg: number;
@@ -88,6 +90,7 @@ export function resolveParams(p: Params): IntegrateParams {
     sigmaBDeg: get<number | null>('profile.gaussian_rs.parameters.sigma_b', null),
     sigmaMDeg: get<number | null>('profile.gaussian_rs.parameters.sigma_m', null),
     nSigma: get('profile.gaussian_rs.parameters.n_sigma', 3),
+    profileShells: get('profile.gaussian_rs.parameters.resolution_shells', 8),
     margin: get('integration.shoebox.margin', 3),
     background: {
       algorithm: get('integration.background.algorithm', 'glm'),
@@ -136,7 +139,7 @@ interface SweepContext {
   geometry: IntegrationGeometry;
 }
 
-function sweepContext(e: Experiment, dir: string, deltaB: number, deltaM: number): SweepContext {
+function sweepContext(e: Experiment, dir: string): SweepContext {
   const det = e.detector!, scan = e.scan!;
   const geom = rotationGeometry(e);
   return {
@@ -150,7 +153,7 @@ function sweepContext(e: Experiment, dir: string, deltaB: number, deltaM: number
       trustedMax: det.panels.map((p) => p.trustedRange[1]),
       normals: det.panels.map((p) => Panel.normal(p)),
       pixelArea: det.panels.map((p) => p.pixelSize[0] * p.pixelSize[1]),
-      phi0Rad: scan.oscillation[0] * DEG, dPhiRad: scan.oscillation[1] * DEG, deltaB, deltaM,
+      phi0Rad: scan.oscillation[0] * DEG, dPhiRad: scan.oscillation[1] * DEG,
     },
   };
 }
@@ -170,13 +173,14 @@ function subsetBatch(b: ReflectionBatch, rows: Int32Array): ReflectionBatch {
   const n = rows.length;
   const out: ReflectionBatch = {
     bbox: new Int32Array(6 * n), panel: new Int32Array(n), s1: new Float64Array(3 * n), phi: new Float64Array(n),
-    profile: new Int32Array(n), reference: new Uint8Array(n),
+    profile: new Int32Array(n), reference: new Uint8Array(n), deltaB: new Float64Array(n), deltaM: new Float64Array(n),
   };
   for (let i = 0; i < n; i++) {
     const r = rows[i];
     out.bbox.set(b.bbox.subarray(6 * r, 6 * r + 6), 6 * i);
     out.s1.set(b.s1.subarray(3 * r, 3 * r + 3), 3 * i);
     out.panel[i] = b.panel[r]; out.phi[i] = b.phi[r]; out.profile[i] = b.profile[r]; out.reference[i] = b.reference[r];
+    out.deltaB[i] = b.deltaB[r]; out.deltaM[i] = b.deltaM[r];
   }
   return out;
 }
@@ -220,14 +224,15 @@ function strongRows(strong: ReflectionTable, id: number): number[] {
 }
 
 /** σ_b, σ_m from the strong spots' pixels: the first pass over the images. */
-async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: number[], params: IntegrateParams, framesPerBlock: number, opts: RunOptions): Promise<{ sigmaBDeg: number; sigmaMDeg: number; nSpots: number }> {
+async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: number[], params: IntegrateParams, framesPerBlock: number, opts: RunOptions): Promise<{ sigmaBDeg: number; sigmaMDeg: number; nSpots: number; model: SigmaModel }> {
   const bb = strong.int6('bbox'), panel = strong.sizeT('panel');
   const hasCal = strong.has('xyzcal.mm') && strong.has('s1');
   if (!hasCal) throw new UserError('reflections have no s1/xyzcal.mm columns: integrate needs refined (indexed) reflections to model the profiles', 'missing_column');
   const s1 = strong.vec3('s1'), mm = strong.vec3('xyzcal.mm');
   const n = rows.length;
-  const batch: ReflectionBatch = { bbox: new Int32Array(6 * n), panel: new Int32Array(n), s1: new Float64Array(3 * n), phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n) };
-  const inner = new Int32Array(6 * n), zc = new Float64Array(n);
+  const batch: ReflectionBatch = { bbox: new Int32Array(6 * n), panel: new Int32Array(n), s1: new Float64Array(3 * n), phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n), deltaB: new Float64Array(n), deltaM: new Float64Array(n) };
+  const inner = new Int32Array(6 * n), zc = new Float64Array(n), s2 = new Float64Array(n);
+  const s0 = ctx.geometry.s0;
   const M = 4, MZ = 2; // margin in pixels / frames: enough background around a spot-finder bbox
   let k = 0;
   for (const i of rows) {
@@ -238,7 +243,17 @@ async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: 
     inner.set(bb.subarray(o, o + 6), 6 * k);
     batch.panel[k] = p; batch.s1.set(s1.subarray(3 * i, 3 * i + 3), 3 * k); batch.phi[k] = mm[3 * i + 2];
     zc[k] = 0.5 * (bb[o + 4] + bb[o + 5]);
+    s2[k] = (s1[3 * i] - s0[0]) ** 2 + (s1[3 * i + 1] - s0[1]) ** 2 + (s1[3 * i + 2] - s0[2]) ** 2;
     k++;
+  }
+  // resolution shells of equal numbers of spots (in 1/d²)
+  const nShells = Math.max(1, Math.min(params.profileShells, Math.floor(k / 200)));
+  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => s2[a] - s2[b]);
+  const shellOf = new Int32Array(k), centres: number[] = [];
+  for (let sh = 0; sh < nShells; sh++) {
+    const a = Math.floor((sh * k) / nShells), b = Math.floor(((sh + 1) * k) / nShells);
+    for (let q = a; q < b; q++) shellOf[order[q]] = sh;
+    centres.push(s2[order[(a + b) >> 1]]);
   }
   const all = Int32Array.from({ length: k }, (_, i) => i);
   const blocks = assignBlocks(zc, all, ctx.nImages, framesPerBlock);
@@ -247,13 +262,16 @@ async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: 
     const inn = new Int32Array(6 * b.length);
     for (let i = 0; i < b.length; i++) inn.set(inner.subarray(6 * b[i], 6 * b[i] + 6), 6 * i);
     const { offset, boxes } = neighbourBoxes(sub.bbox, sub.panel, inn, inner, batch.panel, k);
-    return { mode: 'sigma', firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: ctx.geometry, batch: sub, inner: inn, othersOffset: offset, othersBoxes: boxes, background: params.background, profileSpec: dummySpec(ctx) };
+    const shell = Int32Array.from(b, (i) => shellOf[i]);
+    return { mode: 'sigma', firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: ctx.geometry, batch: sub, inner: inn, othersOffset: offset, othersBoxes: boxes, shell, nShells, background: params.background, profileSpec: dummySpec(ctx) };
   });
   const outs = await runPass(ctx, tasks, params.nproc, (z) => opts.onImage?.('profile model', z));
-  let m = emptyMoments();
+  let m = emptyMoments(nShells);
   for (const o of outs) m = addMoments(m, o.moments!);
-  if (m.nSpots < 10) throw new UserError(`only ${m.nSpots} strong spots could be used to model the reflection profile (σ_b, σ_m): give profile.gaussian_rs.parameters.sigma_b and sigma_m`, 'too_few_spots');
-  return { ...sigmasFromMoments(m), nSpots: m.nSpots };
+  const pooled = sigmasFromMoments(m);
+  if (pooled.nSpots < 10) throw new UserError(`only ${pooled.nSpots} strong spots could be used to model the reflection profile (σ_b, σ_m): give profile.gaussian_rs.parameters.sigma_b and sigma_m`, 'too_few_spots');
+  const byShell = sigmasByShell(m);
+  return { ...pooled, model: { s2: centres, sigmaBDeg: byShell.sigmaBDeg, sigmaMDeg: byShell.sigmaMDeg } };
 }
 
 /**
@@ -300,7 +318,7 @@ function neighbourBoxes(box: Int32Array, panel: Int32Array, own: Int32Array, all
 }
 
 function dummySpec(ctx: SweepContext): ProfileGridSpec {
-  return { halfSize: 1, deltaB: 1, deltaM: 1, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]), nFrames: ctx.nImages, scanStepFrames: ctx.nImages };
+  return { halfSize: 1, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]), nFrames: ctx.nImages, scanStepFrames: ctx.nImages };
 }
 
 interface ExperimentIntegration {
@@ -314,6 +332,7 @@ interface ExperimentIntegration {
   results: IntegrationResults;
   sigmaBDeg: number;
   sigmaMDeg: number;
+  model: SigmaModel;
   nReference: number;
   profiles: ReferenceProfiles | null;
   tooCloseToSpindle: number;
@@ -327,9 +346,10 @@ async function integrateExperiment(e: Experiment, id: number, strong: Reflection
   const dir = opts.dir ?? process.cwd();
   const osc = Math.abs(e.scan.oscillation[1]);
   const framesPerBlock = Math.max(1, Math.round(params.blockSizeDeg / osc));
-  let ctx = { ...sweepContext(e, dir, 1, 1), open: opts.open };
+  const ctx = { ...sweepContext(e, dir), open: opts.open };
   const rows = strongRows(strong, id);
   let sigmaBDeg = params.sigmaBDeg, sigmaMDeg = params.sigmaMDeg;
+  let model: SigmaModel | null = null;
   log.info('='.repeat(80));
   log.info(`Experiment ${id}: modelling the reflection profile`);
   log.info(` using ${rows.length} indexed strong spots`);
@@ -338,17 +358,24 @@ async function integrateExperiment(e: Experiment, id: number, strong: Reflection
     log.info('Calculating E.S.D Beam Divergence.');
     log.info('Calculating E.S.D Reflecting Range (mosaicity).');
     const est = await estimateSigmas(ctx, strong, rows, params, framesPerBlock, opts);
+    if (sigmaBDeg === null && sigmaMDeg === null) model = est.model;
     sigmaBDeg ??= est.sigmaBDeg;
     sigmaMDeg ??= est.sigmaMDeg;
   }
   log.info(` sigma b: ${sigmaBDeg.toFixed(6)} degrees`);
   log.info(` sigma m: ${sigmaMDeg.toFixed(6)} degrees`);
-  const deltaB = params.nSigma * sigmaBDeg * DEG, deltaM = params.nSigma * sigmaMDeg * DEG;
-  ctx = { ...sweepContext(e, dir, deltaB, deltaM), open: opts.open };
+  model ??= { s2: [0], sigmaBDeg: [sigmaBDeg], sigmaMDeg: [sigmaMDeg] };
+  if (model.s2.length > 1) {
+    log.info(' by resolution (shells of equal numbers of strong spots):');
+    log.info('    d (Å)   sigma b   sigma m');
+    model.s2.forEach((s2, i) => log.info(`${(1 / Math.sqrt(s2)).toFixed(2).padStart(9)} ${model!.sigmaBDeg[i].toFixed(4).padStart(9)} ${model!.sigmaMDeg[i].toFixed(4).padStart(9)}`));
+  }
   const dMin = params.dMin ?? maxResolutionAtCorners(e.detector, e.beam);
   log.info('='.repeat(80));
   log.info('Predicting reflections');
-  const pred = predictScan(e, dMin, params.nSigma * sigmaMDeg / Math.max(params.minZeta, 0.05) + 1);
+  const widest = Math.max(...model.sigmaMDeg);
+  const pred = predictScan(e, dMin, params.nSigma * widest / Math.max(params.minZeta, 0.05) + 1);
+  const deltaB = new Float64Array(pred.n), deltaM = new Float64Array(pred.n), sig = new Float64Array(2);
   const g = ctx.geometry;
   const nImages = ctx.nImages;
   const phiA = g.phi0Rad, phiB = g.phi0Rad + nImages * g.dPhiRad;
@@ -363,14 +390,16 @@ async function integrateExperiment(e: Experiment, id: number, strong: Reflection
     setFrame(f, g.s0, g.m2, sx, sy, sz, pred.xyzMm[3 * i + 2]);
     if (Math.abs(f.zeta) < params.minZeta) { tooClose++; continue; }
     const p = pred.panel[i], panel = e.detector.panels[p];
-    if (!boundingBox(f, Dinv[p], panel.pixelSize, deltaB, deltaM, g.phi0Rad, g.dPhiRad, bbox, 6 * i)) continue;
+    sigmaAt(model, pred.d[i], sig);
+    deltaB[i] = params.nSigma * sig[0] * DEG; deltaM[i] = params.nSigma * sig[1] * DEG;
+    if (!boundingBox(f, Dinv[p], panel.pixelSize, deltaB[i], deltaM[i], g.phi0Rad, g.dPhiRad, bbox, 6 * i)) continue;
     const o = 6 * i;
     bbox[o] -= params.margin; bbox[o + 1] += params.margin; bbox[o + 2] -= params.margin; bbox[o + 3] += params.margin;
     if (g.dPhiRad < 0) { const a = bbox[o + 4]; bbox[o + 4] = bbox[o + 5]; bbox[o + 5] = a; }
     bbox[o + 4] = Math.max(0, bbox[o + 4]); bbox[o + 5] = Math.min(nImages, bbox[o + 5]);
     if (bbox[o + 5] <= bbox[o + 4]) continue;
     if (bbox[o + 1] <= 0 || bbox[o] >= panel.imageSize[0] || bbox[o + 3] <= 0 || bbox[o + 2] >= panel.imageSize[1]) continue;
-    part[i] = partiality(f, sigmaMDeg * DEG, phiA, phiB);
+    part[i] = partiality(f, sig[1] * DEG, phiA, phiB);
     lp[i] = lpCorrection(cg, sx, sy, sz);
     const nrm = g.normals[p];
     qe[i] = quantumEfficiency(panel.mu, panel.thickness, nrm[0], nrm[1], nrm[2], sx, sy, sz);
@@ -403,13 +432,14 @@ async function integrateExperiment(e: Experiment, id: number, strong: Reflection
   // batch over kept rows
   const n = keep.length;
   const spec: ProfileGridSpec = {
-    halfSize: params.gridSize, deltaB, deltaM, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]),
+    halfSize: params.gridSize, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]),
     nFrames: nImages, scanStepFrames: Math.max(1, Math.round(params.scanStepDeg / osc)),
   };
-  const batch: ReflectionBatch = { bbox: new Int32Array(6 * n), panel: new Int32Array(n), s1: new Float64Array(3 * n), phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n) };
+  const batch: ReflectionBatch = { bbox: new Int32Array(6 * n), panel: new Int32Array(n), s1: new Float64Array(3 * n), phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n), deltaB: new Float64Array(n), deltaM: new Float64Array(n) };
   const zc = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     const i = keep[k];
+    batch.deltaB[k] = deltaB[i]; batch.deltaM[k] = deltaM[i];
     batch.bbox.set(bbox.subarray(6 * i, 6 * i + 6), 6 * k);
     batch.panel[k] = pred.panel[i];
     batch.s1.set(pred.s1.subarray(3 * i, 3 * i + 3), 3 * k);
@@ -444,7 +474,7 @@ async function integrateExperiment(e: Experiment, id: number, strong: Reflection
       fitOut.forEach((o, bi) => scatterResults(results, o.results!, blocks[bi]));
     }
   }
-  return { predictions: pred, keep, bbox, partiality: part, lp, qe, matched, results, sigmaBDeg, sigmaMDeg, nReference, profiles, tooCloseToSpindle: tooClose };
+  return { predictions: pred, keep, bbox, partiality: part, lp, qe, matched, results, sigmaBDeg, sigmaMDeg, model, nReference, profiles, tooCloseToSpindle: tooClose };
 }
 
 /** integrated.refl rows (integrated ones only, as DIALS keeps them) of one experiment. */
@@ -510,6 +540,8 @@ export async function run(experiments: ExperimentList, strong: ReflectionTable, 
       ...e,
       profile: {
         __id__: 'gaussian_rs', n_sigma: params.nSigma, sigma_b: x.sigmaBDeg, sigma_m: x.sigmaMDeg,
+        // xtalflow's resolution-dependent widths (DIALS ignores unknown keys here)
+        xtalflow_shells: { d: x.model.s2.map((v) => 1 / Math.sqrt(v)), sigma_b: x.model.sigmaBDeg, sigma_m: x.model.sigmaMDeg },
       },
     });
     summaries.push({ id, table: t, predicted: x.keep.length, results: x.results, keep: x.keep, partiality: x.partiality, d: x.predictions.d });

@@ -108,7 +108,68 @@ export function formatComparison(c: TruthComparison): string {
   return lines.join('\n');
 }
 
+
+export interface DialsComparison {
+  nOursSum: number; nOursPrf: number; nDialsSum: number; nDialsPrf: number; nMatched: number;
+  /** per resolution bin over reflections both integrated: mean I/σ ours vs DIALS */
+  bins: { dMax: number; dMin: number; n: number; oursSum: number; dialsSum: number; oursPrf: number; dialsPrf: number }[];
+}
+
+/**
+ * Our integrated table against DIALS' for the same reflections (Miller index, nearest centroid
+ * within 1 frame): counts, and mean I/σ(I) per resolution bin (equal counts) for summation and
+ * profile fitting over the reflections both integrated.
+ */
+export function compareWithDials(ours: ReflectionTable, dials: ReflectionTable, nBins = 10): DialsComparison {
+  const count = (t: ReflectionTable, f: number) => { const fl = t.sizeT('flags'); let n = 0; for (let i = 0; i < t.nrows; i++) if ((fl[i] >>> 0) & f) n++; return n; };
+  const index = new Map<string, number[]>();
+  const dh = dials.miller('miller_index'), dz = dials.vec3('xyzcal.px');
+  for (let i = 0; i < dials.nrows; i++) {
+    const k = `${dh[3 * i]},${dh[3 * i + 1]},${dh[3 * i + 2]}`;
+    const l = index.get(k); if (l) l.push(i); else index.set(k, [i]);
+  }
+  const oh = ours.miller('miller_index'), oz = ours.vec3('xyzcal.px'), of = ours.sizeT('flags'), df = dials.sizeT('flags');
+  const os = ours.double('intensity.sum.value'), ov = ours.double('intensity.sum.variance'), op = ours.double('intensity.prf.value'), opv = ours.double('intensity.prf.variance');
+  const ds = dials.double('intensity.sum.value'), dv = dials.double('intensity.sum.variance'), dp = dials.double('intensity.prf.value'), dpv = dials.double('intensity.prf.variance');
+  const d = ours.double('d');
+  const pairs: { d: number; os: number; ds: number; op: number; dp: number }[] = [];
+  const both = Flags.integrated_sum | Flags.integrated_prf;
+  for (let i = 0; i < ours.nrows; i++) {
+    const l = index.get(`${oh[3 * i]},${oh[3 * i + 1]},${oh[3 * i + 2]}`);
+    if (!l) continue;
+    let best = -1, bd = 1;
+    for (const j of l) { const dd = Math.abs(dz[3 * j + 2] - oz[3 * i + 2]); if (dd < bd) { bd = dd; best = j; } }
+    if (best < 0 || ((of[i] >>> 0) & both) !== both || ((df[best] >>> 0) & both) !== both) continue;
+    if (!(ov[i] > 0 && dv[best] > 0 && opv[i] > 0 && dpv[best] > 0)) continue;
+    pairs.push({ d: d[i], os: os[i] / Math.sqrt(ov[i]), ds: ds[best] / Math.sqrt(dv[best]), op: op[i] / Math.sqrt(opv[i]), dp: dp[best] / Math.sqrt(dpv[best]) });
+  }
+  pairs.sort((a, b) => b.d - a.d);
+  const bins: DialsComparison['bins'] = [];
+  for (let b = 0; b < nBins; b++) {
+    const part = pairs.slice(Math.floor((b * pairs.length) / nBins), Math.floor(((b + 1) * pairs.length) / nBins));
+    if (part.length === 0) continue;
+    const mean = (f: (p: (typeof part)[0]) => number) => part.reduce((a, p) => a + f(p), 0) / part.length;
+    bins.push({ dMax: part[0].d, dMin: part[part.length - 1].d, n: part.length, oursSum: mean((p) => p.os), dialsSum: mean((p) => p.ds), oursPrf: mean((p) => p.op), dialsPrf: mean((p) => p.dp) });
+  }
+  return {
+    nOursSum: count(ours, Flags.integrated_sum), nOursPrf: count(ours, Flags.integrated_prf),
+    nDialsSum: count(dials, Flags.integrated_sum), nDialsPrf: count(dials, Flags.integrated_prf), nMatched: pairs.length, bins,
+  };
+}
+
+export function formatDialsComparison(c: DialsComparison): string {
+  const lines = [`integrated: sum ${c.nOursSum} (DIALS ${c.nDialsSum}, ${(100 * c.nOursSum / c.nDialsSum).toFixed(1)} %), prf ${c.nOursPrf} (DIALS ${c.nDialsPrf}, ${(100 * c.nOursPrf / c.nDialsPrf).toFixed(1)} %); ${c.nMatched} integrated by both`];
+  lines.push('  d_max   d_min      n  <I/σ>sum  DIALS   ratio  <I/σ>prf  DIALS   ratio');
+  for (const b of c.bins) {
+    lines.push(`${b.dMax.toFixed(2).padStart(7)} ${b.dMin.toFixed(2).padStart(7)} ${String(b.n).padStart(6)} ${b.oursSum.toFixed(2).padStart(9)} ${b.dialsSum.toFixed(2).padStart(6)} ${(b.oursSum / b.dialsSum).toFixed(3).padStart(7)} ${b.oursPrf.toFixed(2).padStart(9)} ${b.dialsPrf.toFixed(2).padStart(6)} ${(b.oursPrf / b.dialsPrf).toFixed(3).padStart(7)}`);
+  }
+  return lines.join('\n');
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [e, r] = process.argv.slice(2);
-  compareFiles(e, r).then((c) => console.log(formatComparison(c)));
+  const c = await compareFiles(e, r);
+  console.log(formatComparison(c));
+  const dialsRefl = path.join(SWEEP_DIR, 'dials_reference', 'integrated.refl');
+  if (existsSync(dialsRefl)) console.log(formatDialsComparison(compareWithDials(await readRefl(r), await readRefl(dialsRefl))));
 }
