@@ -32,6 +32,12 @@ export interface ScrewTest {
   axis: 0 | 1 | 2;
   /** Indices n along the axis not divisible by this are absent when the screw is there. */
   modulus: number;
+  /**
+   * Only indices divisible by this take part (default 1). A 4₁ differs from a 4₂ only on
+   * l = 4n + 2 (both remove odd l), so its own test looks at even l alone; a group with a 4₁
+   * then needs both tests, and a single odd-l reflection cannot speak for the 4₁.
+   */
+  within?: number;
 }
 
 export interface ScrewResult {
@@ -58,7 +64,7 @@ export interface LaueCandidates {
   groups: SpaceGroupCandidate[];
 }
 
-const T = (name: string, axis: 0 | 1 | 2, modulus: number): ScrewTest => ({ name, axis, modulus });
+const T = (name: string, axis: 0 | 1 | 2, modulus: number, within = 1): ScrewTest => ({ name, axis, modulus, within });
 
 /**
  * Sohncke groups per Patterson group (conventional setting) and the screw tests that tell them
@@ -83,35 +89,36 @@ export function laueCandidates(patterson: string): LaueCandidates | null {
     case 'I m m m': return { tests: [], groups: [{ symbol: 'I 2 2 2', screws: [] }, { symbol: 'I 21 21 21', screws: [] }] };
     case 'F m m m': return { tests: [], groups: [{ symbol: 'F 2 2 2', screws: [] }] };
     case 'P 4/m': return {
-      tests: [T('41c', 2, 4), T('42c', 2, 2)],
+      tests: [T('41c', 2, 4, 2), T('42c', 2, 2)],
       groups: [{ symbol: 'P 4', screws: [] }, { symbol: 'P 41', screws: ['41c', '42c'] }, { symbol: 'P 42', screws: ['42c'] }, { symbol: 'P 43', screws: ['41c', '42c'] }],
     };
-    case 'I 4/m': return { tests: [T('41c', 2, 4)], groups: [{ symbol: 'I 4', screws: [] }, { symbol: 'I 41', screws: ['41c'] }] };
+    case 'I 4/m': return { tests: [T('41c', 2, 4, 2)], groups: [{ symbol: 'I 4', screws: [] }, { symbol: 'I 41', screws: ['41c'] }] };
     case 'P 4/m m m': return {
-      tests: [T('41c', 2, 4), T('21a', 0, 2), T('42c', 2, 2)],
+      tests: [T('41c', 2, 4, 2), T('21a', 0, 2), T('42c', 2, 2)],
       groups: [
         { symbol: 'P 4 2 2', screws: [] }, { symbol: 'P 4 21 2', screws: ['21a'] }, { symbol: 'P 41 2 2', screws: ['41c', '42c'] },
         { symbol: 'P 42 2 2', screws: ['42c'] }, { symbol: 'P 41 21 2', screws: ['41c', '42c', '21a'] }, { symbol: 'P 42 21 2', screws: ['42c', '21a'] },
         { symbol: 'P 43 2 2', screws: ['41c', '42c'] }, { symbol: 'P 43 21 2', screws: ['41c', '42c', '21a'] },
       ],
     };
-    case 'I 4/m m m': return { tests: [T('41c', 2, 4)], groups: [{ symbol: 'I 4 2 2', screws: [] }, { symbol: 'I 41 2 2', screws: ['41c'] }] };
+    case 'I 4/m m m': return { tests: [T('41c', 2, 4, 2)], groups: [{ symbol: 'I 4 2 2', screws: [] }, { symbol: 'I 41 2 2', screws: ['41c'] }] };
     case 'P -3': return { tests: [T('31c', 2, 3)], groups: [{ symbol: 'P 3', screws: [] }, { symbol: 'P 31', screws: ['31c'] }, { symbol: 'P 32', screws: ['31c'] }] };
     case 'R -3': return { tests: [], groups: [{ symbol: 'R 3 :H', screws: [] }] };
     case 'P -3 1 m': return { tests: [T('31c', 2, 3)], groups: [{ symbol: 'P 3 1 2', screws: [] }, { symbol: 'P 31 1 2', screws: ['31c'] }, { symbol: 'P 32 1 2', screws: ['31c'] }] };
     case 'P -3 m 1': return { tests: [T('31c', 2, 3)], groups: [{ symbol: 'P 3 2 1', screws: [] }, { symbol: 'P 31 2 1', screws: ['31c'] }, { symbol: 'P 32 2 1', screws: ['31c'] }] };
     case 'R -3 m': return { tests: [], groups: [{ symbol: 'R 3 2 :H', screws: [] }] };
     case 'P 6/m': return {
-      tests: [T('61c', 2, 6), T('62c', 2, 3), T('63c', 2, 2)],
+      // a 6₁ removes l ≠ 6n: exactly the union of what 6₂ (l ≠ 3n) and 6₃ (odd l) remove
+      tests: [T('62c', 2, 3), T('63c', 2, 2)],
       groups: [
-        { symbol: 'P 6', screws: [] }, { symbol: 'P 61', screws: ['61c', '62c', '63c'] }, { symbol: 'P 65', screws: ['61c', '62c', '63c'] },
+        { symbol: 'P 6', screws: [] }, { symbol: 'P 61', screws: ['62c', '63c'] }, { symbol: 'P 65', screws: ['62c', '63c'] },
         { symbol: 'P 62', screws: ['62c'] }, { symbol: 'P 64', screws: ['62c'] }, { symbol: 'P 63', screws: ['63c'] },
       ],
     };
     case 'P 6/m m m': return {
-      tests: [T('61c', 2, 6), T('62c', 2, 3), T('63c', 2, 2)],
+      tests: [T('62c', 2, 3), T('63c', 2, 2)],
       groups: [
-        { symbol: 'P 6 2 2', screws: [] }, { symbol: 'P 61 2 2', screws: ['61c', '62c', '63c'] }, { symbol: 'P 65 2 2', screws: ['61c', '62c', '63c'] },
+        { symbol: 'P 6 2 2', screws: [] }, { symbol: 'P 61 2 2', screws: ['62c', '63c'] }, { symbol: 'P 65 2 2', screws: ['62c', '63c'] },
         { symbol: 'P 62 2 2', screws: ['62c'] }, { symbol: 'P 64 2 2', screws: ['62c'] }, { symbol: 'P 63 2 2', screws: ['63c'] },
       ],
     };
@@ -119,11 +126,11 @@ export function laueCandidates(patterson: string): LaueCandidates | null {
     case 'I m -3': return { tests: [], groups: [{ symbol: 'I 2 3', screws: [] }, { symbol: 'I 21 3', screws: [] }] };
     case 'F m -3': return { tests: [], groups: [{ symbol: 'F 2 3', screws: [] }] };
     case 'P m -3 m': return {
-      tests: [T('41a', 0, 4), T('42a', 0, 2)],
+      tests: [T('41a', 0, 4, 2), T('42a', 0, 2)],
       groups: [{ symbol: 'P 4 3 2', screws: [] }, { symbol: 'P 42 3 2', screws: ['42a'] }, { symbol: 'P 41 3 2', screws: ['41a', '42a'] }, { symbol: 'P 43 3 2', screws: ['41a', '42a'] }],
     };
-    case 'I m -3 m': return { tests: [T('41a', 0, 4)], groups: [{ symbol: 'I 4 3 2', screws: [] }, { symbol: 'I 41 3 2', screws: ['41a'] }] };
-    case 'F m -3 m': return { tests: [T('41a', 0, 4)], groups: [{ symbol: 'F 4 3 2', screws: [] }, { symbol: 'F 41 3 2', screws: ['41a'] }] };
+    case 'I m -3 m': return { tests: [T('41a', 0, 4, 2)], groups: [{ symbol: 'I 4 3 2', screws: [] }, { symbol: 'I 41 3 2', screws: ['41a'] }] };
+    case 'F m -3 m': return { tests: [T('41a', 0, 4, 2)], groups: [{ symbol: 'F 4 3 2', screws: [] }, { symbol: 'F 41 3 2', screws: ['41a'] }] };
   }
   return null;
 }
@@ -144,8 +151,9 @@ function logCentricWilsonNoisy(I: number, sigma: number, m: number): number {
 }
 
 export function screwTest(test: ScrewTest, axial: readonly AxialReflection[], sigmaFactor = 2, leakage = 0.002, contamination = 0.1): ScrewResult {
-  const on = axial.filter((r) => [r.h, r.k, r.l].every((x, i) => (i === test.axis ? x !== 0 : x === 0)));
   const index = (r: AxialReflection) => [r.h, r.k, r.l][test.axis];
+  const within = test.within ?? 1;
+  const on = axial.filter((r) => [r.h, r.k, r.l].every((x, i) => (i === test.axis ? x !== 0 : x === 0)) && index(r) % within === 0);
   const present = on.filter((r) => index(r) % test.modulus === 0);
   const absent = on.filter((r) => index(r) % test.modulus !== 0);
   const mean = (a: AxialReflection[], f: (r: AxialReflection) => number) => (a.length ? a.reduce((t, r) => t + f(r), 0) / a.length : 0);
