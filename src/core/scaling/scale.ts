@@ -185,7 +185,7 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
     if (opts.errorModel === 'basic') {
       const f = refineErrorModel(pr, g);
       if (f) { fit = f; em = { a: f.a, b: f.b }; applyErrorModel(pr, em); }
-      if (opts.errorModel === 'basic') em = refinePartialityTerm(pr, g, em, log);
+      em = refinePartialityTerm(pr, g, em, log);
       if (!f) log.info(`The basic error model could not be refined on these data (too few reflections, or no a, b bring the deviations to unit variance); keeping a = ${em.a.toFixed(3)}, b = ${em.b.toFixed(4)}`);
     }
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
@@ -215,7 +215,7 @@ export function scaledFlags(run: ScaleRun, sweepIndex: number): Float64Array {
     // all scaling bits are below 2^31, so clearing them on the low word is exact
     const v = s.flags[i];
     const low = v % 4294967296;
-    let f = v - low + ((low >>> 0) & ~ours >>> 0);
+    let f = v - low + (((low >>> 0) & ~ours) >>> 0);
     const o = pr.obsOfRow[sweepIndex][i];
     const why = pr.exclusion[sweepIndex][i];
     if (o < 0) f += why === Exclusion.Images || why === Exclusion.Resolution || why === Exclusion.Partiality ? F.userExcludedInScaling : F.excludedForScaling;
