@@ -5,8 +5,11 @@ import type { MtzSymmetry } from './mtz.js';
 
 /** Point-group symbol as MTZ files carry it: the HM symbol without lattice letter, screws or glides ("P 43 21 2" → "422"). */
 export function mtzPointGroup(hm: string): string {
-  const parts = hm.replace(/:.*$/, '').trim().split(/\s+/).slice(1);
-  return parts.map((p) => p.replace(/\/.*$/, '/m').replace(/^(-?[2346])[1-5]$/, '$1').replace(/^[abcdenm]$/, 'm')).join('');
+  let parts = hm.replace(/:.*$/, '').trim().split(/\s+/).slice(1)
+    .map((p) => p.replace(/\/.*$/, '/m').replace(/^(-?[2346])[1-5]$/, '$1').replace(/^[abcdenm]$/, 'm'));
+  // monoclinic full symbols ("1 2 1") name the point group by their one non-trivial axis
+  if (parts.length === 3 && parts.filter((p) => p === '1').length === 2) parts = parts.filter((p) => p !== '1');
+  return parts.join('');
 }
 
 export function mtzSymmetry(sg: SpaceGroup): MtzSymmetry {

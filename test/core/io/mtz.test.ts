@@ -94,3 +94,21 @@ test('reads a DIALS merged.mtz', { skip: !existsSync(dialsMerged) }, () => {
   assert.equal(m.columns.length, 19);
   assert.deepEqual(m.cell, [79.1148, 79.1148, 38.2082, 90, 90, 90]);
 });
+
+test('SYMINF/SYMM from the symmetry library: all operators (centring included), lattice and point group', async () => {
+  const { mtzSymmetry } = await import('../../../src/core/io/mtz_symmetry.js');
+  const { SpaceGroup } = await import('../../../src/core/symmetry/spacegroup.js');
+  const cases: [string, string, string, number, number][] = [
+    ['C 1 2 1', 'C', '2', 4, 2], ['R 3 :H', 'H', '3', 9, 3], ['I 41 2 2', 'I', '422', 16, 8],
+    ['F 2 3', 'F', '23', 48, 12], ['P 1 21 1', 'P', '2', 2, 2], ['P 65 2 2', 'P', '622', 12, 12], ['P 43 21 2', 'P', '422', 8, 8],
+  ];
+  for (const [name, lattice, pg, nOps, nPrim] of cases) {
+    const sy = mtzSymmetry(SpaceGroup.find(name));
+    assert.deepEqual([sy.lattice, sy.pointGroup, sy.ops.length, sy.nPrimitive], [lattice, pg, nOps, nPrim], name);
+    const m = sample();
+    m.symmetry = sy;
+    const r = readMtz(writeMtz(m));
+    assert.equal(r.symmetry.number, SpaceGroup.find(name).number);
+    assert.equal(r.symmetry.ops.length, nOps);
+  }
+});
