@@ -263,6 +263,17 @@ function buildTables(r: ScaleRun, st: MergingStatistics, stSugg: MergingStatisti
       i, m.kind, m.scale.nParams, m.decay?.nParams ?? 0, m.lmax ? `${(m.lmax + 1) ** 2 - 1} (${m.lmax})` : '0', r.problem.blocks[i].end - (i ? r.problem.blocks[i - 1].end : 0),
     ])),
   });
+  const why = ['used', 'partiality < cutoff', 'not integrated', 'I/σ < min_isigi', 'resolution', 'excluded images'];
+  tables.push({
+    title: 'Reflections per sweep',
+    text: formatTable(['sweep', ...why, 'outliers'], r.problem.exclusion.map((ex, si) => {
+      const c = new Array(why.length).fill(0);
+      for (const e of ex) c[e]++;
+      let out = 0;
+      for (let o = 0; o < r.problem.nObs; o++) if (r.problem.sweepOf[o] === si && r.problem.outlier[o]) out++;
+      return [si, ...c, out];
+    })),
+  });
   tables.push({
     title: 'Refinement (RMS normalised residual per step)',
     text: r.refinements.map((x, k) => `round ${k + 1}: ${x.steps.map((s) => s.rmsd.toFixed(4)).join(' ')} (${x.steps[0]?.nref ?? 0} reflections)`).join('\n'),
@@ -277,7 +288,8 @@ function buildTables(r: ScaleRun, st: MergingStatistics, stSugg: MergingStatisti
   tables.push({
     title: 'Error model details',
     text: [`  Type: basic`, `  Parameters: a = ${r.errorModel.a.toFixed(5)}, b = ${r.errorModel.b.toFixed(5)}`, `  Error model formula: σ'² = a²(σ² + (bI)²)`,
-      `  estimated I/sigma asymptotic limit: ${(1 / (r.errorModel.a * r.errorModel.b)).toFixed(3)}`].join('\n') + (f ? '\n' + formatTable(['Intensity range (<Ih>)', 'n_refl', 'Uncorrected variance', 'Corrected variance'],
+      `  estimated I/sigma asymptotic limit: ${(1 / (r.errorModel.a * r.errorModel.b)).toFixed(3)}`,
+      `  partially recorded reflections: σp = c·(1 − p)·I with c = ${(r.errorModel.c ?? 0).toFixed(3)}`].join('\n') + (f ? '\n' + formatTable(['Intensity range (<Ih>)', 'n_refl', 'Uncorrected variance', 'Corrected variance'],
       f.bins.map((b) => [`${b.ihHigh.toFixed(2)} - ${b.ihLow.toFixed(2)}`, b.n, fx(b.uncorrected, 3), fx(b.corrected, 3)])) : ''),
   });
   if (cycles.length) {
