@@ -18,6 +18,8 @@ import { runBlocks, splitImages } from '../src/core/parallel/index.js';
 import { decodeBlock } from '../src/stages/find_spots/block.js';
 import { findSpotsWorker, resolveParams, run } from '../src/stages/find_spots/index.js';
 import { openSource } from '../src/stages/find_spots/source.js';
+import { imageMask, staticMasks } from '../src/stages/find_spots/mask.js';
+import { DEFAULT_THRESHOLD, thresholdPanel, ThresholdWorkspace } from '../src/stages/find_spots/threshold.js';
 import type { WorkerTask } from '../src/stages/find_spots/worker.js';
 import { available, compareDataset, DATA, datasets, importExperiments } from '../test/stages/find_spots/dials_compare.js';
 
@@ -71,6 +73,42 @@ export async function benchFindSpots(): Promise<Row[]> {
       dials_s: DIALS_WALL_S, spots: String(find.value.outputs.reflections.nrows),
       meets_dials: find.seconds <= DIALS_WALL_S, meets_3x_decode: find.seconds <= 3 * decode.seconds,
     });
+  }
+  return rows;
+}
+
+/**
+ * Threshold CPU time per image (already decoded, single thread) for kernel half-widths 3 and 7:
+ * the running-sum windows make the cost independent of the kernel size.
+ */
+export async function benchThresholdKernel(): Promise<Row[]> {
+  const images = path.join(DATA, 'simulated/lysozyme_sweep/images');
+  if (!existsSync(images)) return [];
+  const exp = (await importExperiments([images]))[0];
+  const panel = exp.detector!.panels[0];
+  const [w, h] = panel.imageSize;
+  const source = await openSource(exp);
+  const staticMask = staticMasks(exp.detector!, exp.beam, { dMin: null, dMax: null, iceRings: false, iceRingWidth: 0.002, maskFile: null })[0];
+  const pixels: Int32Array[] = [], masks: Uint8Array[] = [];
+  for (let i = 0; i < 6; i++) {
+    const v = (await source.read(i)).panels[0];
+    const m = new Uint8Array(w * h);
+    imageMask(v, staticMask, panel.trustedRange, m);
+    pixels.push(v); masks.push(m);
+  }
+  await source.close();
+  const ws = new ThresholdWorkspace(w, h), out = new Uint8Array(w * h);
+  const rows: Row[] = [];
+  for (const algorithm of ['dispersion', 'dispersion_extended'] as const) {
+    for (const k of [3, 5, 7, 10]) {
+      const p = { ...DEFAULT_THRESHOLD, algorithm, kernelSize: [k, k] as [number, number] };
+      thresholdPanel(pixels[0], masks[0], w, h, p, out, ws); // warm-up
+      const c0 = process.cpuUsage();
+      let strong = 0;
+      for (let i = 0; i < pixels.length; i++) strong += thresholdPanel(pixels[i], masks[i], w, h, p, out, ws);
+      const c = process.cpuUsage(c0);
+      rows.push({ algorithm, kernel: `${2 * k + 1}×${2 * k + 1}`, cpu_ms_per_image: (c.user + c.system) / 1000 / pixels.length, strong_per_image: String(Math.round(strong / pixels.length)) });
+    }
   }
   return rows;
 }

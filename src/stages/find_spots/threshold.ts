@@ -75,6 +75,21 @@ export class ThresholdWorkspace {
     this.cut = new Float64Array(64);
   }
 
+  private holeCounts: Int32Array | null = null;
+  private prefix: Float64Array | null = null;
+
+  /** Per-pixel hole counts for the dense erosion (allocated on first use). */
+  holes(): Int32Array {
+    if (!this.holeCounts) this.holeCounts = new Int32Array(this.width * this.height);
+    return this.holeCounts;
+  }
+
+  /** Row prefix sums (count, Σv) for the dense background pass (allocated on first use). */
+  rowPrefix(): Float64Array {
+    if (!this.prefix) this.prefix = new Float64Array(2 * (this.width + 1));
+    return this.prefix;
+  }
+
   /** Column arrays with room for `pad` zero columns on the left and right. */
   columns(pad: number): void {
     const need = this.width + 2 * pad + 1;
@@ -202,23 +217,53 @@ function dispersionPass(image: ArrayLike<number>, mask: Uint8Array, w: number, h
  * of the remaining (non-signal) usable pixels in a slightly larger window, so bright neighbours no
  * longer inflate it, and a pixel of the eroded region is strong when it exceeds that background by
  * σ_s standard deviations (v ≥ mean + σ_s·√(gain·mean): with "≥" rather than ">" the per-image
- * strong-pixel counts equal DIALS 3.12's on all 120 images of the simulated sweep). Deep inside a large blob the window may hold no background at all; the
- * background is then 0 and the pixel counts as strong (DIALS keeps such blobs whole, e.g. the
- * 714-pixel direct-beam halo on the Timepix 512 test image).
+ * strong-pixel counts equal DIALS 3.12's on all 120 images of the simulated sweep). Deep inside a
+ * large blob the window may hold no background at all; the background is then 0 and the pixel
+ * counts as strong (DIALS keeps such blobs whole, e.g. the 714-pixel direct-beam halo on the
+ * Timepix 512 test image).
+ *
+ * Erosion and background sums each have two exact implementations: a sparse one that visits only
+ * signal/core pixels (sliding a window along each run; fastest for the default kernel, where
+ * those pixels are a few % of the panel) and a dense one with running sums whose cost does not
+ * depend on the kernel size, used when the window is large.
  */
 function dispersionExtended(image: ArrayLike<number>, mask: Uint8Array, w: number, h: number, p: ThresholdParams,
   out: Uint8Array, ws: ThresholdWorkspace): number {
   const [kx, ky] = p.kernelSize;
-  const { gain, sigmaStrong: ss, globalThreshold: gt } = p;
   const { signal, core } = ws;
-  const npx = w * h;
-  signal.fill(0, 0, npx);
+  signal.fill(0, 0, w * h);
   if (dispersionPass(image, mask, w, h, p, signal, ws, false) === 0) return 0;
-  erode(signal, core, w, h, EXTENDED.erodeHalfWidth(kx), EXTENDED.erodeHalfWidth(ky));
-  // Pass 2: background = usable pixels outside the core, in an enlarged kernel. Core pixels are
-  // few (a few % of the panel) and come in runs along rows, so each run sums its first window
-  // directly and then slides it: add the entering column, drop the leaving one.
+  const ex = EXTENDED.erodeHalfWidth(kx), ey = EXTENDED.erodeHalfWidth(ky);
+  if ((2 * ex + 1) * (2 * ey + 1) <= SPARSE_MAX_EROSION) erodeSparse(signal, core, w, h, ex, ey);
+  else erodeDense(signal, core, w, h, ex, ey, ws);
   const bx = EXTENDED.backgroundHalfWidth(kx), by = EXTENDED.backgroundHalfWidth(ky);
+  return (2 * bx + 1) * (2 * by + 1) <= SPARSE_MAX_BACKGROUND
+    ? strongOverBackgroundSparse(image, mask, core, w, h, bx, by, p, out)
+    : strongOverBackgroundDense(image, mask, core, w, h, bx, by, p, out, ws);
+}
+
+/**
+ * Largest windows (pixels) for which the sparse run-sliding variants are used: the default kernel's
+ * 5×5 erosion and 11×11 background. Signal pixels are several times more numerous than core
+ * pixels, hence the smaller limit for erosion (measured on the simulated sweep: sparse is faster
+ * up to these sizes, dense beyond).
+ */
+const SPARSE_MAX_EROSION = 25;
+const SPARSE_MAX_BACKGROUND = 121;
+
+/** The pixel test of the second pass, shared by both variants. */
+function strongOver(v: number, n: number, sum: number, p: ThresholdParams): boolean {
+  const mean = n > 0 ? sum / n : 0;
+  return v >= mean + p.sigmaStrong * Math.sqrt(p.gain * mean) && v > p.globalThreshold;
+}
+
+/**
+ * Background = usable pixels outside the core within (bx, by). Core pixels come in runs along
+ * rows: each run sums its first window directly and then slides it (add the entering column,
+ * drop the leaving one).
+ */
+function strongOverBackgroundSparse(image: ArrayLike<number>, mask: Uint8Array, core: Uint8Array, w: number, h: number,
+  bx: number, by: number, p: ThresholdParams, out: Uint8Array): number {
   let count = 0;
   for (let y = 0; y < h; y++) {
     const o = y * w;
@@ -236,12 +281,7 @@ function dispersionExtended(image: ArrayLike<number>, mask: Uint8Array, w: numbe
         }
       }
       for (;;) {
-        const mean = n > 0 ? sum / n : 0;
-        const v = image[o + x];
-        if (v >= mean + ss * Math.sqrt(gain * mean) && v > gt) {
-          out[o + x] = 1;
-          count++;
-        }
+        if (strongOver(image[o + x], n, sum, p)) { out[o + x] = 1; count++; }
         x++;
         if (x >= w || core[o + x] === 0) break;
         const enter = x + bx, leave = x - bx - 1;
@@ -257,12 +297,47 @@ function dispersionExtended(image: ArrayLike<number>, mask: Uint8Array, w: numbe
 }
 
 /**
- * core = signal pixels with no non-signal pixel (masked pixels count as non-signal) within the
- * half-widths (ex, ey); pixels beyond the image border do not erode. Signal is sparse (spots and
- * their kernel-wide rims) and comes in runs along rows: each run counts the holes in its first
- * window directly, then slides the window along the run.
+ * The same sums from running column sums (updated as the window slides down) and, on rows that
+ * hold core pixels, a prefix sum along the row: constant cost per pixel for any window size.
  */
-function erode(signal: Uint8Array, core: Uint8Array, w: number, h: number, ex: number, ey: number): void {
+function strongOverBackgroundDense(image: ArrayLike<number>, mask: Uint8Array, core: Uint8Array, w: number, h: number,
+  bx: number, by: number, p: ThresholdParams, out: Uint8Array, ws: ThresholdWorkspace): number {
+  ws.columns(0);
+  const col = ws.col; // (count, Σv) per column, stride 3
+  col.fill(0);
+  const pre = ws.rowPrefix();
+  const addRow = (y: number, sign: number) => {
+    const o = y * w;
+    for (let x = 0; x < w; x++) {
+      if (mask[o + x] !== 0 && core[o + x] === 0) { col[3 * x] += sign; col[3 * x + 1] += sign * image[o + x]; }
+    }
+  };
+  for (let y = 0; y < Math.min(by, h); y++) addRow(y, 1);
+  let count = 0;
+  for (let y = 0; y < h; y++) {
+    if (y + by < h) addRow(y + by, 1);
+    if (y - by - 1 >= 0) addRow(y - by - 1, -1);
+    const o = y * w;
+    let any = false;
+    for (let x = 0; x < w; x++) if (core[o + x] !== 0) { any = true; break; }
+    if (!any) continue;
+    pre[0] = 0; pre[1] = 0;
+    for (let x = 0; x < w; x++) { pre[2 * x + 2] = pre[2 * x] + col[3 * x]; pre[2 * x + 3] = pre[2 * x + 1] + col[3 * x + 1]; }
+    for (let x = 0; x < w; x++) {
+      if (core[o + x] === 0) continue;
+      const hi = x + bx + 1 < w ? x + bx + 1 : w, lo = x - bx > 0 ? x - bx : 0;
+      if (strongOver(image[o + x], pre[2 * hi] - pre[2 * lo], pre[2 * hi + 1] - pre[2 * lo + 1], p)) { out[o + x] = 1; count++; }
+    }
+  }
+  return count;
+}
+
+/**
+ * core = signal pixels with no non-signal pixel (masked pixels count as non-signal) within the
+ * half-widths (ex, ey); pixels beyond the image border do not erode. Signal comes in runs along
+ * rows: each run counts the holes in its first window directly, then slides the window.
+ */
+function erodeSparse(signal: Uint8Array, core: Uint8Array, w: number, h: number, ex: number, ey: number): void {
   core.fill(0, 0, w * h);
   for (let y = 0; y < h; y++) {
     const y0 = y - ey > 0 ? y - ey : 0, y1 = y + ey < h ? y + ey : h - 1;
@@ -288,6 +363,31 @@ function erode(signal: Uint8Array, core: Uint8Array, w: number, h: number, ex: n
         }
       }
     }
+  }
+}
+
+/** The same erosion, separable: hole counts along each row's window, then summed down columns. */
+function erodeDense(signal: Uint8Array, core: Uint8Array, w: number, h: number, ex: number, ey: number, ws: ThresholdWorkspace): void {
+  const rowHoles = ws.holes();
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    let holes = 0;
+    for (let x = 0; x < Math.min(ex, w); x++) holes += 1 - signal[o + x];
+    for (let x = 0; x < w; x++) {
+      if (x + ex < w) holes += 1 - signal[o + x + ex];
+      if (x - ex - 1 >= 0) holes -= 1 - signal[o + x - ex - 1];
+      rowHoles[o + x] = holes;
+    }
+  }
+  ws.columns(0);
+  const colHoles = ws.col;
+  colHoles.fill(0);
+  for (let y = 0; y < Math.min(ey, h); y++) for (let x = 0; x < w; x++) colHoles[x] += rowHoles[y * w + x];
+  for (let y = 0; y < h; y++) {
+    if (y + ey < h) { const o = (y + ey) * w; for (let x = 0; x < w; x++) colHoles[x] += rowHoles[o + x]; }
+    if (y - ey - 1 >= 0) { const o = (y - ey - 1) * w; for (let x = 0; x < w; x++) colHoles[x] -= rowHoles[o + x]; }
+    const o = y * w;
+    for (let x = 0; x < w; x++) core[o + x] = signal[o + x] !== 0 && colHoles[x] === 0 ? 1 : 0;
   }
 }
 

@@ -84,6 +84,9 @@ function scene(seed: number, w: number, h: number) {
 const variants: Partial<ThresholdParams>[] = [
   {},
   { kernelSize: [2, 4] },
+  // Large kernels take the dense (kernel-size independent) erosion / background paths.
+  { kernelSize: [6, 6] },
+  { kernelSize: [11, 9] },
   { gain: 1.7, sigmaStrong: 2, sigmaBackground: 4 },
   { minLocal: 0 },
   { globalThreshold: 15 },
