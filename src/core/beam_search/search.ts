@@ -81,6 +81,8 @@ const N_DIRECTIONS = 12;
 const WIDE_SUBSET = 1000;
 const MIN_SPOTS = 20;
 const QUICK_SUBSET = 4000;
+/** Candidates scoring below this fraction of the best at the wide optimum are left out of the fine search. */
+const QUALITY_FRACTION = 0.6;
 const COMPASS = [[1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]] as const;
 
 function clamp(v: number, lo: number, hi: number): number { return Math.min(hi, Math.max(lo, v)); }
@@ -222,18 +224,37 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
         if (s > best) { best = s; bx = cx + i * step; by = cy + j * step; }
       }
     }
-    const tBest = candidates.map(() => new Float64Array(3));
+    let tBest = candidates.map(() => new Float64Array(3));
     const wideBest = wideScore(bx, by, tBest);
     log.debug(`search_beam_position cycle ${cycle + 1}: ${candidates.length} directions (longest ${longest.toFixed(1)} Å), ${nTrials} trial centres at ${step.toFixed(3)} mm, best (${bx.toFixed(3)}, ${by.toFixed(3)}) mm score ${wideBest.toFixed(4)} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
 
-    // 3. pattern search on the continuous score: a quick pass on a subset, a polish on all
+    // 3. pattern search on the continuous score: a quick pass on a subset, a polish on all. Only
+    // candidates that are lattice vectors at the wide optimum take part: a direction that was
+    // merely the strongest noise has a rugged score that would trap the search.
+    rlpsAtShift(quick, bx, by, quickRlp);
+    const quality = tBest.map((t) => refineLatticeVector(quickRlp, quick.n, t));
+    const bestQuality = Math.max(...quality);
+    const kept: typeof tBest = [];
+    tBest.forEach((t, m) => {
+      const len = Math.hypot(t[0], t[1], t[2]);
+      if (quality[m] < QUALITY_FRACTION * bestQuality || len < minLength) return;
+      // two directions that converged on the same vector (or its negative) would count twice
+      const same = kept.some((k) => Math.min(Math.hypot(k[0] - t[0], k[1] - t[1], k[2] - t[2]), Math.hypot(k[0] + t[0], k[1] + t[1], k[2] + t[2])) < 0.05 * len);
+      if (!same) kept.push(t);
+    });
+    tBest = kept;
     let f = NaN, nFine = 0;
     for (const [set, rlp, h0, hEnd] of [[quick, quickRlp, step / 2, 2e-3], [fine, fineRlp, 8e-3, 5e-4]] as const) {
       const r = patternSearch(set, rlp, bx, by, tBest, h0, hEnd);
       bx = r.x; by = r.y; f = r.score; nFine += r.evaluations;
     }
     lastFine = f;
-    log.debug(`search_beam_position cycle ${cycle + 1}: fine search → (${bx.toFixed(4)}, ${by.toFixed(4)}) mm, score ${f.toFixed(4)} after ${nFine} evaluations [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+    {
+      rlpsAtShift(fine, bx, by, fineRlp);
+      const per = tBest.map((t) => `${Math.hypot(t[0], t[1], t[2]).toFixed(1)} Å: ${refineLatticeVector(fineRlp, fine.n, Float64Array.from(t), 0).toFixed(3)}`);
+      log.debug(`search_beam_position: lattice vectors and their periodicity at the optimum: ${per.join(', ')}`);
+    }
+    log.debug(`search_beam_position cycle ${cycle + 1}: fine search with ${tBest.length} lattice vectors → (${bx.toFixed(4)}, ${by.toFixed(4)}) mm, score ${f.toFixed(4)} after ${nFine} evaluations [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
     cx = bx; cy = by;
     cycles.push({ shiftMm: [cx, cy], gridStepMm: step, nTrials, nDirections: candidates.length, wideScore: wideBest, fineScore: f });
   }
