@@ -46,7 +46,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'profile.gaussian_rs.parameters.sigma_b', type: 'float', default: null, allowNone: true, help: 'Beam divergence σ_b (degrees); Auto: estimated from the strong spots' },
   { name: 'profile.gaussian_rs.parameters.sigma_m', type: 'float', default: null, allowNone: true, help: 'Mosaicity σ_m (degrees); Auto: estimated from the strong spots' },
   { name: 'profile.gaussian_rs.parameters.n_sigma', type: 'float', default: 3, min: 0.5, help: 'Foreground half-width in σ' },
-  { name: 'profile.gaussian_rs.parameters.resolution_shells', type: 'int', default: 8, min: 1, help: 'σ_b, σ_m estimated in this many resolution shells of the strong spots and interpolated in 1/d² (1: one σ_b, σ_m for all, as DIALS)' },
+  { name: 'profile.gaussian_rs.parameters.resolution_shells', type: 'int', default: 12, min: 1, help: 'At most this many resolution shells in which σ_b, σ_m are estimated from the strong spots, interpolated in 1/d² (1: one σ_b, σ_m for all, as DIALS)' },
   { name: 'integration.shoebox.margin', type: 'int', default: 3, min: 0, help: 'Background margin (pixels) around the foreground bounding box' },
   { name: 'integration.background.algorithm', type: 'choice', default: 'glm', choices: ['glm', 'simple'], help: 'glm: robust Poisson GLM constant (photon counting); simple: constant/plane with outlier rejection' },
   { name: 'integration.background.simple.model', type: 'choice', default: 'constant3d', choices: ['constant3d', 'linear2d'], help: 'simple background: one constant, or a plane per frame' },
@@ -90,7 +90,7 @@ export function resolveParams(p: Params): IntegrateParams {
     sigmaBDeg: get<number | null>('profile.gaussian_rs.parameters.sigma_b', null),
     sigmaMDeg: get<number | null>('profile.gaussian_rs.parameters.sigma_m', null),
     nSigma: get('profile.gaussian_rs.parameters.n_sigma', 3),
-    profileShells: get('profile.gaussian_rs.parameters.resolution_shells', 8),
+    profileShells: get('profile.gaussian_rs.parameters.resolution_shells', 12),
     margin: get('integration.shoebox.margin', 3),
     background: {
       algorithm: get('integration.background.algorithm', 'glm'),
@@ -246,12 +246,14 @@ async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: 
     s2[k] = (s1[3 * i] - s0[0]) ** 2 + (s1[3 * i + 1] - s0[1]) ** 2 + (s1[3 * i + 2] - s0[2]) ** 2;
     k++;
   }
-  // resolution shells of equal numbers of spots (in 1/d²)
-  const nShells = Math.max(1, Math.min(params.profileShells, Math.floor(k / 200)));
+  // resolution shells: narrow at low resolution, where a finite domain size makes the rocking
+  // width change fastest (∝ d), wider towards high resolution; each shell ≥ 100 spots
   const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => s2[a] - s2[b]);
+  const fractions = shellFractions(k, params.profileShells);
+  const nShells = fractions.length;
   const shellOf = new Int32Array(k), centres: number[] = [];
   for (let sh = 0; sh < nShells; sh++) {
-    const a = Math.floor((sh * k) / nShells), b = Math.floor(((sh + 1) * k) / nShells);
+    const a = sh === 0 ? 0 : Math.round(fractions[sh - 1] * k), b = Math.round(fractions[sh] * k);
     for (let q = a; q < b; q++) shellOf[order[q]] = sh;
     centres.push(s2[order[(a + b) >> 1]]);
   }
@@ -315,6 +317,25 @@ function neighbourBoxes(box: Int32Array, panel: Int32Array, own: Int32Array, all
   }
   offset[m] = out.length / 6;
   return { offset, boxes: Int32Array.from(out) };
+}
+
+/**
+ * Cumulative fractions (low resolution first) of the strong spots closing each shell: doubling
+ * from 0.5 % up to a third, then equal steps; at most `maxShells`, each with ≥ 100 spots (fewer
+ * spots: equal shells of ≥ 200, or one).
+ */
+export function shellFractions(nSpots: number, maxShells: number): number[] {
+  if (maxShells <= 1 || nSpots < 400) return [1];
+  const f: number[] = [];
+  for (let x = 0.005; x < 0.33; x *= 2) if (x * nSpots >= 100) f.push(x);
+  const start = f.length ? f[f.length - 1] : 0;
+  const rest = Math.max(1, Math.min(4, maxShells - f.length));
+  for (let i = 1; i <= rest; i++) f.push(start + ((1 - start) * i) / rest);
+  if (f.length > maxShells || (f.length > 1 && (f[0] * nSpots < 100))) {
+    const n = Math.max(1, Math.min(maxShells, Math.floor(nSpots / 200)));
+    return Array.from({ length: n }, (_, i) => (i + 1) / n);
+  }
+  return f;
 }
 
 function dummySpec(ctx: SweepContext): ProfileGridSpec {
