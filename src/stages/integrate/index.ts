@@ -387,7 +387,7 @@ async function integrateExperiment(e: Experiment, id: number, strong: Reflection
   log.info(` sigma m: ${sigmaMDeg.toFixed(6)} degrees`);
   model ??= { s2: [0], sigmaBDeg: [sigmaBDeg], sigmaMDeg: [sigmaMDeg] };
   if (model.s2.length > 1) {
-    log.info(' by resolution (shells of equal numbers of strong spots):');
+    log.info(' by resolution (shells of strong spots, narrow at low resolution):');
     log.info('    d (Å)   sigma b   sigma m');
     model.s2.forEach((s2, i) => log.info(`${(1 / Math.sqrt(s2)).toFixed(2).padStart(9)} ${model!.sigmaBDeg[i].toFixed(4).padStart(9)} ${model!.sigmaMDeg[i].toFixed(4).padStart(9)}`));
   }
