@@ -8,6 +8,7 @@
  *   myd88_strong.refl.gz        MyD88 3D-ED strong spots, centroid columns only
  *   myd88_imported_axis_neg.expt  the corrected rotation axis (DIALS tutorial)
  *   l_cysteine_strong.refl(.gz) + l_cysteine_imported.expt: 4 sweeps × 15 images, DIALS' spots
+ *   dials_reference.json        DIALS 3.12 search_beam_position on the same inputs (black-box runs, by hand)
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';

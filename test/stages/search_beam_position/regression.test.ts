@@ -83,6 +83,11 @@ test('l-cysteine (4 wedges of 1.5°, 160 spots): the imported centre moves by ab
   const r = run(exps, await readRefl(path.join(DIR, 'l_cysteine_strong.refl.gz')), optionsFrom(defaults(PARAMS)));
   // 160 spots of a 5–12 Å cell pin the centre only to a few tenths of a mm (see the report)
   assert.ok((r.figures.beam_shift_mm as number) < 0.35, `shift ${r.figures.beam_shift_mm} mm`);
+  // DIALS 3.12 moves it by 0.95 mm on the same spots (dials_reference.json), in the same sense
+  const dials = JSON.parse(readFileSync(path.join(DIR, 'dials_reference.json'), 'utf8')).l_cysteine;
+  const [dxD, dyD] = [dials.new[0] - dials.old[0], dials.new[1] - dials.old[1]];
+  const [dx, dy] = r.figures.beam_shift_xy_mm as number[];
+  assert.ok(dx * dxD + dy * dyD > 0, `our shift (${dx}, ${dy}) vs DIALS' (${dxD}, ${dyD})`);
   // both detectors (2θ = 30° and 0°) move by the same shift in their own frames
   assert.equal(r.outputs.experiments[0].detector, r.outputs.experiments[1].detector);
   assert.notEqual(r.outputs.experiments[0].detector, r.outputs.experiments[3].detector);
