@@ -236,9 +236,12 @@ function indexOneLattice(
     const rdata = subsetObservations({ ...sub, miller }, sel);
     log.info(`Macro-cycle ${cycle + 1}: ${nIdx} spots indexed, refining against ${sel.length} with d ≥ ${dCut > 0 ? dCut.toFixed(2) : dSpots.toFixed(2)} Å`);
     const split = !!opts.splitOrientations && exps.length > 1 && cycle === nCycles - 1;
-    refined = refineGeometry(exps, rdata, { ...(opts.refinement ?? {}), independentOrientations: split, cellOps: cellOps ? exps.map(() => cellOps!) : undefined });
+    refined = refineGeometry(exps, rdata, {
+      maxTiltEsdMrad: 10, ...(opts.refinement ?? {}), independentOrientations: split, cellOps: cellOps ? exps.map(() => cellOps!) : undefined,
+    });
     exps = refined.experiments;
     crystal = exps[0].crystal!;
+    if (refined.autoFixed.length) log.info(`  fixed, not determined by these data: ${refined.autoFixed.join(', ')}`);
     for (const r of refined.rmsds) log.info(`  RMSDs (exp ${r.experiment}): ${r.xPx.toFixed(3)} px, ${r.yPx.toFixed(3)} px, ${r.zImages.toFixed(3)} images over ${r.nref} reflections`);
   }
   rlp = reciprocalLatticePoints(sub, exps);

@@ -4,6 +4,7 @@
  * reflections close to the spindle and Tukey outliers, picks a reflection subset
  * (`reflections_per_degree`), runs Levenberg–Marquardt and writes the refined models back.
  */
+import { Matrix, pseudoInverse } from 'ml-matrix';
 import { Mat3 } from '../math/mat3.js';
 import type { Vec3 } from '../math/vec3.js';
 import type { Beam, Crystal, Detector, Experiment, Goniometer } from '../models/types.js';
@@ -42,6 +43,12 @@ export interface RefinerOptions {
   independentOrientations?: boolean;
   /** Scan-varying crystal orientation and cell, checkpoints every intervalDeg (DIALS interval_width_degrees). */
   scanVarying?: { intervalDeg: number } | null;
+  /**
+   * Detector tilts with a larger a-priori e.s.d. (mrad) at the start are fixed (default 0: never).
+   * Indexing uses it: there the model is still rough and an undetermined tilt only distorts the
+   * cell; a deliberate refinement (e.g. with a cell restraint freeing the distance) keeps them.
+   */
+  maxTiltEsdMrad?: number;
   /** Tie every crystal's cell to these values (a, b, c Å, α, β, γ °) with these sigmas (DIALS tie_to_target). */
   cellRestraint?: { values: number[]; sigmas: number[] } | null;
   /** Stop early once every experiment's RMSDs are below these (px, px, images). */
@@ -70,6 +77,8 @@ export interface RefinerResult {
   history: EngineHistory;
   parameterNames: string[];
   nOutliers: number;
+  /** parameters fixed automatically because the data could not determine them */
+  autoFixed: string[];
 }
 
 /** Copy an experiment list's models, keeping which models are shared between experiments. */
@@ -287,6 +296,8 @@ export function refineGeometry(input: readonly Experiment[], data: RefinementDat
     });
   }
 
+  const autoFixed = fixUndeterminedTilts(target, data, used, pred, opts.maxTiltEsdMrad ?? 0);
+
   const problem = {
     get nParams() { return target.nFree; },
     getValues: () => target.getValues(),
@@ -310,6 +321,36 @@ export function refineGeometry(input: readonly Experiment[], data: RefinementDat
   applyToModels(exps, target);
   return {
     experiments: exps, predictions: pred, used, outlier, rmsds: experimentRmsds(exps, data, pred, used), history,
-    parameterNames: target.freeNames(), nOutliers,
+    parameterNames: target.freeNames(), nOutliers, autoFixed,
   };
+}
+
+/**
+ * Detector tilts the data cannot determine (a-priori e.s.d. at the start above `maxEsdMrad`): far, small
+ * or flat geometries such as electron diffraction at metres of camera length, where a tilt moves
+ * spots only in second order and would otherwise wander to absorb a wrong distance or distortion
+ * (a 10° tilt scales the cell by cos 10°). They are fixed at their input values.
+ */
+function fixUndeterminedTilts(target: RefinementTarget, data: RefinementData, used: Uint8Array, pred: Predictions, maxEsdMrad: number): string[] {
+  const m = target.nFree;
+  if (m === 0 || !(maxEsdMrad > 0)) return [];
+  const ev = target.evaluate(data, used, pred, true);
+  const nObs = 3 * ev.nActive;
+  if (nObs <= m) return [];
+  const N = new Matrix(m, m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) N.set(i, j, 0.5 * (ev.normal![i * m + j] + ev.normal![j * m + i]));
+  for (let i = 0; i < m; i++) if (!(N.get(i, i) > 0)) N.set(i, i, 1);
+  let inv: Matrix;
+  try { inv = pseudoInverse(N); } catch { return []; }
+  // a-priori e.s.d.s (weights are inverse centroid variances): a misfit start, e.g. a restraint far
+  // from the current cell, must not make a determined parameter look undetermined
+  const chi2 = 1;
+  const fixed: string[] = [];
+  target.free.forEach(([p, i], k) => {
+    if (p.kind !== 'detector' || i < 3) return;
+    const esd = Math.sqrt(Math.max(0, inv.get(k, k)) * chi2);
+    if (esd > maxEsdMrad) { p.fixed[i] = true; fixed.push(`${p.names[i]} (e.s.d. ${esd.toFixed(0)} mrad)`); }
+  });
+  if (fixed.length) target.refreshFree();
+  return fixed;
 }

@@ -55,3 +55,18 @@ test('symmetry correlations: perfect for intensities that obey the operator', ()
   const cc = symmetryCorrelations(miller, I, [swap]);
   assert.ok(Math.abs(cc.min! - 1) < 1e-12);
 });
+
+test('MyD88 (inverted axis): mI 64.3 37.0 116.0 β 104.4 recommended; mC 117.8 37.0 64.3 β 107.5 with best_monoclinic_beta=False', async () => {
+  const fixes = { 'refinement.parameterisation.detector.fix': ['distance'], 'refinement.parameterisation.goniometer.fix': null };
+  const exps = await readExperiments(path.join(DIR, 'myd88_imported_axis_neg.expt'));
+  const idx = index(exps, await readRefl(path.join(DIR, 'myd88_strong.refl.gz')), indexingOptionsFrom({ ...defaults(INDEX_PARAMS), ...fixes }, silentLog)).outputs;
+  const want = { true: ['mI', [64.31, 37.02, 116.0, 90, 104.37, 90]], false: ['mC', [117.85, 37.02, 64.31, 90, 107.54, 90]] } as const;
+  for (const beta of [true, false]) {
+    const r = run(idx.experiments, idx.reflections, optionsFrom({ ...defaults(PARAMS), ...fixes, best_monoclinic_beta: beta }, silentLog));
+    const [lattice, cell] = want[String(beta) as 'true' | 'false'];
+    const s = r.outputs.settings.find((x) => x.lattice === lattice)!;
+    assert.ok(s && s.recommended, `${lattice} offered and recommended`);
+    assert.ok(Math.abs(s.metricFitDeg - 1.46) < 0.2, `metric fit ${s.metricFitDeg} (DIALS 1.46)`);
+    s.unitCell.forEach((x, i) => assert.ok(Math.abs(x - cell[i]) < (i < 3 ? 0.01 * cell[i] : 0.5), `${lattice} cell ${s.unitCell}`));
+  }
+});
