@@ -5,7 +5,9 @@
  *   correlation.ts  cc(i, j, k) of every dataset pair under every lattice operation
  *   embed.ts        vectors x_(i,a) whose dot products reproduce those correlations (L-BFGS),
  *                   dimension chosen by Akaike's criterion
- *   patterson.ts    symmetry elements and subgroups scored from angles in the embedding
+ *   patterson.ts    symmetry elements and subgroups scored from angles in the embedding, and
+ *                   again on the pooled reindexed intensities (the decision: its σ reflects
+ *                   how much data there is)
  *   consensus.ts    one reindexing operation per dataset so that all agree
  *
  * Operations act on Miller indices as h' = h·R (R integer, in the common reduced basis).
@@ -18,7 +20,7 @@ import type { SubgroupScore } from '../../stages/symmetry/scoring.js';
 import { consensusReindexing, type Consensus } from './consensus.js';
 import { opProductTable, pairwiseCorrelations, type CorrelationTable, type CosymDataset } from './correlation.js';
 import { embedAutoDimensions, type DimensionScan } from './embed.js';
-import { scorePattersonGroups, type PattersonScoring } from './patterson.js';
+import { scorePattersonGroups, scorePooled, type PattersonScoring } from './patterson.js';
 
 export type { CosymDataset } from './correlation.js';
 
@@ -43,7 +45,10 @@ export interface CosymResult {
   twoFolds: TwoFold[];
   table: CorrelationTable;
   scan: DimensionScan;
+  /** Scores from angles in the embedding (Gildea & Winter). */
   scoring: PattersonScoring;
+  /** Scores from the pooled reindexed intensities: the decision. */
+  pooled: PattersonScoring;
   best: SubgroupScore;
   confidence: number;
   /** Conventional setting of the best Patterson group (from the reduced cell). */
@@ -64,17 +69,28 @@ export function cosym(datasets: readonly CosymDataset[], reducedCell: UnitCell, 
   const deltaOf = new Map<string, number>();
   for (const tf of twoFolds) deltaOf.set(rotKey(tf.rot), tf.deltaDeg);
   const scoring = scorePattersonGroups(view, deltaOf);
-  let best = scoring.subgroups[0];
-  if (o.forceGroup) {
-    const want = o.forceGroup.map(rotKey).sort().join('|');
-    const f = scoring.subgroups.find((s) => s.rotations.map(rotKey).sort().join('|') === want);
+  const sameGroup = (a: readonly IntMat3[], b: readonly IntMat3[]) => a.map(rotKey).sort().join('|') === b.map(rotKey).sort().join('|');
+  const pick = (subs: SubgroupScore[]) => {
+    if (!o.forceGroup) return subs[0];
+    const f = subs.find((s) => sameGroup(s.rotations, o.forceGroup!));
     if (!f) throw new RangeError('the requested Patterson group is not a subgroup of the lattice symmetry');
-    best = f;
+    return f;
+  };
+  // Reindex under the embedding's best group, then judge the groups on the pooled intensities;
+  // if those prefer another group, reindex under that one and judge again (once).
+  const embeddingBest = pick(scoring.subgroups);
+  let consensus = consensusReindexing(view, embeddingBest.rotations, rand);
+  let reindex = Array.from(consensus.opOfDataset, (a) => ops[a]);
+  let pooled = scorePooled(datasets, reindex, ops, deltaOf);
+  let best = pick(pooled.subgroups);
+  if (!sameGroup(best.rotations, embeddingBest.rotations)) {
+    consensus = consensusReindexing(view, best.rotations, rand);
+    reindex = Array.from(consensus.opOfDataset, (a) => ops[a]);
+    pooled = scorePooled(datasets, reindex, ops, deltaOf);
+    best = pick(pooled.subgroups);
   }
-  const second = scoring.subgroups.find((s) => s !== best)?.likelihood ?? 0;
+  const second = pooled.subgroups.find((s) => s !== best)?.likelihood ?? 0;
   const confidence = Math.sqrt(Math.max(best.likelihood * (best.likelihood - second), 0));
-  const consensus = consensusReindexing(view, best.rotations, rand);
   const setting = conventionalSetting(best.rotations, reducedCell);
-  const reindex = Array.from(consensus.opOfDataset, (a) => ops[a]);
-  return { ops, twoFolds, table, scan, scoring, best, confidence, setting, consensus, reindex };
+  return { ops, twoFolds, table, scan, scoring, pooled, best, confidence, setting, consensus, reindex };
 }

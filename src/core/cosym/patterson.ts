@@ -10,7 +10,7 @@
  */
 import type { IntMat3 } from '../symmetry/op.js';
 import { rotKey, symmetryElements, type SymmetryElement } from '../../stages/symmetry/lattice.js';
-import { elementLikelihood, scoreSubgroups, type ElementScore, type SubgroupScore } from '../../stages/symmetry/scoring.js';
+import { elementLikelihood, scoreElements, scoreSubgroups, type ElementScore, type SubgroupScore } from '../../stages/symmetry/scoring.js';
 import { subgroups as allSubgroups } from '../../stages/symmetry/lattice.js';
 
 export interface EmbeddingView {
@@ -85,4 +85,40 @@ export function scorePattersonGroups(v: EmbeddingView, twoFoldDelta: Map<string,
   }));
   const subs = scoreSubgroups(allSubgroups(v.ops), scores, twoFoldDelta);
   return { elements: scores, subgroups: subs, expectedCc };
+}
+
+/**
+ * The same element and subgroup scores on the pooled intensities once every dataset is
+ * reindexed (h → h·R_i): correlations of E² between all observations related by each element,
+ * within and across datasets (pairs and correlations from src/stages/symmetry/scoring.ts),
+ * σ(CC) from the number of pairs. Unlike angles in a low-dimensional
+ * embedding — which a 2-dimensional fit forces to exactly 0 or 1 however sparse the data — this
+ * measures how much evidence there is, so its likelihoods are the ones to trust on weak data.
+ */
+export function scorePooled(datasets: readonly { hkl: Int32Array; E2: Float64Array }[], reindex: readonly IntMat3[], ops: readonly IntMat3[], twoFoldDelta: Map<string, number>): PattersonScoring {
+  const n = datasets.reduce((s, d) => s + d.E2.length, 0);
+  const miller = new Int32Array(3 * n), E2 = new Float64Array(n);
+  let at = 0;
+  datasets.forEach((d, i) => {
+    const R = reindex[i];
+    for (let r = 0; r < d.E2.length; r++, at++) {
+      const h = d.hkl[3 * r], k = d.hkl[3 * r + 1], l = d.hkl[3 * r + 2];
+      miller[3 * at] = h * R[0] + k * R[3] + l * R[6];
+      miller[3 * at + 1] = h * R[1] + k * R[4] + l * R[7];
+      miller[3 * at + 2] = h * R[2] + k * R[5] + l * R[8];
+      E2[at] = d.E2[r];
+    }
+  });
+  const { scores: raw, context } = scoreElements({ miller, E2 }, symmetryElements(ops));
+  // E(CC) of a true element is the CC of repeated measurements (the identity) whenever those
+  // are numerous enough to measure it — also when it is low: many weak datasets correlate weakly
+  // but a true symmetry still correlates as well as repeats do. The σ floor is taken relative to
+  // that scale (10 % of E(CC)), so the test means the same for weak and strong data.
+  const identity = raw.find((r) => r.element.order === 1)!;
+  const expectedCc = identity.n >= 100 && identity.cc > 0.05 ? Math.min(identity.cc, 0.99) : context.expectedCc;
+  const scores = raw.map((r) => {
+    const sigma = Math.max(1 / Math.sqrt(Math.max(r.n, 1)), 0.1 * expectedCc);
+    return { ...r, z: r.cc / sigma, likelihood: r.n >= 2 ? elementLikelihood(r.cc, expectedCc, sigma) : 0.5 };
+  });
+  return { elements: scores, subgroups: scoreSubgroups(allSubgroups(ops), scores, twoFoldDelta), expectedCc };
 }

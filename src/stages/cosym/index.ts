@@ -10,7 +10,8 @@
  * 3. Intensities as the symmetry program prepares them (profile-fitted where integrated both
  *    ways, LP/QE applied, partials combined, partiality ≥ 0.4), a resolution cut where ⟨I⟩/⟨σ⟩ of
  *    all data falls below 4, E² normalised per dataset in resolution shells.
- * 4. src/core/cosym: correlations, embedding, Patterson group, reindexing operators.
+ * 4. src/core/cosym: correlations, embedding, reindexing operators, Patterson group (scored from
+ *    the embedding, decided on the pooled reindexed intensities).
  * 5. Every experiment and its reflections reindexed into the conventional setting of the chosen
  *    Patterson group, with the Sohncke group of that Laue class without screw axes as the space
  *    group (screw axes are decided later from absences, as DIALS does).
@@ -98,6 +99,9 @@ export interface CosymOutputs {
   cbOps: CbOp[];
   /** Per output experiment: input basis → the common reduced basis (before cosym's reindexing). */
   toReduced: CbOp[];
+  /** What cosym analysed: per kept experiment, reduced-basis indices and E². */
+  datasets: CosymDataset[];
+  reducedCell: UnitCell;
   result: CosymResult;
 }
 
@@ -254,15 +258,18 @@ export function run(input: MultiDataset, opts: CosymStageOptions, log: Log): Sta
   const opText = (a: number) => CbOp.toHkl(CbOp.mul(conv, CbOp.mul(CbOp.fromBasis(res.ops[a] as unknown as Mat3), CbOp.inverse(conv))));
   const byOp = new Map<number, number[]>();
   res.consensus.opOfDataset.forEach((a, k) => { const l = byOp.get(a) ?? []; l.push(kept[k]); byOp.set(a, l); });
-  const subRows = res.scoring.subgroups.map((s, i) => {
+  const keyOf = (g: readonly IntMat3[]) => g.map(rotKey).sort().join('|');
+  const embL = new Map(res.scoring.subgroups.map((s) => [keyOf(s.rotations), s.likelihood]));
+  const subRows = res.pooled.subgroups.map((s) => {
     const st = conventionalSetting(s.rotations, reducedCell);
-    return [st.patterson.hm, i === 0 || s === res.best ? '***' : '', fmt(s.likelihood, 3), fmt(s.netZcc, 2), fmt(s.zccPlus, 2), fmt(s.zccMinus, 2), fmt(s.deltaDeg, 1), CbOp.toAbc(st.cbOp)];
+    return [st.patterson.hm, s === res.best ? '***' : '', fmt(s.likelihood, 3), fmt(s.netZcc, 2), fmt(s.zccPlus, 2), fmt(s.zccMinus, 2), fmt(embL.get(keyOf(s.rotations)) ?? 0, 3), fmt(s.deltaDeg, 1), CbOp.toAbc(st.cbOp)];
   });
   const tables = [
     { title: 'Unit-cell clustering', text: clusterText },
     { title: 'Embedding dimensions', text: formatTable(['Dimensions', 'Functional', ''], res.scan.functional.map((f, k) => [k + 1, f.toExponential(4), k + 1 === res.scan.chosen.dims ? '← chosen' : ''])) },
-    { title: 'Scoring individual symmetry elements', text: elementTable(res.scoring.elements) },
-    { title: 'Scoring all possible sub-groups', text: formatTable(['Patterson group', '', 'Likelihood', 'NetZcc', 'Zcc+', 'Zcc-', 'delta', 'Reindex operator'], subRows, { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'l'] }) },
+    { title: 'Scoring individual symmetry elements (angles in the embedding)', text: elementTable(res.scoring.elements) },
+    { title: 'Scoring individual symmetry elements (pooled reindexed intensities)', text: elementTable(res.pooled.elements) },
+    { title: 'Scoring all possible sub-groups', text: formatTable(['Patterson group', '', 'Likelihood', 'NetZcc', 'Zcc+', 'Zcc-', 'L(embedding)', 'delta', 'Reindex operator'], subRows, { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'] }) },
     {
       title: 'Best solution',
       text: [
@@ -285,6 +292,8 @@ export function run(input: MultiDataset, opts: CosymStageOptions, log: Log): Sta
     laue_group: patterson.hm,
     laue_group_likelihood: res.best.likelihood,
     laue_group_confidence: res.confidence,
+    laue_group_embedding: conventionalSetting(res.scoring.subgroups[0].rotations, reducedCell).patterson.hm,
+    laue_group_embedding_likelihood: res.scoring.subgroups[0].likelihood,
     unit_cell: UnitCell.parameters(convCell) as number[],
     n_datasets: nIn,
     n_datasets_used: kept.length,
@@ -296,7 +305,7 @@ export function run(input: MultiDataset, opts: CosymStageOptions, log: Log): Sta
     lattice_point_group: conventionalSetting(res.ops, reducedCell).patterson.hm,
     plots: plots as unknown as number[],
   };
-  return { outputs: { experiments, reflections: out, spaceGroup: sg, kept, cbOps, toReduced, result: res }, figures, tables };
+  return { outputs: { experiments, reflections: out, spaceGroup: sg, kept, cbOps, toReduced, datasets, reducedCell, result: res }, figures, tables };
 }
 
 /** Scatter of the first two coordinates: one series per lattice operation (as dials.cosym plots them). */
