@@ -201,6 +201,7 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
   };
 
   let lastFine = NaN;
+  let atScopeEdge = false;
   const t0 = Date.now();
   for (let cycle = 0; cycle < nCycles; cycle++) {
     // 1. lattice directions at the current centre
@@ -226,6 +227,7 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
     }
     let tBest = candidates.map(() => new Float64Array(3));
     const wideBest = wideScore(bx, by, tBest);
+    if (Math.hypot(bx - cx, by - cy) > scope - step) atScopeEdge = true;
     log.debug(`search_beam_position cycle ${cycle + 1}: ${candidates.length} directions (longest ${longest.toFixed(1)} Å), ${nTrials} trial centres at ${step.toFixed(3)} mm, best (${bx.toFixed(3)}, ${by.toFixed(3)}) mm score ${wideBest.toFixed(4)} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
 
     // 3. pattern search on the continuous score: a quick pass on a subset, a polish on all. Only
@@ -261,7 +263,6 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
 
   const scoreInitial = wideScore(0, 0);
   const scoreFinal = wideScore(cx, cy);
-  const atScopeEdge = Math.hypot(cx, cy) > 0.9 * scope * nCycles;
   if (atScopeEdge) log.warn(`search_beam_position: the best centre lies at the edge of the search scope (${scope} mm); consider a larger mm_search_scope`);
   return {
     experiments: shiftBeamCentre(experiments, cx, cy),
