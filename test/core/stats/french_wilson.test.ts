@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { SHARED_DATA, HAVE_SHARED } from '../../helpers/data.js';
 import { frenchWilson } from '../../../src/core/stats/french_wilson.js';
 import { readMtz, mtzColumn } from '../../../src/core/io/mtz.js';
 import { equalCountBinIndex } from '../../../src/core/stats/binning.js';
@@ -25,8 +27,8 @@ test('weak and negative intensities give positive amplitudes; absurdly negative 
   assert.ok(z.F[0] < 0.05);
 });
 
-const dialsMerged = '/work/shared/data/simulated/lysozyme_sweep/dials_reference/merged.mtz';
-test('amplitudes agree with DIALS merged.mtz F/SIGF computed from the same IMEAN/SIGIMEAN', { skip: !existsSync(dialsMerged) }, () => {
+const dialsMerged = path.join(SHARED_DATA, 'simulated/lysozyme_sweep/dials_reference/merged.mtz');
+test('amplitudes agree with DIALS merged.mtz F/SIGF computed from the same IMEAN/SIGIMEAN', { skip: !HAVE_SHARED || !existsSync(dialsMerged) }, () => {
   const m = readMtz(dialsMerged);
   const c = (l: string) => Float64Array.from(mtzColumn(m, l).data);
   const H = c('H'), K = c('K'), L = c('L'), I = c('IMEAN'), S = c('SIGIMEAN'), F = c('F'), SF = c('SIGF');
