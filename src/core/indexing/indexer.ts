@@ -21,7 +21,7 @@ import { cloneExperiments, refineGeometry, type ExperimentRmsd, type RefinerOpti
 import { reciprocalLatticePoints } from './rlp.js';
 import { estimateMaxCell } from './max_cell.js';
 import { fft3dCandidates } from './fft3d.js';
-import { assignIndices, selectBasis } from './basis.js';
+import { assignIndices, selectBasis, type BasisChoice } from './basis.js';
 
 export interface IndexingOptions {
   method?: 'fft3d' | 'fft1d' | 'real_space_grid_search';
@@ -183,70 +183,84 @@ function indexOneLattice(
   lowRes.forEach((i, k) => { lowRlp[3 * k] = rlp[3 * i]; lowRlp[3 * k + 1] = rlp[3 * i + 1]; lowRlp[3 * k + 2] = rlp[3 * i + 2]; });
   const choices = selectBasis(vectors, lowRlp, { tolerance: 0.25 });
   if (choices.length === 0) throw new UserError(`no lattice found: no three non-coplanar candidate vectors index the spots (lattice ${lattice + 1})`, 'no_lattice');
-  let crystal: Crystal | null = null;
-  let cellOps: Mat3[] | undefined;
-  let firstMismatch: unknown = null;
-  for (const choice of choices.slice(0, opts.knownSymmetry ? 10 : 1)) {
-    log.debug(`basis: indexes ${choice.nIndexed}/${choice.nSample} of sampled low-resolution rlps, volume ${choice.volume.toFixed(0)}`);
-    const c = crystalFromDirect(choice.direct);
-    if (!opts.knownSymmetry) { crystal = c; break; }
-    try {
-      const m = matchKnownSymmetry(aOf(c), opts.knownSymmetry);
-      const { U } = decomposeA(CbOp.applyToA(m.cb, aOf(c)));
-      const A = Mat3.mul(U, UnitCell.bMatrix(m.cell));
-      crystal = { ...crystalFromA(A), spaceGroupHall: m.hall };
-      cellOps = m.millerOps;
-      log.info(`Known symmetry: change of basis ${CbOp.toAbc(m.cb)} to ${UnitCell.toString(m.cell, 2)}`);
-      break;
-    } catch (e) {
-      if (!(e instanceof UserError)) throw e;
-      firstMismatch ??= e;
-    }
-  }
-  if (!crystal) throw firstMismatch;
-
-  // working copies: one experiment per imageset, sharing the crystal
-  let exps = cloneExperiments(imagesets.map((i) => experiments[i]));
-  for (const e of exps) e.crystal = crystal;
+  // one experiment per imageset in this group; rows' experiment ids become local
   const localExp = new Map(imagesets.map((iset, k) => [iset, k]));
   for (let k = 0; k < sub.experiment.length; k++) sub.experiment[k] = localExp.get(sub.experiment[k])!;
-
-  const miller = new Int32Array(3 * rows.length);
-  const indexed = new Uint8Array(rows.length);
   // resolution of each spot for the macro-cycle cut
   const dOf = new Float64Array(rows.length);
   for (let k = 0; k < rows.length; k++) dOf[k] = 1 / Math.hypot(rlp[3 * k], rlp[3 * k + 1], rlp[3 * k + 2]);
   const dSpots = dOf.reduce((m, d) => Math.min(m, d), Infinity);
-  const nCycles = Math.max(1, opts.nMacroCycles);
-  let refined: RefinerResult | null = null;
-  for (let cycle = 0; cycle < nCycles; cycle++) {
-    // d_min rises from the FFT's resolution to the full resolution of the spots
-    const frac = nCycles === 1 ? 1 : Math.min(1, (cycle + 1) / (nCycles - 1));
-    const dStart = Math.max(dMinFft, dSpots);
-    const dCut = cycle >= nCycles - 2 ? 0 : dStart + (dSpots - dStart) * frac;
-    rlp = reciprocalLatticePoints(sub, exps);
-    const nIdx = assignAll(exps, sub, rlp, opts.hklTolerance, miller, indexed);
-    // a random basis already indexes a fraction (2·tolerance)³ of random points
-    const minFraction = opts.minIndexedFraction ?? Math.min(0.5, 1.5 * (2 * opts.hklTolerance) ** 3);
-    if (nIdx < Math.max(10, minFraction * rows.length)) {
-      throw new UserError(`no lattice found: the best basis indexes only ${nIdx} of ${rows.length} spots, no better than chance (lattice ${lattice + 1})`, 'no_lattice');
+
+  /** The choice as a starting crystal (in the known symmetry's setting when one is given). */
+  const startingCrystal = (choice: BasisChoice): { crystal: Crystal; cellOps?: Mat3[] } => {
+    const c = crystalFromDirect(choice.direct);
+    if (!opts.knownSymmetry) return { crystal: c };
+    const m = matchKnownSymmetry(aOf(c), opts.knownSymmetry);
+    const { U } = decomposeA(CbOp.applyToA(m.cb, aOf(c)));
+    const A = Mat3.mul(U, UnitCell.bMatrix(m.cell));
+    log.info(`Known symmetry: change of basis ${CbOp.toAbc(m.cb)} to ${UnitCell.toString(m.cell, 2)}`);
+    return { crystal: { ...crystalFromA(A), spaceGroupHall: m.hall }, cellOps: m.millerOps };
+  };
+
+  /** Macro-cycles of indexing and refinement at rising resolution from a starting crystal. */
+  const macroCycles = (crystal: Crystal, cellOps?: Mat3[]) => {
+    let exps = cloneExperiments(imagesets.map((i) => experiments[i]));
+    for (const e of exps) e.crystal = crystal;
+    const miller = new Int32Array(3 * rows.length);
+    const indexed = new Uint8Array(rows.length);
+    const nCycles = Math.max(1, opts.nMacroCycles);
+    let refined: RefinerResult | null = null;
+    let r2 = rlp;
+    for (let cycle = 0; cycle < nCycles; cycle++) {
+      // d_min rises from the FFT's resolution to the full resolution of the spots
+      const frac = nCycles === 1 ? 1 : Math.min(1, (cycle + 1) / (nCycles - 1));
+      const dStart = Math.max(dMinFft, dSpots);
+      const dCut = cycle >= nCycles - 2 ? 0 : dStart + (dSpots - dStart) * frac;
+      r2 = reciprocalLatticePoints(sub, exps);
+      const nIdx = assignAll(exps, sub, r2, opts.hklTolerance, miller, indexed);
+      // a random basis already indexes a fraction (2·tolerance)³ of random points
+      const minFraction = opts.minIndexedFraction ?? Math.min(0.5, 1.5 * (2 * opts.hklTolerance) ** 3);
+      if (nIdx < Math.max(10, minFraction * rows.length)) {
+        throw new UserError(`no lattice found: the best basis indexes only ${nIdx} of ${rows.length} spots, no better than chance (lattice ${lattice + 1})`, 'no_lattice');
+      }
+      const sel: number[] = [];
+      for (let k = 0; k < rows.length; k++) if (indexed[k] && dOf[k] >= dCut) sel.push(k);
+      const rdata = subsetObservations({ ...sub, miller }, sel);
+      log.info(`Macro-cycle ${cycle + 1}: ${nIdx} spots indexed, refining against ${sel.length} with d ≥ ${dCut > 0 ? dCut.toFixed(2) : dSpots.toFixed(2)} Å`);
+      const split = !!opts.splitOrientations && exps.length > 1 && cycle === nCycles - 1;
+      refined = refineGeometry(exps, rdata, {
+        maxTiltEsdMrad: 10, ...(opts.refinement ?? {}), independentOrientations: split, cellOps: cellOps ? exps.map(() => cellOps) : undefined,
+      });
+      exps = refined.experiments;
+      if (refined.autoFixed.length) log.info(`  fixed, not determined by these data: ${refined.autoFixed.join(', ')}`);
+      for (const r of refined.rmsds) log.info(`  RMSDs (exp ${r.experiment}): ${r.xPx.toFixed(3)} px, ${r.yPx.toFixed(3)} px, ${r.zImages.toFixed(3)} images over ${r.nref} reflections`);
     }
-    const sel: number[] = [];
-    for (let k = 0; k < rows.length; k++) if (indexed[k] && dOf[k] >= dCut) sel.push(k);
-    const rdata = subsetObservations({ ...sub, miller }, sel);
-    log.info(`Macro-cycle ${cycle + 1}: ${nIdx} spots indexed, refining against ${sel.length} with d ≥ ${dCut > 0 ? dCut.toFixed(2) : dSpots.toFixed(2)} Å`);
-    const split = !!opts.splitOrientations && exps.length > 1 && cycle === nCycles - 1;
-    refined = refineGeometry(exps, rdata, {
-      maxTiltEsdMrad: 10, ...(opts.refinement ?? {}), independentOrientations: split, cellOps: cellOps ? exps.map(() => cellOps!) : undefined,
-    });
-    exps = refined.experiments;
-    crystal = exps[0].crystal!;
-    if (refined.autoFixed.length) log.info(`  fixed, not determined by these data: ${refined.autoFixed.join(', ')}`);
-    for (const r of refined.rmsds) log.info(`  RMSDs (exp ${r.experiment}): ${r.xPx.toFixed(3)} px, ${r.yPx.toFixed(3)} px, ${r.zImages.toFixed(3)} images over ${r.nref} reflections`);
+    // A lattice whose refined model misses its own spots by pixels or images is not a solution
+    for (const r of refined!.rmsds) {
+      if (r.nref === 0 || Math.hypot(r.xPx, r.yPx) > 3 || r.zImages > 5) {
+        throw new UserError(`no lattice found: the best model misses its spots (RMSD ${r.xPx.toFixed(1)} px, ${r.yPx.toFixed(1)} px, ${r.zImages.toFixed(1)} images on imageset ${imagesets[r.experiment]}, lattice ${lattice + 1})`, 'no_lattice');
+      }
+    }
+    r2 = reciprocalLatticePoints(sub, exps);
+    assignAll(exps, sub, r2, opts.hklTolerance, miller, indexed);
+    return { exps, miller, indexed, refined: refined!, maxCell, dMinFft, nUsed: rows.length };
+  };
+
+  // The smallest well-indexing basis first; when its refinement does not converge to a model that
+  // predicts the spots (or it does not fit the known symmetry), the next candidates in turn.
+  let firstError: unknown = null;
+  for (const choice of choices.slice(0, opts.knownSymmetry ? 10 : 5)) {
+    log.debug(`basis: indexes ${choice.nIndexed}/${choice.nSample} of sampled low-resolution rlps, volume ${choice.volume.toFixed(0)}`);
+    try {
+      const start = startingCrystal(choice);
+      return macroCycles(start.crystal, start.cellOps);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      log.debug(`basis rejected: ${e.message}`);
+      firstError ??= e;
+    }
   }
-  rlp = reciprocalLatticePoints(sub, exps);
-  assignAll(exps, sub, rlp, opts.hklTolerance, miller, indexed);
-  return { exps, miller, indexed, refined: refined!, maxCell, dMinFft, nUsed: rows.length };
+  throw firstError;
 }
 
 /** Index `table`'s spots (as observations `data`) against `experiments` (imported models). */
