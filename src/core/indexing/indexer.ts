@@ -28,6 +28,8 @@ export interface IndexingOptions {
   /** unit_cell= / space_group=: the lattice found must fit them ('unit_cell_mismatch' otherwise) */
   knownSymmetry?: KnownSymmetry;
   maxCell?: number | null;
+  /** multiplier on the estimated max_cell (ignored when maxCell is given) */
+  maxCellFactor?: number;
   minCell?: number;
   gridSize?: number;
   hklTolerance?: number;
@@ -148,7 +150,7 @@ function indexOneLattice(
 ): { exps: Experiment[]; miller: Int32Array; indexed: Uint8Array; refined: RefinerResult; maxCell: number; dMinFft: number; nUsed: number } {
   const sub = subsetObservations(data, rows);
   let rlp = reciprocalLatticePoints(sub, experiments);
-  const maxCell = opts.maxCell ?? estimateMaxCell(rlp);
+  const maxCell = opts.maxCell ?? estimateMaxCell(rlp) * (opts.maxCellFactor ?? 1);
   // Real-space grid step d_min/2 and a cell edge up to N·d_min/5; no finer than the spots reach.
   let dSpotsMin = Infinity;
   for (let i = 0; i < rlp.length / 3; i++) dSpotsMin = Math.min(dSpotsMin, 1 / Math.hypot(rlp[3 * i], rlp[3 * i + 1], rlp[3 * i + 2]));
