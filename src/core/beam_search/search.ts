@@ -74,13 +74,19 @@ export interface BeamSearchResult {
   nSpotsFine: number;
   maxCell: number;
   atScopeEdge: boolean;
+  /** Other optima (farther from the starting centre) that fit the lattice as well as the one chosen. */
+  nAlternatives: number;
 }
 
-const MAX_WIDE_TRIALS = 1200;
+const MAX_WIDE_TRIALS = 2000;
 const N_DIRECTIONS = 12;
 const WIDE_SUBSET = 1000;
 const MIN_SPOTS = 20;
 const QUICK_SUBSET = 4000;
+/** Separate wide-search maxima within this fraction of the best count as equally good. */
+const TIE_FRACTION = 0.02;
+const N_STARTS = 4;
+const START_FRACTION = 1 - TIE_FRACTION;
 /** Candidates scoring below this fraction of the best at the wide optimum are left out of the fine search. */
 const QUALITY_FRACTION = 0.6;
 const COMPASS = [[1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]] as const;
@@ -202,6 +208,7 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
 
   let lastFine = NaN;
   let atScopeEdge = false;
+  let nAlternatives = 0;
   const t0 = Date.now();
   for (let cycle = 0; cycle < nCycles; cycle++) {
     // 1. lattice directions at the current centre
@@ -216,24 +223,40 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
     let step = (binning * lambdaD) / (8 * longest);
     step = Math.max(step, scope * Math.sqrt(Math.PI / MAX_WIDE_TRIALS));
     const nStep = Math.floor(scope / step + 1e-9);
-    let best = -Infinity, bx = cx, by = cy, nTrials = 0;
+    const trials: { x: number; y: number; score: number }[] = [];
     for (let i = -nStep; i <= nStep; i++) {
       for (let j = -nStep; j <= nStep; j++) {
         if (Math.hypot(i, j) * step > scope + 1e-9) continue;
-        const s = wideScore(cx + i * step, cy + j * step);
-        nTrials++;
-        if (s > best) { best = s; bx = cx + i * step; by = cy + j * step; }
+        trials.push({ x: cx + i * step, y: cy + j * step, score: wideScore(cx + i * step, cy + j * step) });
       }
     }
-    let tBest = candidates.map(() => new Float64Array(3));
-    const wideBest = wideScore(bx, by, tBest);
-    if (Math.hypot(bx - cx, by - cy) > scope - step) atScopeEdge = true;
-    log.debug(`search_beam_position cycle ${cycle + 1}: ${candidates.length} directions (longest ${longest.toFixed(1)} Å), ${nTrials} trial centres at ${step.toFixed(3)} mm, best (${bx.toFixed(3)}, ${by.toFixed(3)}) mm score ${wideBest.toFixed(4)} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+    trials.sort((p, q) => q.score - p.score);
+    // separate maxima nearly as good as the best (see the prior below)
+    const starts: typeof trials = [];
+    for (const t of trials) {
+      if (starts.length >= N_STARTS || t.score < START_FRACTION * trials[0].score) break;
+      if (starts.every((u) => Math.hypot(u.x - t.x, u.y - t.y) > 2.5 * step)) starts.push(t);
+    }
+    const wideBest = starts[0].score;
+    log.debug(`search_beam_position cycle ${cycle + 1}: ${candidates.length} directions (longest ${longest.toFixed(1)} Å), ${trials.length} trial centres at ${step.toFixed(3)} mm, best ${starts.map((u) => `(${u.x.toFixed(3)}, ${u.y.toFixed(3)}) mm: ${u.score.toFixed(4)}`).join('; ')} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
 
     // 3. pattern search on the continuous score: a quick pass on a subset, a polish on all. Only
     // candidates that are lattice vectors at the wide optimum take part: a direction that was
     // merely the strongest noise has a rugged score that would trap the search.
-    rlpsAtShift(quick, bx, by, quickRlp);
+    // Maxima that score alike are told apart by the prior, the starting centre: with a nearly flat
+    // Ewald sphere (electron diffraction) a centre moved along the rotation axis by one
+    // reciprocal-lattice spacing maps the lattice onto itself, and only the sphere's curvature,
+    // weak there, prefers the right one.
+    const alike = starts.filter((u) => u.score >= (1 - TIE_FRACTION) * starts[0].score);
+    alike.sort((p, q) => Math.hypot(p.x, p.y) - Math.hypot(q.x, q.y));
+    const chosen = alike[0];
+    for (const o of alike.slice(1)) {
+      nAlternatives++;
+      log.warn(`search_beam_position: a beam centre shifted by (${o.x.toFixed(3)}, ${o.y.toFixed(3)}) mm fits the lattice about as well (wide score ${o.score.toFixed(4)} vs ${chosen.score.toFixed(4)}); keeping the one nearer the starting centre`);
+    }
+    let tBest = candidates.map(() => new Float64Array(3));
+    wideScore(chosen.x, chosen.y, tBest);
+    rlpsAtShift(quick, chosen.x, chosen.y, quickRlp);
     const quality = tBest.map((t) => refineLatticeVector(quickRlp, quick.n, t));
     const bestQuality = Math.max(...quality);
     const kept: typeof tBest = [];
@@ -245,11 +268,12 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
       if (!same) kept.push(t);
     });
     tBest = kept;
-    let f = NaN, nFine = 0;
+    let bx = chosen.x, by = chosen.y, f = NaN, nFine = 0;
     for (const [set, rlp, h0, hEnd] of [[quick, quickRlp, step / 2, 2e-3], [fine, fineRlp, 8e-3, 5e-4]] as const) {
       const r = patternSearch(set, rlp, bx, by, tBest, h0, hEnd);
       bx = r.x; by = r.y; f = r.score; nFine += r.evaluations;
     }
+    if (Math.hypot(bx - cx, by - cy) > scope - step) atScopeEdge = true;
     lastFine = f;
     {
       rlpsAtShift(fine, bx, by, fineRlp);
@@ -258,7 +282,7 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
     }
     log.debug(`search_beam_position cycle ${cycle + 1}: fine search with ${tBest.length} lattice vectors → (${bx.toFixed(4)}, ${by.toFixed(4)}) mm, score ${f.toFixed(4)} after ${nFine} evaluations [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
     cx = bx; cy = by;
-    cycles.push({ shiftMm: [cx, cy], gridStepMm: step, nTrials, nDirections: candidates.length, wideScore: wideBest, fineScore: f });
+    cycles.push({ shiftMm: [cx, cy], gridStepMm: step, nTrials: trials.length, nDirections: candidates.length, wideScore: wideBest, fineScore: f });
   }
 
   const scoreInitial = wideScore(0, 0);
@@ -273,6 +297,7 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
     nSpots: keep.length, nSpotsWide: wide.n, nSpotsFine: fine.n,
     maxCell,
     atScopeEdge,
+    nAlternatives,
   };
 }
 

@@ -101,6 +101,7 @@ export function run(experiments: Experiment[], strong: ReflectionTable, opts: Be
       n_spots_used: res.nSpots,
       max_cell: res.maxCell,
       at_search_scope_edge: res.atScopeEdge,
+      n_alternative_centres: res.nAlternatives,
     },
     tables,
   };
