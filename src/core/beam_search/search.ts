@@ -9,13 +9,15 @@
  * 2. wide search: on the grid, each candidate's origin-referred periodicity is maximised over a
  *    small patch of directions and lengths (a centre shift rotates and stretches the apparent
  *    lattice a little) and the candidates' scores are averaged; the grid step is set by how fast
- *    a centre error spoils the phase of the longest lattice vector;
- * 3. fine search: a pattern search on (1/n) Σ cos 2π x·t with every candidate t re-optimised by
- *    Newton steps at each trial centre; this score is continuous, so the centre is resolved far
- *    below the grid step.
+ *    a centre error spoils the phase of the longest lattice vector; of maxima within 2 % of the
+ *    best, the one nearest the starting centre wins (aliases, see below);
+ * 3. fine search: a pattern search on (1/n) Σ cos 2π x·t with every candidate t that is a real
+ *    lattice vector re-optimised by Newton steps at each trial centre; this score is continuous,
+ *    so the centre is resolved far below the grid step.
  *
  * The wide search uses a low-resolution subset (direction peaks are broad there, so the patches
- * can be coarse); the fine search uses all spots kept, since high-resolution spots pin t best.
+ * can be coarse); the fine search uses up to `maxReflections` spots of all resolutions, since
+ * high-resolution spots pin t best.
  */
 import { UserError } from '../errors.js';
 import type { Log } from '../log.js';
@@ -83,10 +85,9 @@ const N_DIRECTIONS = 12;
 const WIDE_SUBSET = 1000;
 const MIN_SPOTS = 20;
 const QUICK_SUBSET = 4000;
-/** Separate wide-search maxima within this fraction of the best count as equally good. */
+/** Separate wide-search maxima within this fraction of the best count as equally good (at most N_ALIKE of them). */
 const TIE_FRACTION = 0.02;
-const N_STARTS = 4;
-const START_FRACTION = 1 - TIE_FRACTION;
+const N_ALIKE = 4;
 /** Candidates scoring below this fraction of the best at the wide optimum are left out of the fine search. */
 const QUALITY_FRACTION = 0.6;
 const COMPASS = [[1, 0], [-1, 0], [0, 1], [0, -1], [1, 1], [1, -1], [-1, 1], [-1, -1]] as const;
@@ -231,29 +232,27 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
       }
     }
     trials.sort((p, q) => q.score - p.score);
-    // separate maxima nearly as good as the best (see the prior below)
-    const starts: typeof trials = [];
-    for (const t of trials) {
-      if (starts.length >= N_STARTS || t.score < START_FRACTION * trials[0].score) break;
-      if (starts.every((u) => Math.hypot(u.x - t.x, u.y - t.y) > 2.5 * step)) starts.push(t);
-    }
-    const wideBest = starts[0].score;
-    log.debug(`search_beam_position cycle ${cycle + 1}: ${candidates.length} directions (longest ${longest.toFixed(1)} Å), ${trials.length} trial centres at ${step.toFixed(3)} mm, best ${starts.map((u) => `(${u.x.toFixed(3)}, ${u.y.toFixed(3)}) mm: ${u.score.toFixed(4)}`).join('; ')} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
-
-    // 3. pattern search on the continuous score: a quick pass on a subset, a polish on all. Only
-    // candidates that are lattice vectors at the wide optimum take part: a direction that was
-    // merely the strongest noise has a rugged score that would trap the search.
-    // Maxima that score alike are told apart by the prior, the starting centre: with a nearly flat
-    // Ewald sphere (electron diffraction) a centre moved along the rotation axis by one
+    // Separate maxima that score alike are told apart by the prior, the starting centre: with a
+    // nearly flat Ewald sphere (electron diffraction) a centre moved along the rotation axis by one
     // reciprocal-lattice spacing maps the lattice onto itself, and only the sphere's curvature,
     // weak there, prefers the right one.
-    const alike = starts.filter((u) => u.score >= (1 - TIE_FRACTION) * starts[0].score);
+    const alike: typeof trials = [];
+    for (const t of trials) {
+      if (alike.length >= N_ALIKE || t.score < (1 - TIE_FRACTION) * trials[0].score) break;
+      if (alike.every((u) => Math.hypot(u.x - t.x, u.y - t.y) > 2.5 * step)) alike.push(t);
+    }
+    const wideBest = trials[0].score;
+    log.debug(`search_beam_position cycle ${cycle + 1}: ${candidates.length} directions (longest ${longest.toFixed(1)} Å), ${trials.length} trial centres at ${step.toFixed(3)} mm, best ${alike.map((u) => `(${u.x.toFixed(3)}, ${u.y.toFixed(3)}) mm: ${u.score.toFixed(4)}`).join('; ')} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
     alike.sort((p, q) => Math.hypot(p.x, p.y) - Math.hypot(q.x, q.y));
     const chosen = alike[0];
     for (const o of alike.slice(1)) {
       nAlternatives++;
       log.warn(`search_beam_position: a beam centre shifted by (${o.x.toFixed(3)}, ${o.y.toFixed(3)}) mm fits the lattice about as well (wide score ${o.score.toFixed(4)} vs ${chosen.score.toFixed(4)}); keeping the one nearer the starting centre`);
     }
+
+    // 3. pattern search on the continuous score: a quick pass on a subset, a polish on all. Only
+    // candidates that are lattice vectors at the wide optimum take part: a direction that was
+    // merely the strongest noise has a rugged score that would trap the search.
     let tBest = candidates.map(() => new Float64Array(3));
     wideScore(chosen.x, chosen.y, tBest);
     rlpsAtShift(quick, chosen.x, chosen.y, quickRlp);
