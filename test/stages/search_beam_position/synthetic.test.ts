@@ -140,6 +140,30 @@ test('synthetic sweep: a 1.3 mm beam-centre error is found to 0.01 mm', () => {
   }
 });
 
+test('two-panel detector: the whole detector moves, the centre is found on the panel the beam hits', () => {
+  const truth: [number, number] = [120.35, 119.8];
+  const { experiment, table } = simulate(truth, 0.15);
+  // split the 2400-pixel-wide panel at x = 1000 px: the right half becomes panel 1 (beam on panel 1)
+  const p0 = experiment.detector!.panels[0];
+  const left = { ...structuredClone(p0), imageSize: [1000, 2400] as [number, number], name: 'left' };
+  const right = { ...structuredClone(p0), imageSize: [1400, 2400] as [number, number], name: 'right', origin: [p0.origin[0] + 100, p0.origin[1], p0.origin[2]] as [number, number, number] };
+  const split = { ...experiment, detector: Detector.create([left, right]) };
+  const xyz = Float64Array.from(table.vec3('xyzobs.px.value'));
+  const panel = new Float64Array(table.nrows);
+  for (let i = 0; i < table.nrows; i++) if (xyz[3 * i] >= 1000) { panel[i] = 1; xyz[3 * i] -= 1000; }
+  const t2 = ReflectionTable.empty(table.nrows);
+  t2.setInt('id', new Int32Array(table.nrows));
+  t2.setSizeT('panel', panel);
+  t2.setVec3('xyzobs.px.value', xyz);
+  const r = searchBeamPosition(shiftBeamCentre([split], -0.8, 0.6), t2, { maxReflections: 6000 });
+  const c = beamCentre(r.experiments[0].detector!, r.experiments[0].beam!)!;
+  assert.equal(c.panel, 1);
+  assert.ok(Math.hypot(c.xyMm[0] + 100 - truth[0], c.xyMm[1] - truth[1]) < 0.01, `found ${c.xyMm} on panel 1`);
+  // both panels moved together
+  const [a, b] = r.experiments[0].detector!.panels;
+  assert.ok(Math.abs(b.origin[0] - a.origin[0] - 100) < 1e-9 && Math.abs(b.origin[1] - a.origin[1]) < 1e-9);
+});
+
 test('bad input: no spots, a still, spots naming a missing experiment', () => {
   const { experiment, table } = simulate([120, 120], 0);
   const empty = ReflectionTable.empty(0);
