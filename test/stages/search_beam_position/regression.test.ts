@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readExperiments, writeExperiments } from '../../../src/core/io/expt.js';
-import { readRefl } from '../../../src/core/io/refl.js';
+import { readRefl, writeRefl } from '../../../src/core/io/refl.js';
 import { defaults } from '../../../src/core/params/index.js';
 import { silentLog } from '../../../src/core/log.js';
 import { UserError } from '../../../src/core/errors.js';
@@ -109,6 +109,18 @@ test('program: wrong inputs and parameters are one-line UserErrors', async () =>
     const out = path.join(tmp, 'optimised.expt');
     await assert.rejects(main([path.join(DIR, 'lysozyme_imported.expt'), path.join(tmp, 'missing.refl')], { 'output.experiments': out }),
       (e: unknown) => e instanceof UserError && /missing\.refl/.test(e.message) && !e.message.includes('\n'));
+    assert.ok(!existsSync(out), 'no output after a failure');
+    // a still image set (no scan, no goniometer) and a table without spots
+    const exps = await readExperiments(path.join(DIR, 'lysozyme_imported.expt'));
+    const still = path.join(tmp, 'still.expt');
+    await writeExperiments(still, exps.map((e) => ({ ...e, scan: undefined, goniometer: undefined })));
+    await assert.rejects(main([still, path.join(DIR, 'lysozyme_strong_8k.refl.gz')], { 'output.experiments': out }),
+      (e: unknown) => e instanceof UserError && e.code === 'still_imageset' && /still\.expt/.test(e.message));
+    const spots = await readRefl(path.join(DIR, 'lysozyme_strong_8k.refl.gz'));
+    const none = path.join(tmp, 'none.refl');
+    await writeRefl(none, spots.select(new Uint8Array(spots.nrows)));
+    await assert.rejects(main([path.join(DIR, 'lysozyme_imported.expt'), none], { 'output.experiments': out }),
+      (e: unknown) => e instanceof UserError && e.code === 'too_few_spots' && /none\.refl/.test(e.message));
     assert.ok(!existsSync(out), 'no output after a failure');
   } finally {
     rmSync(tmp, { recursive: true, force: true });
