@@ -18,9 +18,9 @@ import type { UnitCell } from '../symmetry/unitcell.js';
 import { conventionalSetting, latticeGroup, rotKey, type Setting, type TwoFold } from '../../stages/symmetry/lattice.js';
 import type { SubgroupScore } from '../../stages/symmetry/scoring.js';
 import { consensusReindexing, type Consensus } from './consensus.js';
-import { opProductTable, pairwiseCorrelations, type CorrelationTable, type CosymDataset } from './correlation.js';
+import { friedelKey, opProductTable, pairwiseCorrelations, type CorrelationTable, type CosymDataset } from './correlation.js';
 import { embedAutoDimensions, type DimensionScan } from './embed.js';
-import { scorePattersonGroups, scorePooled, type PattersonScoring } from './patterson.js';
+import { combineStats, pooledElementStats, scoreFromStats, scorePattersonGroups, type ElementStat, type PattersonScoring } from './patterson.js';
 
 export type { CosymDataset } from './correlation.js';
 
@@ -35,9 +35,11 @@ export interface CosymOptions {
   minPairs: number;
   /** Impose this Patterson group (its rotations in the reduced basis) instead of the best scored. */
   forceGroup?: IntMat3[] | null;
+  /** Judge groups on held-out halves of the reflections (see cosym()). */
+  crossValidate: boolean;
 }
 
-export const DEFAULT_COSYM: CosymOptions = { maxDeltaDeg: 5, seed: 0, dimensions: null, maxDimensions: 10, minPairs: 3 };
+export const DEFAULT_COSYM: CosymOptions = { maxDeltaDeg: 5, seed: 0, dimensions: null, maxDimensions: 10, minPairs: 3, crossValidate: true };
 
 export interface CosymResult {
   /** Lattice operations (identity first), reduced basis. */
@@ -47,7 +49,7 @@ export interface CosymResult {
   scan: DimensionScan;
   /** Scores from angles in the embedding (Gildea & Winter). */
   scoring: PattersonScoring;
-  /** Scores from the pooled reindexed intensities: the decision. */
+  /** Scores from the pooled reindexed intensities, cross-validated: the decision. */
   pooled: PattersonScoring;
   best: SubgroupScore;
   confidence: number;
@@ -76,21 +78,49 @@ export function cosym(datasets: readonly CosymDataset[], reducedCell: UnitCell, 
     if (!f) throw new RangeError('the requested Patterson group is not a subgroup of the lattice symmetry');
     return f;
   };
-  // Reindex under the embedding's best group, then judge the groups on the pooled intensities;
-  // if those prefer another group, reindex under that one and judge again (once).
+  // Judge the groups on pooled intensities, cross-validated: split the reflections into two
+  // halves by lattice orbit (so every pair related by a lattice operation stays in one half); on
+  // each half run the whole analysis (correlations, embedding, group, reindexing) and measure the
+  // element correlations on the other half with those reindexing operators. Reindexing chosen on
+  // the same data it is judged on would flatter any group, weak data most (103 narrow wedges).
   const embeddingBest = pick(scoring.subgroups);
-  let consensus = consensusReindexing(view, embeddingBest.rotations, rand);
-  let reindex = Array.from(consensus.opOfDataset, (a) => ops[a]);
-  let pooled = scorePooled(datasets, reindex, ops, deltaOf);
-  let best = pick(pooled.subgroups);
-  if (!sameGroup(best.rotations, embeddingBest.rotations)) {
-    consensus = consensusReindexing(view, best.rotations, rand);
-    reindex = Array.from(consensus.opOfDataset, (a) => ops[a]);
-    pooled = scorePooled(datasets, reindex, ops, deltaOf);
-    best = pick(pooled.subgroups);
+  let pooled: PattersonScoring;
+  if (o.crossValidate) {
+    const parts: ElementStat[][] = [];
+    for (const half of [0, 1]) {
+      const train = datasets.map((d) => splitByOrbit(d, ops, half)), test = datasets.map((d) => splitByOrbit(d, ops, 1 - half));
+      const t = pairwiseCorrelations(train, ops, o.minPairs);
+      const sc = embedAutoDimensions(t, prod, rand, { maxDims: o.maxDimensions, fixedDims: o.dimensions });
+      const v = { x: sc.chosen.x, dims: sc.chosen.dims, nDatasets: datasets.length, ops, prod };
+      const g = pick(scorePattersonGroups(v, deltaOf).subgroups);
+      const c = consensusReindexing(v, g.rotations, rand);
+      parts.push(pooledElementStats(test, Array.from(c.opOfDataset, (a) => ops[a]), ops));
+    }
+    pooled = scoreFromStats(combineStats(parts), ops, deltaOf);
+  } else {
+    const c = consensusReindexing(view, embeddingBest.rotations, rand);
+    pooled = scoreFromStats(pooledElementStats(datasets, Array.from(c.opOfDataset, (a) => ops[a]), ops), ops, deltaOf);
   }
+  const best = pick(pooled.subgroups);
+  // the reindexing itself uses all the data
+  const consensus = consensusReindexing(view, best.rotations, rand);
+  const reindex = Array.from(consensus.opOfDataset, (a) => ops[a]);
   const second = pooled.subgroups.find((s) => s !== best)?.likelihood ?? 0;
   const confidence = Math.sqrt(Math.max(best.likelihood * (best.likelihood - second), 0));
   const setting = conventionalSetting(best.rotations, reducedCell);
   return { ops, twoFolds, table, scan, scoring, pooled, best, confidence, setting, consensus, reindex };
+}
+
+/** The reflections of one half of the lattice orbits (parity of a hash of the orbit's smallest key). */
+export function splitByOrbit(d: CosymDataset, ops: readonly IntMat3[], half: number): CosymDataset {
+  const keep: number[] = [];
+  for (let r = 0; r < d.E2.length; r++) {
+    const h = d.hkl[3 * r], k = d.hkl[3 * r + 1], l = d.hkl[3 * r + 2];
+    let key = Infinity;
+    for (const R of ops) key = Math.min(key, friedelKey(h * R[0] + k * R[3] + l * R[6], h * R[1] + k * R[4] + l * R[7], h * R[2] + k * R[5] + l * R[8]));
+    if (((Math.imul(key, 2654435761) >>> 16) & 1) === half) keep.push(r);
+  }
+  const hkl = new Int32Array(3 * keep.length), E2 = new Float64Array(keep.length);
+  keep.forEach((r, q) => { hkl[3 * q] = d.hkl[3 * r]; hkl[3 * q + 1] = d.hkl[3 * r + 1]; hkl[3 * q + 2] = d.hkl[3 * r + 2]; E2[q] = d.E2[r]; });
+  return { hkl, E2 };
 }

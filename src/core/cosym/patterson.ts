@@ -87,15 +87,10 @@ export function scorePattersonGroups(v: EmbeddingView, twoFoldDelta: Map<string,
   return { elements: scores, subgroups: subs, expectedCc };
 }
 
-/**
- * The same element and subgroup scores on the pooled intensities once every dataset is
- * reindexed (h → h·R_i): correlations of E² between all observations related by each element,
- * within and across datasets (pairs and correlations from src/stages/symmetry/scoring.ts),
- * σ(CC) from the number of pairs. Unlike angles in a low-dimensional
- * embedding — which a 2-dimensional fit forces to exactly 0 or 1 however sparse the data — this
- * measures how much evidence there is, so its likelihoods are the ones to trust on weak data.
- */
-export function scorePooled(datasets: readonly { hkl: Int32Array; E2: Float64Array }[], reindex: readonly IntMat3[], ops: readonly IntMat3[], twoFoldDelta: Map<string, number>): PattersonScoring {
+/** Raw correlation of each symmetry element on the pooled intensities after reindexing h → h·R_i. */
+export interface ElementStat { element: SymmetryElement; cc: number; n: number }
+
+export function pooledElementStats(datasets: readonly { hkl: Int32Array; E2: Float64Array }[], reindex: readonly IntMat3[], ops: readonly IntMat3[]): ElementStat[] {
   const n = datasets.reduce((s, d) => s + d.E2.length, 0);
   const miller = new Int32Array(3 * n), E2 = new Float64Array(n);
   let at = 0;
@@ -109,16 +104,33 @@ export function scorePooled(datasets: readonly { hkl: Int32Array; E2: Float64Arr
       E2[at] = d.E2[r];
     }
   });
-  const { scores: raw, context } = scoreElements({ miller, E2 }, symmetryElements(ops));
-  // E(CC) of a true element is the CC of repeated measurements (the identity) whenever those
-  // are numerous enough to measure it — also when it is low: many weak datasets correlate weakly
-  // but a true symmetry still correlates as well as repeats do. The σ floor is taken relative to
-  // that scale (10 % of E(CC)), so the test means the same for weak and strong data.
-  const identity = raw.find((r) => r.element.order === 1)!;
-  const expectedCc = identity.n >= 100 && identity.cc > 0.05 ? Math.min(identity.cc, 0.99) : context.expectedCc;
-  const scores = raw.map((r) => {
+  return scoreElements({ miller, E2 }, symmetryElements(ops)).scores.map((s) => ({ element: s.element, cc: s.cc, n: s.n }));
+}
+
+/** Pairs-weighted mean of element statistics measured on disjoint data. */
+export function combineStats(parts: readonly ElementStat[][]): ElementStat[] {
+  return parts[0].map((e, k) => {
+    let n = 0, sc = 0;
+    for (const p of parts) { n += p[k].n; sc += p[k].n * p[k].cc; }
+    return { element: e.element, cc: n > 0 ? sc / n : 0, n };
+  });
+}
+
+/**
+ * Element and subgroup likelihoods from pooled correlations (the Lorentzian model of
+ * src/stages/symmetry/scoring.ts). E(CC) of a true element is the CC of repeated measurements
+ * (the identity) whenever those are numerous enough to measure it — also when it is low: many
+ * weak datasets correlate weakly, but a true symmetry still correlates as well as repeats do.
+ * σ(CC) = 1/√N pairs, floored at 10 % of E(CC) so that the test means the same for weak and
+ * strong data.
+ */
+export function scoreFromStats(stats: readonly ElementStat[], ops: readonly IntMat3[], twoFoldDelta: Map<string, number>): PattersonScoring {
+  const identity = stats.find((r) => r.element.order === 1)!;
+  const best = Math.max(0, ...stats.filter((r) => r.element.order !== 1 && r.n >= 10).map((r) => r.cc));
+  const expectedCc = identity.n >= 100 && identity.cc > 0.05 ? Math.min(identity.cc, 0.99) : Math.min(0.99, Math.max(0.6, best));
+  const scores: ElementScore[] = stats.map((r) => {
     const sigma = Math.max(1 / Math.sqrt(Math.max(r.n, 1)), 0.1 * expectedCc);
-    return { ...r, z: r.cc / sigma, likelihood: r.n >= 2 ? elementLikelihood(r.cc, expectedCc, sigma) : 0.5 };
+    return { element: r.element, cc: r.cc, n: r.n, z: r.cc / sigma, likelihood: r.n >= 2 ? elementLikelihood(r.cc, expectedCc, sigma) : 0.5 };
   });
   return { elements: scores, subgroups: scoreSubgroups(allSubgroups(ops), scores, twoFoldDelta), expectedCc };
 }

@@ -11,7 +11,8 @@
  *    ways, LP/QE applied, partials combined, partiality ≥ 0.4), a resolution cut where ⟨I⟩/⟨σ⟩ of
  *    all data falls below 4, E² normalised per dataset in resolution shells.
  * 4. src/core/cosym: correlations, embedding, reindexing operators, Patterson group (scored from
- *    the embedding, decided on the pooled reindexed intensities).
+ *    the embedding; decided on pooled reindexed intensities, cross-validated over two halves of
+ *    the reflections).
  * 5. Every experiment and its reflections reindexed into the conventional setting of the chosen
  *    Patterson group, with the Sohncke group of that Laue class without screw axes as the space
  *    group (screw axes are decided later from absences, as DIALS does).
@@ -54,6 +55,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'dimensions', type: 'int', default: null, allowNone: true, min: 1, help: 'Embedding dimensions; Auto: elbow of the functional' },
   { name: 'max_dimensions', type: 'int', default: 10, min: 1, help: 'Largest dimension tried by the automatic choice' },
   { name: 'min_pairs', type: 'int', default: 3, min: 2, help: 'Ignore correlations from fewer common reflections' },
+  { name: 'cross_validate', type: 'bool', default: true, help: 'Judge Patterson groups on held-out halves of the reflections (reindexing chosen on one half, correlations measured on the other)' },
   { name: 'unit_cell_clustering.enable', type: 'bool', default: true, help: 'Drop datasets whose cells differ from the majority' },
   { name: 'unit_cell_clustering.threshold', type: 'float', default: 0.025, min: 0, help: 'Largest average-linkage distance (RMS relative difference of the shortest lattice vectors) within a cluster' },
   { name: 'space_group', type: 'str', default: null, allowNone: true, help: 'Use the Laue group of this space group instead of the best scored one' },
@@ -68,6 +70,7 @@ export interface CosymStageOptions {
   dimensions: number | null;
   maxDimensions: number;
   minPairs: number;
+  crossValidate: boolean;
   clusterCells: boolean;
   cellThreshold: number;
   spaceGroup: string | null;
@@ -83,6 +86,7 @@ export function resolveOptions(p: Params): CosymStageOptions {
     dimensions: p['dimensions'] ?? null,
     maxDimensions: p['max_dimensions'] ?? 10,
     minPairs: p['min_pairs'] ?? 3,
+    crossValidate: p['cross_validate'] ?? true,
     clusterCells: p['unit_cell_clustering.enable'] ?? true,
     cellThreshold: p['unit_cell_clustering.threshold'] ?? 0.025,
     spaceGroup: p['space_group'] ?? null,
@@ -221,7 +225,7 @@ export function run(input: MultiDataset, opts: CosymStageOptions, log: Log): Sta
     forceGroup = findPattersonSubgroup(reducedCell, opts.maxDeltaDeg, pattersonGroup(sg));
   }
   const res = cosym(datasets, reducedCell, {
-    maxDeltaDeg: opts.maxDeltaDeg, seed: opts.seed, dimensions: opts.dimensions, maxDimensions: opts.maxDimensions, minPairs: opts.minPairs, forceGroup,
+    maxDeltaDeg: opts.maxDeltaDeg, seed: opts.seed, dimensions: opts.dimensions, maxDimensions: opts.maxDimensions, minPairs: opts.minPairs, forceGroup, crossValidate: opts.crossValidate,
   });
 
   // 5. outputs
@@ -268,7 +272,7 @@ export function run(input: MultiDataset, opts: CosymStageOptions, log: Log): Sta
     { title: 'Unit-cell clustering', text: clusterText },
     { title: 'Embedding dimensions', text: formatTable(['Dimensions', 'Functional', ''], res.scan.functional.map((f, k) => [k + 1, f.toExponential(4), k + 1 === res.scan.chosen.dims ? '← chosen' : ''])) },
     { title: 'Scoring individual symmetry elements (angles in the embedding)', text: elementTable(res.scoring.elements) },
-    { title: 'Scoring individual symmetry elements (pooled reindexed intensities)', text: elementTable(res.pooled.elements) },
+    { title: 'Scoring individual symmetry elements (pooled reindexed intensities, held-out halves)', text: elementTable(res.pooled.elements) },
     { title: 'Scoring all possible sub-groups', text: formatTable(['Patterson group', '', 'Likelihood', 'NetZcc', 'Zcc+', 'Zcc-', 'L(embedding)', 'delta', 'Reindex operator'], subRows, { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'] }) },
     {
       title: 'Best solution',

@@ -9,6 +9,10 @@ import { mulberry32 } from '../../../src/core/stats/merging.js';
 import { SpaceGroup } from '../../../src/core/symmetry/spacegroup.js';
 import { UnitCell } from '../../../src/core/symmetry/unitcell.js';
 import { latticeGroup } from '../../../src/stages/symmetry/lattice.js';
+import { CbOp } from '../../../src/core/symmetry/cbop.js';
+import { minimumCellTransform } from '../../../src/core/symmetry/niggli.js';
+import { Mat3 } from '../../../src/core/math/mat3.js';
+import type { IntMat3 } from '../../../src/core/symmetry/op.js';
 
 const key = (r: readonly number[]) => r.join(',');
 
@@ -82,4 +86,23 @@ test('20/20 random P41 trials: cosym restores one consistent setting and finds P
   }
   console.log(`20 trials in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   assert.equal(ok, 20);
+});
+
+test('I 21 3 (insulin-like, body-centred cubic lattice): 3 random trials in the primitive reduced cell', () => {
+  const conv = UnitCell.create(78, 78, 78);
+  const red = minimumCellTransform(conv, 'I');
+  const lattice = latticeGroup(red.cell, 5).rotations;
+  assert.equal(lattice.length, 24);
+  const P = CbOp.basis(red.cbOp);
+  const toReduced = (R: readonly number[]) => Mat3.mul(Mat3.mul(Mat3.inverse(P), R as Mat3), P).map((x) => Math.round(x)) as unknown as IntMat3;
+  const sym = SpaceGroup.find('I 21 3').symOps.map((o) => toReduced(o.rot));
+  const symk = new Set(sym.map(key));
+  for (let trial = 0; trial < 3; trial++) {
+    const sim = simulateDatasets({ cell: red.cell, symmetry: sym, settings: lattice, nDatasets: 8 + 2 * trial, dMin: 6, seed: 77 + trial, bandHalfWidth: 0.15 });
+    const r = cosym(sim.datasets, red.cell, { seed: trial });
+    const total = sim.settingOps.map((S, i) => mulRot(S, r.reindex[i]));
+    const ref = invRot(total[0]);
+    assert.ok(total.every((T) => symk.has(key(mulRot(T, ref)))), `trial ${trial}: inconsistent`);
+    assert.equal(r.setting.patterson.hm, 'I m -3');
+  }
 });
