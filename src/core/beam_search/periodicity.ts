@@ -177,17 +177,20 @@ export function patchScore(rlp: Float64Array, n: number, tr: ProjectionTransform
   return best / n;
 }
 
+/** Σ cos 2π x·t over the first n rlps. */
+export function cosSum(rlp: Float64Array, n: number, tx: number, ty: number, tz: number): number {
+  const TWO_PI = 2 * Math.PI;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.cos(TWO_PI * (rlp[3 * i] * tx + rlp[3 * i + 1] * ty + rlp[3 * i + 2] * tz));
+  return s;
+}
+
 /**
  * max over t near `t` of (1/n) Σ cos 2π x·t, by damped Newton steps from `t` (updated in place).
  * Continuous in the rlps, so the fine search can resolve the beam centre below the FFT bin size.
  */
 export function refineLatticeVector(rlp: Float64Array, n: number, t: Float64Array, iterations = 4): number {
   const TWO_PI = 2 * Math.PI;
-  const evaluate = (tx: number, ty: number, tz: number) => {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += Math.cos(TWO_PI * (rlp[3 * i] * tx + rlp[3 * i + 1] * ty + rlp[3 * i + 2] * tz));
-    return s;
-  };
   let f = NaN;
   for (let it = 0; it < iterations; it++) {
     // value, gradient g = −2π Σ sin θ x and negated Hessian A = 4π² Σ cos θ x xᵀ
@@ -216,12 +219,12 @@ export function refineLatticeVector(rlp: Float64Array, n: number, t: Float64Arra
     const d3 = y3 / l33, d2 = (y2 - l32 * d3) / l22, d1 = (y1 - l21 * d2 - l31 * d3) / l11;
     let step = 1, accepted = false;
     for (let h2 = 0; h2 < 4; h2++) {
-      const v = evaluate(t[0] + step * d1, t[1] + step * d2, t[2] + step * d3);
+      const v = cosSum(rlp, n, t[0] + step * d1, t[1] + step * d2, t[2] + step * d3);
       if (v > f) { t[0] += step * d1; t[1] += step * d2; t[2] += step * d3; f = v; accepted = true; break; }
       step *= 0.5;
     }
     if (!accepted || Math.abs(step * d1) + Math.abs(step * d2) + Math.abs(step * d3) < 1e-7 * (Math.abs(t[0]) + Math.abs(t[1]) + Math.abs(t[2]))) break;
   }
-  if (Number.isNaN(f)) f = evaluate(t[0], t[1], t[2]);
+  if (Number.isNaN(f)) f = cosSum(rlp, n, t[0], t[1], t[2]);
   return f / n;
 }

@@ -300,4 +300,3 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
   };
 }
 
-export type { SpotSet };

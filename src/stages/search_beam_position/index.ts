@@ -28,7 +28,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'default.mm_search_scope', type: 'float', default: 4.0, min: 0,
     help: 'Radius (mm) around the starting beam centre covered by the wide grid search' },
   { name: 'default.wide_search_binning', type: 'float', default: 2, min: 0.1,
-    help: 'Coarseness of the wide grid: its step is this many times the shift (λ·distance / (8·longest lattice vector)) that turns the longest vector\'s phase by π/4; larger is faster but may step over a sharp optimum' },
+    help: 'Coarseness of the wide grid: its step is this many times the shift (λ·distance / (8·longest lattice vector)) that turns the longest vector\'s phase by π/4; larger is faster but may step over a sharp optimum (the grid holds at most 2000 centres)' },
   { name: 'default.n_macro_cycles', type: 'int', default: 1, min: 1,
     help: 'Repeat direction search, wide grid and fine search from the centre found this many times' },
   { name: 'default.max_reflections', type: 'int', default: 20000, min: 20,
