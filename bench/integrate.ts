@@ -33,7 +33,8 @@ type Row = Record<string, string | number | boolean | null>;
 
 /** Run `xtalflow integrate` under /usr/bin/time in cwd: wall seconds and peak resident MB (one process: workers are threads). */
 function integrate(cwd: string, args: string[]): { wallS: number; peakMB: number } {
-  const r = spawnSync('/usr/bin/time', ['-f', 'XTALFLOW_TIME %e %M', process.execPath, '--import', 'tsx', path.join(ROOT, 'bin/xtalflow.ts'), 'integrate', ...args],
+  // tsx resolved here, not from cwd (the run directories are outside the repository)
+  const r = spawnSync('/usr/bin/time', ['-f', 'XTALFLOW_TIME %e %M', process.execPath, '--import', import.meta.resolve('tsx'), path.join(ROOT, 'bin/xtalflow.ts'), 'integrate', ...args],
     { cwd, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 28 });
   const m = /XTALFLOW_TIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
   if (r.status !== 0 || !m) throw new Error(`xtalflow integrate ${args.join(' ')} failed (status ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
