@@ -115,12 +115,15 @@ export function findPeaks(map: Float32Array, N: number, dMin: number, opts: Fft3
       if (dz > N / 2) dz -= N; else if (dz < -N / 2) dz += N;
       w += v; cx += v * dx; cy += v * dy; cz += v * dz; vol++;
       if (v > height) height = v;
-      const nb = [
-        (z * N + y) * N + ((x + 1) % N), (z * N + y) * N + ((x + N - 1) % N),
-        (z * N + ((y + 1) % N)) * N + x, (z * N + ((y + N - 1) % N)) * N + x,
-        (((z + 1) % N) * N + y) * N + x, (((z + N - 1) % N) * N + y) * N + x,
-      ];
-      for (const q of nb) if (!visited[q] && map[q] >= threshold && top < stack.length) { visited[q] = 1; stack[top++] = q; }
+      for (let k = 0; k < 6; k++) {
+        const q = k === 0 ? (z * N + y) * N + ((x + 1) % N)
+          : k === 1 ? (z * N + y) * N + ((x + N - 1) % N)
+          : k === 2 ? (z * N + ((y + 1) % N)) * N + x
+          : k === 3 ? (z * N + ((y + N - 1) % N)) * N + x
+          : k === 4 ? (((z + 1) % N) * N + y) * N + x
+          : (((z + N - 1) % N) * N + y) * N + x;
+        if (!visited[q] && map[q] >= threshold && top < stack.length) { visited[q] = 1; stack[top++] = q; }
+      }
     }
     const gx = wrap(sx) + cx / w, gy = wrap(sy) + cy / w, gz = wrap(sz) + cz / w;
     const vector: [number, number, number] = [gx * spacing, gy * spacing, gz * spacing];

@@ -92,3 +92,28 @@ test('max_lattices=2: two crystals in one sweep are both found', () => {
   for (let i = 0; i < r.experimentOf.length; i++) if (r.experimentOf[i] === (i < n1 ? first : second)) right++;
   assert.ok(right / r.experimentOf.length > 0.95, `${right} of ${r.experimentOf.length} on the right lattice`);
 });
+
+test('two-panel detector: spots on both panels index and refine together', async () => {
+  const { panel } = await import('../refinement/synthetic.js');
+  const { refineGeometry } = await import('../../../src/core/refinement/refiner.js');
+  const e = tetragonal();
+  // split the detector into two panels with a 2 mm gap between them
+  const p0 = panel({ imageSize: [981, 500] });
+  const p1 = panel({ imageSize: [981, 531], origin: [-85.6216, 87.7028 - 500 * 0.172 - 2, -150] });
+  e.detector = { panels: [p0, p1] };
+  const data = simulate(e, 2.5, 0.2, 0.1);
+  const onPanel1 = data.panel.filter((p) => p === 1).length;
+  assert.ok(onPanel1 > 0.3 * data.panel.length && onPanel1 < 0.7 * data.panel.length);
+  const r = indexSpots([e], data, {});
+  const cell = Crystal.unitCell(r.experiments[0].crystal!);
+  sorted(cell).forEach((x, i) => assert.ok(Math.abs(x / [61.3, 61.3, 97.2][i] - 1) < 5e-4, `cell ${cell}`));
+  assert.ok(r.experimentOf.every((x) => x === 0));
+  assert.ok(r.rmsds[0].xPx < 0.3 && r.rmsds[0].yPx < 0.3, JSON.stringify(r.rmsds[0]));
+  // the detector moves as one body: a shift of both panels is recovered
+  const moved = structuredClone(r.experiments);
+  for (const p of moved[0].detector!.panels) p.origin = [p.origin[0] + 0.5, p.origin[1], p.origin[2]];
+  const idxd = { ...data, miller: r.miller };
+  const ref = refineGeometry(moved, idxd, { outlierAlgorithm: 'null' });
+  const dx = ref.experiments[0].detector!.panels[1].origin[0] - e.detector.panels[1].origin[0];
+  assert.ok(Math.abs(dx) < 0.02, `panel 1 x off by ${dx} mm`);
+});
