@@ -33,7 +33,7 @@ function centreMm(e: Experiment): [number, number] {
   return beamCentre(e.detector!, e.beam!)!.xyMm;
 }
 
-test('simulated sweep: 1 mm offset in x, via the program (modified .expt written, optimised.expt read back)', async () => {
+test('simulated sweep: 1 mm offset in x, via the program (modified .expt written, optimised.expt read back)', async (t) => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'xtalflow-sbp-'));
   try {
     const exps = await readExperiments(path.join(DIR, 'lysozyme_imported.expt'));
@@ -46,6 +46,7 @@ test('simulated sweep: 1 mm offset in x, via the program (modified .expt written
     });
     const [x, y] = centreMm((await readExperiments(out))[0]);
     const err = Math.hypot(x - truthMm[0], y - truthMm[1]);
+    t.diagnostic(`offset (1, 0) mm: found ${x.toFixed(4)}, ${y.toFixed(4)} mm; truth ${truthMm.map((v) => v.toFixed(4))}; residual ${err.toFixed(4)} mm`);
     assert.ok(err < 0.05, `found ${x.toFixed(4)}, ${y.toFixed(4)} mm; truth ${truthMm}; error ${err.toFixed(4)} mm`);
     const f = res!.figures;
     assert.ok(Math.abs((f.beam_shift_mm as number) - 1) < 0.05, `shift ${f.beam_shift_mm}`);
@@ -57,20 +58,22 @@ test('simulated sweep: 1 mm offset in x, via the program (modified .expt written
   }
 });
 
-test('simulated sweep: 1 mm offsets in y and in x and y return to the true centre within 0.05 mm', async () => {
+test('simulated sweep: 1 mm offsets in y and in x and y return to the true centre within 0.05 mm', async (t) => {
   const exps = await readExperiments(path.join(DIR, 'lysozyme_imported.expt'));
   const spots = await readRefl(path.join(DIR, 'lysozyme_strong_8k.refl.gz'));
   for (const [dx, dy] of [[0, 1], [-1, 1]]) {
     const r = run(shiftBeamCentre(exps, dx, dy), spots, optionsFrom(defaults(PARAMS)));
     const [x, y] = centreMm(r.outputs.experiments[0]);
     const err = Math.hypot(x - truthMm[0], y - truthMm[1]);
+    t.diagnostic(`offset (${dx}, ${dy}) mm: found ${x.toFixed(4)}, ${y.toFixed(4)} mm; residual ${err.toFixed(4)} mm`);
     assert.ok(err < 0.05, `offset (${dx}, ${dy}): found ${x.toFixed(4)}, ${y.toFixed(4)}; error ${err.toFixed(4)} mm`);
   }
 });
 
-test('MyD88 (3D ED): the imported centre moves by less than 0.3 mm', async () => {
+test('MyD88 (3D ED): the imported centre moves by less than 0.3 mm', async (t) => {
   const exps = await readExperiments(path.join(DIR, 'myd88_imported_axis_neg.expt'));
   const r = run(exps, await readRefl(path.join(DIR, 'myd88_strong.refl.gz')), optionsFrom(defaults(PARAMS)));
+  t.diagnostic(`MyD88 unshifted: moved by ${(r.figures.beam_shift_mm as number).toFixed(4)} mm`);
   assert.ok((r.figures.beam_shift_mm as number) < 0.3, `shift ${r.figures.beam_shift_mm} mm`);
   // a 0.25 mm error (4.5 px) is taken out; so is a 2.1 mm one (38 px), although a centre 3 mm
   // away along the rotation axis fits the lattice almost as well (flat Ewald sphere): the search
@@ -80,15 +83,17 @@ test('MyD88 (3D ED): the imported centre moves by less than 0.3 mm', async () =>
   for (const [dx, dy] of [[0.2, -0.15], [-1.5, 1.5]]) {
     const r2 = run(shiftBeamCentre(exps, dx, dy), spots, optionsFrom(defaults(PARAMS)));
     const [x, y] = centreMm(r2.outputs.experiments[0]);
+    t.diagnostic(`MyD88 offset (${dx}, ${dy}) mm: ends ${Math.hypot(x - x0, y - y0).toFixed(4)} mm from the unshifted result`);
     assert.ok(Math.hypot(x - x0, y - y0) < 0.02, `from (${dx}, ${dy}): ${x}, ${y} vs ${x0}, ${y0}`);
     if (dx === -1.5) assert.ok((r2.figures.n_alternative_centres as number) >= 1, 'the alias is reported');
   }
 });
 
-test('l-cysteine (4 wedges of 1.5°, 160 spots): the imported centre moves by about 0.3 mm at most', async () => {
+test('l-cysteine (4 wedges of 1.5°, 160 spots): the imported centre moves by about 0.3 mm at most', async (t) => {
   const exps = await readExperiments(path.join(DIR, 'l_cysteine_imported.expt'));
   const r = run(exps, await readRefl(path.join(DIR, 'l_cysteine_strong.refl.gz')), optionsFrom(defaults(PARAMS)));
   // 160 spots of a 5–12 Å cell pin the centre only to a few tenths of a mm (see the report)
+  t.diagnostic(`l-cysteine: moved by ${(r.figures.beam_shift_mm as number).toFixed(4)} mm (${(r.figures.beam_shift_xy_mm as number[]).map((v) => v.toFixed(3))})`);
   assert.ok((r.figures.beam_shift_mm as number) < 0.35, `shift ${r.figures.beam_shift_mm} mm`);
   // DIALS 3.12 moves it by 0.95 mm on the same spots (dials_reference.json), in the same sense
   const dials = JSON.parse(readFileSync(path.join(DIR, 'dials_reference.json'), 'utf8')).l_cysteine;
@@ -128,10 +133,11 @@ test('program: wrong inputs and parameters are one-line UserErrors', async () =>
   assert.throws(() => optionsFrom({ ...defaults(PARAMS), 'default.d_min': 5, 'default.d_max': 2 }), (e: unknown) => e instanceof UserError);
 });
 
-test('shared data: full simulated strong.refl, 1 mm offset in x and y', { skip: !existsSync(path.join(SHARED, 'dials_reference/strong.refl')) }, async () => {
+test('shared data: full simulated strong.refl, 1 mm offset in x and y', { skip: !existsSync(path.join(SHARED, 'dials_reference/strong.refl')) }, async (t) => {
   const exps = await readExperiments(path.join(SHARED, 'dials_reference/imported.expt'));
   const spots = await readRefl(path.join(SHARED, 'dials_reference/strong.refl'));
   const r = run(shiftBeamCentre(exps, 1, 1), spots, optionsFrom(defaults(PARAMS)));
   const [x, y] = centreMm(r.outputs.experiments[0]);
+  t.diagnostic(`full strong.refl, offset (1, 1) mm: residual ${Math.hypot(x - truthMm[0], y - truthMm[1]).toFixed(4)} mm`);
   assert.ok(Math.hypot(x - truthMm[0], y - truthMm[1]) < 0.05, `found ${x}, ${y}; truth ${truthMm}`);
 });

@@ -128,13 +128,14 @@ test('origin-referred FFT real part equals Σ cos 2π L p up to the binning, New
   for (let c = 0; c < 3; c++) assert.ok(Math.abs(t[c] - a[c]) < 1e-3, `t ${Array.from(t)} vs a ${a}`);
 });
 
-test('synthetic sweep: a 1.3 mm beam-centre error is found to 0.01 mm', () => {
+test('synthetic sweep: a 1.3 mm beam-centre error is found to 0.01 mm', (t) => {
   const truth: [number, number] = [120.35, 119.8];
   const { experiment, table } = simulate(truth, 0.15);
   for (const [dx, dy] of [[1.3, 0], [0, -1.3], [0.9, 0.9]]) {
     const start = shiftBeamCentre([experiment], dx, dy);
     const r = searchBeamPosition(start, table, { maxReflections: 6000 });
     const [x, y] = centreMm(r.experiments[0]);
+    t.diagnostic(`synthetic offset (${dx}, ${dy}) mm: residual ${Math.hypot(x - truth[0], y - truth[1]).toFixed(4)} mm`);
     assert.ok(Math.hypot(x - truth[0], y - truth[1]) < 0.01, `offset (${dx}, ${dy}): found ${x}, ${y}; truth ${truth}`);
     assert.ok(r.scoreFinal > r.scoreInitial, 'periodicity improves');
   }
