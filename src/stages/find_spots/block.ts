@@ -7,8 +7,7 @@ import { FileFormatError } from '../../core/errors.js';
 import type { ImageSource, RawImage } from '../../core/formats/types.js';
 import type { Emit, ImageBlock } from '../../core/parallel/index.js';
 import { labelBlock, type StrongPixelBlock } from './components.js';
-import { imageMask } from './mask.js';
-import { thresholdPanel, ThresholdWorkspace, type ThresholdParams } from './threshold.js';
+import { findStrongPixelsPanel, ThresholdWorkspace, type ThresholdParams } from './threshold.js';
 
 export interface BlockTask {
   block: ImageBlock;
@@ -54,8 +53,6 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
   const { block, panelSizes, trustedRanges, staticMasks, threshold } = task;
   const nPanels = panelSizes.length;
   const workspaces = new Map<string, ThresholdWorkspace>();
-  const masks = panelSizes.map(([w, h]) => new Uint8Array(w * h));
-  const strong = panelSizes.map(([w, h]) => new Uint8Array(w * h));
   const offsets = new Int32Array(block.count * nPanels + 1);
   const index = new IntList(), value = new IntList();
   const strongPerImage = new Int32Array(block.count);
@@ -85,15 +82,15 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
       const key = `${w}x${h}`;
       let ws = workspaces.get(key);
       if (!ws) { ws = new ThresholdWorkspace(w, h); workspaces.set(key, ws); }
-      usable += imageMask(values, staticMasks[p], trustedRanges[p], masks[p]);
-      const out = strong[p];
-      const n = thresholdPanel(values, masks[p], w, h, threshold, out, ws);
+      const n = findStrongPixelsPanel(values, staticMasks[p], trustedRanges[p], w, h, threshold, null, ws);
+      usable += ws.usable;
       count += n;
       offsets[im * nPanels + p] = index.length;
-      if (n > 0) {
-        for (let i = 0; i < w * h; i++) {
-          if (out[i] !== 0) { index.push(i); value.push(values[i]); }
-        }
+      const strong = ws.strong;
+      for (let k = 0; k < n; k++) {
+        const i = strong[k];
+        index.push(i);
+        value.push(values[i]);
       }
     }
     if (task.maxStrongPixelFraction !== null && count > task.maxStrongPixelFraction * usable) {

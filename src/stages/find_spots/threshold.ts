@@ -55,69 +55,151 @@ export function checkThresholdParams(p: ThresholdParams): void {
 
 /**
  * Scratch buffers for one panel size, reused image after image so the hot loops allocate nothing.
+ * Parts whose size depends on the kernel grow on first use.
  */
 export class ThresholdWorkspace {
+  /** Usable pixels of the last call (static mask and trusted range), 1 = usable. */
+  readonly mask: Uint8Array;
+  /** Number of usable pixels of the last call. */
+  usable = 0;
+  /** The strong pixels of the last call, as y·width + x in ascending order. */
+  strong: Int32Array;
   /**
-   * Column sums over the kernel's rows (usable-pixel count, Σv, Σv²), with zero padding on both
-   * sides so the horizontal window never needs a bounds test; grown on demand for wide kernels.
+   * Column sums over the window's rows (usable-pixel count, Σv, Σv²), column x at x + pad, with
+   * zero columns on both sides so the horizontal window never needs a bounds test.
    */
-  col: Float64Array;
-  /** Per-pixel flags for the extended algorithm's first pass and its eroded core. */
-  readonly signal: Uint8Array;
-  readonly core: Uint8Array;
+  colN: Int32Array;
+  colS: Float64Array;
+  colQ: Float64Array;
+  /** Row for which the background column sums of a column are current (−2: none). */
+  readonly validRow: Int32Array;
+  /**
+   * First-pass (over-dispersed) and eroded-core flags of the extended algorithm, one bit per
+   * pixel: bit x & 31 of word bitPad + (x >> 5) in row y's `bitStride` words. Pad words are all
+   * ones, as are the bits beyond the panel's width, because the image border does not erode.
+   */
+  signalBits: Int32Array;
+  coreBits: Int32Array;
+  bitStride = 0;
+  bitPad = -1;
+  /** One row of bit words: the AND of signal rows (erosion), the dilated core row (background). */
+  rowBits: Int32Array;
+  /** Stands in for the mask of rows beyond the panel edge, so edge rows need no separate loop. */
+  readonly zeroRow: Uint8Array;
+  /** Where the mask of rows beyond the panel edge is "written". */
+  readonly scratchRow: Uint8Array;
   /** Dispersion cut-off times (n − 1) for every possible n, filled per call. */
   cut: Float64Array;
 
   constructor(readonly width: number, readonly height: number) {
-    this.col = new Float64Array(3 * (width + 16));
-    this.signal = new Uint8Array(width * height);
-    this.core = new Uint8Array(width * height);
+    this.mask = new Uint8Array(width * height);
+    this.strong = new Int32Array(1 << 12);
+    this.colN = new Int32Array(0);
+    this.colS = new Float64Array(0);
+    this.colQ = new Float64Array(0);
+    this.validRow = new Int32Array(width);
+    this.signalBits = new Int32Array(0);
+    this.coreBits = new Int32Array(0);
+    this.rowBits = new Int32Array(0);
+    this.zeroRow = new Uint8Array(width);
+    this.scratchRow = new Uint8Array(width);
     this.cut = new Float64Array(64);
   }
 
-  private holeCounts: Int32Array | null = null;
-  private prefix: Float64Array | null = null;
-
-  /** Per-pixel hole counts for the dense erosion (allocated on first use). */
-  holes(): Int32Array {
-    if (!this.holeCounts) this.holeCounts = new Int32Array(this.width * this.height);
-    return this.holeCounts;
-  }
-
-  /** Row prefix sums (count, Σv) for the dense background pass (allocated on first use). */
-  rowPrefix(): Float64Array {
-    if (!this.prefix) this.prefix = new Float64Array(2 * (this.width + 1));
-    return this.prefix;
-  }
-
-  /** Column arrays with room for `pad` zero columns on the left and right. */
+  /** Zeroed column sums with `pad` zero columns left and right of the panel. */
   columns(pad: number): void {
     const need = this.width + 2 * pad + 1;
-    if (this.col.length < 3 * need) this.col = new Float64Array(3 * need);
+    if (this.colN.length < need) {
+      this.colN = new Int32Array(need);
+      this.colS = new Float64Array(need);
+      this.colQ = new Float64Array(need);
+    } else {
+      this.colN.fill(0);
+      this.colS.fill(0);
+      this.colQ.fill(0);
+    }
+  }
+
+  /** Bit rows with pad words for shifts up to `maxShift` pixels; signal bits cleared. */
+  bits(maxShift: number): void {
+    const pad = Math.max(this.bitPad, (maxShift >>> 5) + 1);
+    const words = (this.width + 31) >>> 5;
+    const stride = words + 2 * pad;
+    if (pad !== this.bitPad) {
+      this.bitPad = pad;
+      this.bitStride = stride;
+      this.signalBits = new Int32Array(stride * this.height);
+      this.coreBits = new Int32Array(stride * this.height);
+      this.rowBits = new Int32Array(stride);
+    }
+    const sig = this.signalBits;
+    const tail = (this.width & 31) === 0 ? 0 : ~((1 << (this.width & 31)) - 1);
+    for (let y = 0; y < this.height; y++) {
+      const r = y * stride;
+      sig.fill(-1, r, r + pad);
+      sig.fill(0, r + pad, r + pad + words);
+      sig[r + pad + words - 1] |= tail;
+      sig.fill(-1, r + pad + words, r + stride);
+    }
+  }
+
+  /** Append a strong pixel, doubling the list when full. */
+  push(n: number, i: number): void {
+    if (n === this.strong.length) {
+      const grown = new Int32Array(2 * n);
+      grown.set(this.strong);
+      this.strong = grown;
+    }
+    this.strong[n] = i;
   }
 }
 
+const ANY_VALUE: readonly [number, number] = [-Infinity, Infinity];
+
 /**
  * Classify the pixels of one panel. `mask[i] ≠ 0` marks pixels that may be used (trusted,
- * unmasked); `out[i]` is set to 1 for strong pixels, 0 otherwise. Returns the number of strong pixels.
+ * unmasked); `out[i]` is set to 1 for strong pixels, 0 otherwise, and `ws.strong` lists them in
+ * ascending order. Returns the number of strong pixels.
  */
-export function thresholdPanel(image: ArrayLike<number>, mask: Uint8Array, w: number, h: number,
-  p: ThresholdParams, out: Uint8Array, ws: ThresholdWorkspace): number {
+export function thresholdPanel(image: Int32Array, mask: Uint8Array, w: number, h: number,
+  p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
+  return findStrongPixelsPanel(image, mask, ANY_VALUE, w, h, p, out, ws);
+}
+
+/**
+ * As thresholdPanel, but from the static mask and the trusted range: a pixel is usable when
+ * `staticMask[i] ≠ 0` and trustedMin < v < trustedMax. The usable mask is built row by row as
+ * the window reaches each row, in the same sweep as the first pass, and left in `ws.mask` (its
+ * count in `ws.usable`).
+ */
+export function findStrongPixelsPanel(image: Int32Array, staticMask: Uint8Array, trustedRange: readonly [number, number],
+  w: number, h: number, p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
   if (ws.width !== w || ws.height !== h) throw new Error(`workspace is ${ws.width}×${ws.height}, panel ${w}×${h}`);
-  out.fill(0, 0, w * h);
+  if (image.length !== w * h || staticMask.length !== w * h) throw new Error(`panel ${w}×${h} given ${image.length} pixels and a ${staticMask.length}-pixel mask`);
+  if (out) out.fill(0, 0, w * h);
   switch (p.algorithm) {
-    case 'global': return globalThreshold(image, mask, w * h, p.globalThreshold, out);
-    case 'dispersion': return dispersionPass(image, mask, w, h, p, out, ws, true);
-    case 'dispersion_extended': return dispersionExtended(image, mask, w, h, p, out, ws);
+    case 'global': return globalThreshold(image, staticMask, trustedRange, w * h, p.globalThreshold, out, ws);
+    case 'dispersion': return dispersionPass(image, staticMask, trustedRange, w, h, p, out, ws, true);
+    case 'dispersion_extended': return dispersionExtended(image, staticMask, trustedRange, w, h, p, out, ws);
     default: throw new ParameterError(`threshold.algorithm=${String(p.algorithm)}: unknown algorithm`);
   }
 }
 
-function globalThreshold(image: ArrayLike<number>, mask: Uint8Array, n: number, t: number, out: Uint8Array): number {
-  let count = 0;
+function globalThreshold(image: Int32Array, staticMask: Uint8Array, trusted: readonly [number, number], n: number, t: number,
+  out: Uint8Array | null, ws: ThresholdWorkspace): number {
+  const lo = trusted[0], hi = trusted[1], mask = ws.mask;
+  let count = 0, usable = 0;
   for (let i = 0; i < n; i++) {
-    if (mask[i] !== 0 && image[i] > t) { out[i] = 1; count++; }
+    const v = image[i];
+    const m = v > lo && v < hi ? staticMask[i] : 0;
+    mask[i] = m;
+    usable += m;
+    if (m !== 0 && v > t) {
+      if (out) out[i] = 1;
+      ws.push(count++, i);
+    }
   }
+  ws.usable = usable;
   return count;
 }
 
@@ -127,51 +209,29 @@ function requiredLocal(p: ThresholdParams, kx: number, ky: number): number {
 }
 
 /**
- * Add (sign = 1) or remove (sign = −1) row y's usable pixels from the column sums. Columns are
- * interleaved (count, Σv, Σv²) so one column's three sums share a cache line; column x at x + off.
- */
-function addRow(image: ArrayLike<number>, include: Uint8Array, w: number, y: number, sign: number, off: number, col: Float64Array): void {
-  const o = y * w;
-  for (let x = 0; x < w; x++) {
-    if (include[o + x] !== 0) {
-      const v = image[o + x];
-      const c = 3 * (x + off);
-      col[c] += sign;
-      col[c + 1] += sign * v;
-      col[c + 2] += sign * v * v;
-    }
-  }
-}
-
-/** Add row `enter` and remove row `leave` in one sweep (the window sliding down by one row). */
-function swapRows(image: ArrayLike<number>, include: Uint8Array, w: number, enter: number, leave: number, off: number, col: Float64Array): void {
-  const oe = enter * w, ol = leave * w;
-  for (let x = 0; x < w; x++) {
-    const ie = include[oe + x] !== 0 ? 1 : 0, il = include[ol + x] !== 0 ? 1 : 0;
-    if ((ie | il) === 0) continue;
-    const ve = ie !== 0 ? image[oe + x] : 0, vl = il !== 0 ? image[ol + x] : 0;
-    const c = 3 * (x + off);
-    col[c] += ie - il;
-    col[c + 1] += ve - vl;
-    col[c + 2] += ve * ve - vl * vl;
-  }
-}
-
-/**
  * The dispersion test over the whole panel. With `strongTest` it is DIALS' `dispersion`
- * algorithm (also requiring v > mean + σ_s·√(gain·mean) and v > global threshold); without, it
- * only marks over-dispersed windows (the extended algorithm's first pass).
+ * algorithm (also requiring v > mean + σ_s·√(gain·mean) and v > global threshold, results in
+ * `out` and `ws.strong`); without, it only marks over-dispersed windows in `ws.signalBits` (the
+ * extended algorithm's first pass).
  *
  * Var/mean > gain·(1 + σ_b·√(2/(n−1))) with var = (nΣv² − (Σv)²)/(n(n−1)) and mean = Σv/n is
  * tested as nΣv² − (Σv)² > cut[n]·Σv, cut[n] = gain·(1 + σ_b·√(2/(n−1)))·(n−1): no division or
- * square root per pixel. The horizontal window sums run along the row (add the entering column,
- * subtract the leaving one), exact because every sum is an integer.
+ * square root per pixel.
+ *
+ * One sweep per row does everything: the column entering the window on the right is updated for
+ * the row (the entering row's pixel added, its usable flag computed on the way; the leaving
+ * row's removed) just before the horizontal window sums take it, so nothing is reloaded.
+ * Unusable pixels drop out of the value sums by AND with −mask (0 or all ones) rather than a
+ * branch; rows beyond the panel edge read `ws.zeroRow` as their mask. Every sum is an integer
+ * (exact in a double: rows of squared counts stay far below 2⁵³), so the order of summation
+ * does not matter.
  */
-function dispersionPass(image: ArrayLike<number>, mask: Uint8Array, w: number, h: number, p: ThresholdParams,
-  out: Uint8Array, ws: ThresholdWorkspace, strongTest: boolean): number {
+function dispersionPass(image: Int32Array, staticMask: Uint8Array, trusted: readonly [number, number], w: number, h: number,
+  p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace, strongTest: boolean): number {
   const [kx, ky] = p.kernelSize;
   const nMin = requiredLocal(p, kx, ky);
   const { gain, sigmaBackground: sb, sigmaStrong: ss, globalThreshold: gt } = p;
+  const lo = trusted[0], hi = trusted[1];
   const area = (2 * kx + 1) * (2 * ky + 1);
   if (ws.cut.length <= area) ws.cut = new Float64Array(area + 1);
   const cut = ws.cut;
@@ -179,35 +239,77 @@ function dispersionPass(image: ArrayLike<number>, mask: Uint8Array, w: number, h
   // Column x lives at x + off; columns −kx−1 … −1 and w … w+kx−1 stay zero.
   const off = kx + 1;
   ws.columns(off);
-  const col = ws.col;
-  col.fill(0);
-  for (let y = 0; y < Math.min(ky, h); y++) addRow(image, mask, w, y, 1, off, col);
-  let count = 0;
-  for (let y = 0; y < h; y++) {
-    if (y + ky < h && y - ky - 1 >= 0) swapRows(image, mask, w, y + ky, y - ky - 1, off, col);
-    else if (y + ky < h) addRow(image, mask, w, y + ky, 1, off, col);
-    else if (y - ky - 1 >= 0) addRow(image, mask, w, y - ky - 1, -1, off, col);
-    // Window of x = −1: columns −kx−1 … kx−1.
-    let n = 0, s = 0, sq = 0;
-    for (let c = 0; c < 2 * kx + 1; c++) { n += col[3 * c]; s += col[3 * c + 1]; sq += col[3 * c + 2]; }
+  const { colN, colS, colQ, zeroRow, scratchRow, mask } = ws;
+  // Without the strong test the caller (dispersionExtended) has cleared ws.signalBits.
+  const sig = ws.signalBits, stride = ws.bitStride, pad = ws.bitPad;
+  let usable = 0;
+  for (let y = 0; y < Math.min(ky, h); y++) {
     const o = y * w;
     for (let x = 0; x < w; x++) {
-      const enter = 3 * (x + kx + off), leave = 3 * (x - kx - 1 + off);
-      n += col[enter] - col[leave];
-      s += col[enter + 1] - col[leave + 1];
-      sq += col[enter + 2] - col[leave + 2];
+      const v = image[o + x];
+      const m = v > lo && v < hi ? staticMask[o + x] : 0;
+      mask[o + x] = m;
+      usable += m;
+      const a = v & -m;
+      colN[x + off] += m; colS[x + off] += a; colQ[x + off] += a * a;
+    }
+  }
+  let count = 0;
+  const pre = Math.min(kx, w);
+  for (let y = 0; y < h; y++) {
+    const enter = y + ky, leave = y - ky - 1;
+    const se = enter < h ? staticMask : zeroRow, me = enter < h ? mask : scratchRow, oe = enter < h ? enter * w : 0;
+    const ml = leave >= 0 ? mask : zeroRow, ol = leave >= 0 ? leave * w : 0;
+    let n = 0, s = 0, q = 0;
+    // Columns 0 … kx−1 first: the window of x = −1 is columns −kx−1 … kx−1.
+    for (let c = 0; c < pre; c++) {
+      const v = image[oe + c];
+      const e = v > lo && v < hi ? se[oe + c] : 0;
+      me[oe + c] = e;
+      usable += e;
+      const l = ml[ol + c];
+      const a = v & -e, b = image[ol + c] & -l;
+      const j = c + off;
+      n += (colN[j] += e - l);
+      s += (colS[j] += a - b);
+      q += (colQ[j] += a * a - b * b);
+    }
+    const o = y * w, bitRow = y * stride + pad;
+    for (let x = 0; x < w; x++) {
+      const c = x + kx;
+      let cn = 0, cs = 0, cq = 0;
+      if (c < w) {
+        const v = image[oe + c];
+        const e = v > lo && v < hi ? se[oe + c] : 0;
+        me[oe + c] = e;
+        usable += e;
+        const l = ml[ol + c];
+        const a = v & -e, b = image[ol + c] & -l;
+        const j = c + off;
+        cn = colN[j] + e - l; colN[j] = cn;
+        cs = colS[j] + (a - b); colS[j] = cs;
+        cq = colQ[j] + (a * a - b * b); colQ[j] = cq;
+      }
+      const k = x - kx - 1 + off;
+      n += cn - colN[k];
+      s += cs - colS[k];
+      q += cq - colQ[k];
       const i = o + x;
       if (mask[i] === 0 || n < nMin || s <= 0) continue;
-      if (n * sq - s * s <= cut[n] * s) continue;
+      if (n * q - s * s <= cut[n] * s) continue;
       if (strongTest) {
         const v = image[i];
         const mean = s / n;
         if (!(v > mean + ss * Math.sqrt(gain * mean) && v > gt)) continue;
+        if (out) out[i] = 1;
+        ws.push(count, i);
+      } else {
+        sig[bitRow + (x >> 5)] |= 1 << x;
       }
-      out[i] = 1;
       count++;
     }
   }
+  ws.usable = usable;
   return count;
 }
 
@@ -221,174 +323,148 @@ function dispersionPass(image: ArrayLike<number>, mask: Uint8Array, w: number, h
  * large blob the window may hold no background at all; the background is then 0 and the pixel
  * counts as strong (DIALS keeps such blobs whole, e.g. the 714-pixel direct-beam halo on the
  * Timepix 512 test image).
- *
- * Erosion and background sums each have two exact implementations: a sparse one that visits only
- * signal/core pixels (sliding a window along each run; fastest for the default kernel, where
- * those pixels are a few % of the panel) and a dense one with running sums whose cost does not
- * depend on the kernel size, used when the window is large.
  */
-function dispersionExtended(image: ArrayLike<number>, mask: Uint8Array, w: number, h: number, p: ThresholdParams,
-  out: Uint8Array, ws: ThresholdWorkspace): number {
+function dispersionExtended(image: Int32Array, staticMask: Uint8Array, trusted: readonly [number, number], w: number, h: number,
+  p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
   const [kx, ky] = p.kernelSize;
-  const { signal, core } = ws;
-  signal.fill(0, 0, w * h);
-  if (dispersionPass(image, mask, w, h, p, signal, ws, false) === 0) return 0;
-  const ex = EXTENDED.erodeHalfWidth(kx), ey = EXTENDED.erodeHalfWidth(ky);
-  if ((2 * ex + 1) * (2 * ey + 1) <= SPARSE_MAX_EROSION) erodeSparse(signal, core, w, h, ex, ey);
-  else erodeDense(signal, core, w, h, ex, ey, ws);
   const bx = EXTENDED.backgroundHalfWidth(kx), by = EXTENDED.backgroundHalfWidth(ky);
-  return (2 * bx + 1) * (2 * by + 1) <= SPARSE_MAX_BACKGROUND
-    ? strongOverBackgroundSparse(image, mask, core, w, h, bx, by, p, out)
-    : strongOverBackgroundDense(image, mask, core, w, h, bx, by, p, out, ws);
-}
-
-/**
- * Largest windows (pixels) for which the sparse run-sliding variants are used: the default kernel's
- * 5×5 erosion and 11×11 background. Signal pixels are several times more numerous than core
- * pixels, hence the smaller limit for erosion (measured on the simulated sweep: sparse is faster
- * up to these sizes, dense beyond).
- */
-const SPARSE_MAX_EROSION = 25;
-const SPARSE_MAX_BACKGROUND = 121;
-
-/** The pixel test of the second pass, shared by both variants. */
-function strongOver(v: number, n: number, sum: number, p: ThresholdParams): boolean {
-  const mean = n > 0 ? sum / n : 0;
-  return v >= mean + p.sigmaStrong * Math.sqrt(p.gain * mean) && v > p.globalThreshold;
-}
-
-/**
- * Background = usable pixels outside the core within (bx, by). Core pixels come in runs along
- * rows: each run sums its first window directly and then slides it (add the entering column,
- * drop the leaving one).
- */
-function strongOverBackgroundSparse(image: ArrayLike<number>, mask: Uint8Array, core: Uint8Array, w: number, h: number,
-  bx: number, by: number, p: ThresholdParams, out: Uint8Array): number {
-  let count = 0;
-  for (let y = 0; y < h; y++) {
-    const o = y * w;
-    const y0 = y - by > 0 ? y - by : 0, y1 = y + by < h ? y + by : h - 1;
-    let x = 0;
-    while (x < w) {
-      if (core[o + x] === 0) { x++; continue; }
-      let n = 0, sum = 0;
-      const x0 = x - bx > 0 ? x - bx : 0, x1 = x + bx < w ? x + bx : w - 1;
-      for (let yy = y0; yy <= y1; yy++) {
-        const r = yy * w;
-        for (let xx = x0; xx <= x1; xx++) {
-          const j = r + xx;
-          if (mask[j] !== 0 && core[j] === 0) { n++; sum += image[j]; }
-        }
-      }
-      for (;;) {
-        if (strongOver(image[o + x], n, sum, p)) { out[o + x] = 1; count++; }
-        x++;
-        if (x >= w || core[o + x] === 0) break;
-        const enter = x + bx, leave = x - bx - 1;
-        for (let yy = y0; yy <= y1; yy++) {
-          const r = yy * w;
-          if (enter < w) { const j = r + enter; if (mask[j] !== 0 && core[j] === 0) { n++; sum += image[j]; } }
-          if (leave >= 0) { const j = r + leave; if (mask[j] !== 0 && core[j] === 0) { n--; sum -= image[j]; } }
-        }
-      }
-    }
-  }
-  return count;
-}
-
-/**
- * The same sums from running column sums (updated as the window slides down) and, on rows that
- * hold core pixels, a prefix sum along the row: constant cost per pixel for any window size.
- */
-function strongOverBackgroundDense(image: ArrayLike<number>, mask: Uint8Array, core: Uint8Array, w: number, h: number,
-  bx: number, by: number, p: ThresholdParams, out: Uint8Array, ws: ThresholdWorkspace): number {
-  ws.columns(0);
-  const col = ws.col; // (count, Σv) per column, stride 3
-  col.fill(0);
-  const pre = ws.rowPrefix();
-  const addRow = (y: number, sign: number) => {
-    const o = y * w;
-    for (let x = 0; x < w; x++) {
-      if (mask[o + x] !== 0 && core[o + x] === 0) { col[3 * x] += sign; col[3 * x + 1] += sign * image[o + x]; }
-    }
-  };
-  for (let y = 0; y < Math.min(by, h); y++) addRow(y, 1);
-  let count = 0;
-  for (let y = 0; y < h; y++) {
-    if (y + by < h) addRow(y + by, 1);
-    if (y - by - 1 >= 0) addRow(y - by - 1, -1);
-    const o = y * w;
-    let any = false;
-    for (let x = 0; x < w; x++) if (core[o + x] !== 0) { any = true; break; }
-    if (!any) continue;
-    pre[0] = 0; pre[1] = 0;
-    for (let x = 0; x < w; x++) { pre[2 * x + 2] = pre[2 * x] + col[3 * x]; pre[2 * x + 3] = pre[2 * x + 1] + col[3 * x + 1]; }
-    for (let x = 0; x < w; x++) {
-      if (core[o + x] === 0) continue;
-      const hi = x + bx + 1 < w ? x + bx + 1 : w, lo = x - bx > 0 ? x - bx : 0;
-      if (strongOver(image[o + x], pre[2 * hi] - pre[2 * lo], pre[2 * hi + 1] - pre[2 * lo + 1], p)) { out[o + x] = 1; count++; }
-    }
-  }
-  return count;
+  ws.bits(Math.max(bx, EXTENDED.erodeHalfWidth(kx)));
+  if (dispersionPass(image, staticMask, trusted, w, h, p, out, ws, false) === 0) return 0;
+  erode(ws, w, h, EXTENDED.erodeHalfWidth(kx), EXTENDED.erodeHalfWidth(ky));
+  return strongOverBackground(image, w, h, bx, by, p, out, ws);
 }
 
 /**
  * core = signal pixels with no non-signal pixel (masked pixels count as non-signal) within the
- * half-widths (ex, ey); pixels beyond the image border do not erode. Signal comes in runs along
- * rows: each run counts the holes in its first window directly, then slides the window.
+ * half-widths (ex, ey); pixels beyond the image border do not erode. On bit rows this is an AND
+ * of the 2ey + 1 signal rows followed by an AND of that row shifted by −ex … ex pixels, 32
+ * pixels per operation.
  */
-function erodeSparse(signal: Uint8Array, core: Uint8Array, w: number, h: number, ex: number, ey: number): void {
-  core.fill(0, 0, w * h);
+function erode(ws: ThresholdWorkspace, w: number, h: number, ex: number, ey: number): void {
+  const { signalBits: sig, coreBits: core, bitStride: stride, bitPad: pad, rowBits: acc } = ws;
+  const words = (w + 31) >>> 5;
+  const tail = (w & 31) === 0 ? -1 : (1 << (w & 31)) - 1;
   for (let y = 0; y < h; y++) {
     const y0 = y - ey > 0 ? y - ey : 0, y1 = y + ey < h ? y + ey : h - 1;
-    const o = y * w;
-    let x = 0;
-    while (x < w) {
-      if (signal[o + x] === 0) { x++; continue; }
-      let holes = 0;
-      const x0 = x - ex > 0 ? x - ex : 0, x1 = x + ex < w ? x + ex : w - 1;
-      for (let yy = y0; yy <= y1; yy++) {
-        const r = yy * w;
-        for (let xx = x0; xx <= x1; xx++) holes += signal[r + xx] === 0 ? 1 : 0;
+    acc.set(sig.subarray(y0 * stride, (y0 + 1) * stride));
+    for (let yy = y0 + 1; yy <= y1; yy++) {
+      const r = yy * stride;
+      for (let k = 0; k < stride; k++) acc[k] &= sig[r + k];
+    }
+    const o = y * stride + pad;
+    for (let k = 0; k < words; k++) {
+      const j = pad + k;
+      let v = acc[j];
+      for (let d = 1; d <= ex && v !== 0; d++) {
+        const q = d >>> 5, r = d & 31;
+        // Flags of the pixels d to the right, then d to the left, moved to this pixel's bit.
+        v &= r === 0 ? acc[j + q] : (acc[j + q] >>> r) | (acc[j + q + 1] << (32 - r));
+        v &= r === 0 ? acc[j - q] : (acc[j - q] << r) | (acc[j - q - 1] >>> (32 - r));
       }
-      for (;;) {
-        if (holes === 0) core[o + x] = 1;
-        x++;
-        if (x >= w || signal[o + x] === 0) break;
-        const enter = x + ex, leave = x - ex - 1;
-        for (let yy = y0; yy <= y1; yy++) {
-          const r = yy * w;
-          if (enter < w && signal[r + enter] === 0) holes++;
-          if (leave >= 0 && signal[r + leave] === 0) holes--;
+      core[o + k] = v;
+    }
+    core[o + words - 1] &= tail;
+  }
+}
+
+/**
+ * Background = usable pixels outside the core within (bx, by), needed at core pixels only. Their
+ * column sums (count, Σv) are kept just for the columns within bx of a core pixel of the row
+ * (the core row dilated by bx, as bits): a column that was current for the row above moves down
+ * by one row (add the entering pixel, drop the leaving one), any other is summed afresh. Core
+ * pixels are a few % of the panel and come in compact spots, so this touches a fraction of the
+ * columns a full running sum would. Along the row, runs of core pixels slide the window.
+ */
+function strongOverBackground(image: Int32Array, w: number, h: number, bx: number, by: number,
+  p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
+  const off = bx + 1;
+  ws.columns(off);
+  const { colN, colS, coreBits: core, bitStride: stride, bitPad: pad, rowBits: need, validRow, mask } = ws;
+  validRow.fill(-2);
+  const words = (w + 31) >>> 5;
+  const tail = (w & 31) === 0 ? -1 : (1 << (w & 31)) - 1;
+  const { gain, sigmaStrong: ss, globalThreshold: gt } = p;
+  let count = 0;
+  for (let y = 0; y < h; y++) {
+    const cr = y * stride + pad;
+    let any = 0;
+    for (let k = 0; k < words; k++) any |= core[cr + k];
+    if (any === 0) continue;
+    // need = core row dilated by bx (OR of shifts), bits beyond the panel cleared.
+    for (let k = 0; k < words; k++) {
+      const j = cr + k;
+      let v = core[j];
+      for (let d = 1; d <= bx; d++) {
+        const q = d >>> 5, r = d & 31;
+        v |= r === 0 ? core[j + q] : (core[j + q] >>> r) | (core[j + q + 1] << (32 - r));
+        v |= r === 0 ? core[j - q] : (core[j - q] << r) | (core[j - q - 1] >>> (32 - r));
+      }
+      need[k] = v;
+    }
+    need[words - 1] &= tail;
+    const y0 = y - by > 0 ? y - by : 0, y1 = y + by < h ? y + by : h - 1;
+    const enter = y + by, leave = y - by - 1;
+    for (let k = 0; k < words; k++) {
+      let bits = need[k];
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const x = (k << 5) + 31 - Math.clz32(low);
+        const word = pad + (x >> 5);
+        if (validRow[x] === y - 1) {
+          let dn = 0, ds = 0;
+          if (enter < h) {
+            const i = enter * w + x;
+            const m = mask[i] & (((core[enter * stride + word] >>> x) & 1) ^ 1);
+            dn += m; ds += image[i] & -m;
+          }
+          if (leave >= 0) {
+            const i = leave * w + x;
+            const m = mask[i] & (((core[leave * stride + word] >>> x) & 1) ^ 1);
+            dn -= m; ds -= image[i] & -m;
+          }
+          colN[x + off] += dn;
+          colS[x + off] += ds;
+        } else {
+          let n = 0, s = 0;
+          for (let yy = y0; yy <= y1; yy++) {
+            const i = yy * w + x;
+            const m = mask[i] & (((core[yy * stride + word] >>> x) & 1) ^ 1);
+            n += m; s += image[i] & -m;
+          }
+          colN[x + off] = n;
+          colS[x + off] = s;
+        }
+        validRow[x] = y;
+      }
+    }
+    const o = y * w;
+    let last = -2, n = 0, s = 0;
+    for (let k = 0; k < words; k++) {
+      let bits = core[cr + k];
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const x = (k << 5) + 31 - Math.clz32(low);
+        if (x === last + 1) {
+          const a = x + bx + off, b = x - bx - 1 + off;
+          n += colN[a] - colN[b];
+          s += colS[a] - colS[b];
+        } else {
+          n = 0; s = 0;
+          for (let c = x - bx + off; c <= x + bx + off; c++) { n += colN[c]; s += colS[c]; }
+        }
+        last = x;
+        const v = image[o + x];
+        const mean = n > 0 ? s / n : 0;
+        if (v >= mean + ss * Math.sqrt(gain * mean) && v > gt) {
+          if (out) out[o + x] = 1;
+          ws.push(count++, o + x);
         }
       }
     }
   }
-}
-
-/** The same erosion, separable: hole counts along each row's window, then summed down columns. */
-function erodeDense(signal: Uint8Array, core: Uint8Array, w: number, h: number, ex: number, ey: number, ws: ThresholdWorkspace): void {
-  const rowHoles = ws.holes();
-  for (let y = 0; y < h; y++) {
-    const o = y * w;
-    let holes = 0;
-    for (let x = 0; x < Math.min(ex, w); x++) holes += 1 - signal[o + x];
-    for (let x = 0; x < w; x++) {
-      if (x + ex < w) holes += 1 - signal[o + x + ex];
-      if (x - ex - 1 >= 0) holes -= 1 - signal[o + x - ex - 1];
-      rowHoles[o + x] = holes;
-    }
-  }
-  ws.columns(0);
-  const colHoles = ws.col;
-  colHoles.fill(0);
-  for (let y = 0; y < Math.min(ey, h); y++) for (let x = 0; x < w; x++) colHoles[x] += rowHoles[y * w + x];
-  for (let y = 0; y < h; y++) {
-    if (y + ey < h) { const o = (y + ey) * w; for (let x = 0; x < w; x++) colHoles[x] += rowHoles[o + x]; }
-    if (y - ey - 1 >= 0) { const o = (y - ey - 1) * w; for (let x = 0; x < w; x++) colHoles[x] -= rowHoles[o + x]; }
-    const o = y * w;
-    for (let x = 0; x < w; x++) core[o + x] = signal[o + x] !== 0 && colHoles[x] === 0 ? 1 : 0;
-  }
+  return count;
 }
 
 /**
