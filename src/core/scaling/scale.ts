@@ -13,7 +13,7 @@ import { chooseSweepModel, DEFAULT_MODEL_OPTIONS, type ModelOptions, type SweepM
 import { Exclusion, ScalingProblem } from './problem.js';
 import { computeIh, refineModel, scaleVariances, type RefineReport } from './refine.js';
 import { rejectOutliers } from './outliers.js';
-import { applyErrorModel, refineErrorModel, refinePartialityError, type ErrorModel, type ErrorModelFit } from './errormodel.js';
+import { applyErrorModel, refineErrorModel, refinePartialityError, type ErrorModel, type ErrorModelFit, type ErrorModelMinimisation } from './errormodel.js';
 import { ccHalfSigmaTau, groupSums, type MergeInput } from './merging.js';
 import type { ReflectionSymmetry } from './symops.js';
 import { deltaCcHalf, makeGroups, type ObservationGroup } from './deltacc.js';
@@ -28,13 +28,15 @@ export interface ScaleOptions {
   /** A fixed Imid (raw counts) for the prf/sum combination instead of choosing one. */
   imid: number | null;
   errorModel: 'basic' | 'none';
+  /** How the basic model's a and b are found (see errormodel.ts). */
+  errorModelMinimisation: ErrorModelMinimisation;
   /** Number of refine → error-model rounds after the first. */
   cycles: number;
 }
 
 export const DEFAULT_SCALE_OPTIONS: ScaleOptions = {
   model: DEFAULT_MODEL_OPTIONS, prep: DEFAULT_PREP, anomalous: false, outlierZmax: 6,
-  intensityChoice: 'auto', imid: null, errorModel: 'basic', cycles: 2,
+  intensityChoice: 'auto', imid: null, errorModel: 'basic', errorModelMinimisation: 'unit_variance', cycles: 2,
 };
 
 export interface ChoiceTrial { choice: IntensityChoice; label: string; ccHalf: number; rMeas: number }
@@ -183,7 +185,7 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
   let fit: ErrorModelFit | null = null;
   for (let cycle = 0; cycle < opts.cycles; cycle++) {
     if (opts.errorModel === 'basic') {
-      const f = refineErrorModel(pr, g);
+      const f = refineErrorModel(pr, g, { minimisation: opts.errorModelMinimisation });
       if (f) { fit = f; em = { a: f.a, b: f.b }; applyErrorModel(pr, em); }
       em = refinePartialityTerm(pr, g, em, log);
       if (!f) log.info(`The basic error model could not be refined on these data (too few reflections, or no a, b bring the deviations to unit variance); keeping a = ${em.a.toFixed(3)}, b = ${em.b.toFixed(4)}`);
@@ -194,7 +196,7 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
   }
   if (opts.errorModel === 'basic') {
-    const f = refineErrorModel(pr, g);
+    const f = refineErrorModel(pr, g, { minimisation: opts.errorModelMinimisation });
     if (f) { fit = f; em = { a: f.a, b: f.b, c: em.c }; applyErrorModel(pr, em); }
     em = refinePartialityTerm(pr, g, em, log);
     nOut = rejectOutliers(pr, g, opts.outlierZmax);

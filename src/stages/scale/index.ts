@@ -53,6 +53,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'reflection_selection.intensity_choice', type: 'choice', default: 'combine', choices: ['combine', 'profile', 'sum'], help: 'combine: choose prf, sum or a prf/sum combination by the lowest Rmeas' },
   { name: 'reflection_selection.combine.imid', type: 'float', default: null, allowNone: true, min: 0, help: 'Fixed Imid (raw summed counts) for the profile/summation combination; Auto: chosen by Rmeas' },
   { name: 'error_model.error_model', type: 'choice', default: 'basic', choices: ['basic', 'None'], help: 'Error model σ′² = a²(σ² + (bI)²)' },
+  { name: 'error_model.basic.minimisation', type: 'choice', default: 'unit_variance', choices: ['unit_variance', 'individual', 'regression'], help: 'How a and b are refined: unit_variance (each bin\'s normalised deviations to variance 1, a from the weak bins), individual (a from the centre of the normal probability plot, then b; DIALS\' default) or regression (one linear fit of the squared deviations)' },
   { name: 'refinement.cycles', type: 'int', default: 2, min: 1, help: 'Refinement / error-model cycles after the intensity choice' },
   { name: 'filtering.method', type: 'choice', default: 'None', choices: ['None', 'deltacchalf'], help: 'Remove inconsistent data by ΔCC½' },
   { name: 'filtering.deltacchalf.mode', type: 'choice', default: 'dataset', choices: ['dataset', 'image_group'], help: 'Groups judged by ΔCC½: whole datasets or blocks of images' },
@@ -116,6 +117,7 @@ export function resolveParams(p: Params): ScaleParams {
     intensityChoice: choice === 'combine' ? 'auto' : choice === 'profile' ? 'prf' : 'sum',
     imid: p['reflection_selection.combine.imid'] ?? null,
     errorModel: p['error_model.error_model'] === 'None' ? 'none' : 'basic',
+    errorModelMinimisation: p['error_model.basic.minimisation'] ?? 'unit_variance',
     cycles: p['refinement.cycles'] ?? 2,
   };
   const filter: FilterOptions | null = p['filtering.method'] === 'deltacchalf' ? {
