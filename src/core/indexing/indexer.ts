@@ -265,6 +265,28 @@ function indexOneLattice(
   throw firstError;
 }
 
+/**
+ * The nearest-neighbour max_cell is least reliable exactly where it matters most — a few dozen
+ * spots from a narrow wedge — and an underestimate hides the true basis vectors from the FFT.
+ * When no lattice is found with the estimate, try 1.5× and 2× before giving up.
+ */
+function indexWithMaxCellRetries(
+  experiments: readonly Experiment[], data: RefinementData, rows: number[], imagesets: number[], opts: IndexingOptions & typeof DEFAULTS, log: Log, lattice: number,
+): ReturnType<typeof indexOneLattice> {
+  const factors = opts.maxCell ? [1] : [1, 1.5, 2];
+  let first: unknown = null;
+  for (const f of factors) {
+    try {
+      if (f !== 1) log.info(`No lattice with the estimated max_cell: trying ${f}× max_cell`);
+      return indexOneLattice(experiments, data, rows, imagesets, { ...opts, maxCellFactor: (opts.maxCellFactor ?? 1) * f }, log, lattice);
+    } catch (e) {
+      if (!(e instanceof UserError) || e.code !== 'no_lattice') throw e;
+      first ??= e;
+    }
+  }
+  throw first;
+}
+
 /** Index `table`'s spots (as observations `data`) against `experiments` (imported models). */
 export function indexSpots(experiments: readonly Experiment[], data: RefinementData, options: IndexingOptions = {}): IndexingResult {
   const opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as IndexingOptions & typeof DEFAULTS;
@@ -292,7 +314,7 @@ export function indexSpots(experiments: readonly Experiment[], data: RefinementD
       }
       let res;
       try {
-        res = indexOneLattice(experiments, data, rows, group, opts, log, lattice);
+        res = indexWithMaxCellRetries(experiments, data, rows, group, opts, log, lattice);
       } catch (e) {
         if (lattice > 0 && e instanceof UserError) { log.info(`No further lattice: ${e.message}`); break; }
         throw e;
