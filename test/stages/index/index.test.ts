@@ -101,3 +101,13 @@ test('l_cysteine, 4 sweeps × 1.5° (multi-axis goniometer): joint indexing give
   [87.0, 87.9, 67.4, 80.0].forEach((d, k) => assert.ok(pct[k] >= d - 1, `sweep ${k}: ${pct[k]} %`));
   for (const x of r.outputs.result.rmsds) assert.ok(x.zImages < 0.9, `RMSD_Z ${x.zImages}`);
 });
+
+test('l_cysteine, joint_indexing=False: every 1.5° sweep indexes on its own (DIALS: 5.418 8.143 12.038 for the last)', async () => {
+  const exps = await readExperiments(path.join(DIR, 'l_cysteine_imported.expt'));
+  const strong = await readRefl(path.join(DIR, 'l_cysteine_strong.refl'));
+  const r = run(exps, strong, opts({ 'indexing.joint_indexing': false }));
+  assert.equal(r.outputs.experiments.length, 4);
+  assert.equal(r.figures.n_lattices, 4);
+  const known = [5.428, 8.141, 12.038];
+  for (const e of r.outputs.experiments) sortedCell(Crystal.unitCell(e.crystal!)).forEach((x, i) => assert.ok(Math.abs(x / known[i] - 1) < 5e-3, `cell ${Crystal.unitCell(e.crystal!)}`));
+});
