@@ -88,8 +88,6 @@ export class ShoeboxIntegrator {
   private keep = new Uint8Array(8192);
   private prof = new Float64Array(8192);
   private bg: BackgroundFit = { ok: false, mean: 0, planes: null, meanVariance: 0, nUsed: 0, dispersion: 0 };
-  /** reference-profile contributions */
-  referenceCount = 0;
   /** least fraction of the fitted profile that must fall on valid pixels */
   minProfileFraction = 0.9;
 
@@ -197,7 +195,6 @@ export class ShoeboxIntegrator {
         splat(learn, prof, e1[j] / dB, e2[j] / dB, e3 / dM, (data[k] - backgroundAt(bg, j % nx, (j / nx) | 0, z)) * scale);
       }
       learn.count[prof]++;
-      this.referenceCount++;
     }
     if (!profiles) { out.flags[r] = flags; return; }
     // profile fitting: p_j from the reference profile at each foreground pixel, normalised over the

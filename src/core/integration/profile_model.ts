@@ -47,7 +47,7 @@ export function sigmasByShell(m: SigmaMoments): { sigmaBDeg: number[]; sigmaMDeg
   const all = sigmasFromMoments(m), r = 180 / Math.PI;
   const b: number[] = [], s: number[] = [];
   for (let i = 0; i < m.sumW.length; i++) {
-    const ok = m.nSpots[i] >= 10 && m.sumW[i] > 0;
+    const ok = m.nSpots[i] >= 10 && m.sumW[i] > 0 && m.sumWb[i] > 0 && m.sumWm[i] > 0;
     b.push(ok ? Math.sqrt(m.sumWb[i] / m.sumW[i]) * r : all.sigmaBDeg);
     s.push(ok ? Math.sqrt(m.sumWm[i] / m.sumW[i]) * r : all.sigmaMDeg);
   }
@@ -131,7 +131,8 @@ export function addSpotMoments(m: SigmaMoments, shell: number, f: KabschFrame, g
       swm += w * e3 * e3;
     }
   }
-  if (!(sw > 0)) return;
+  // a spot whose calculated position is undefined (NaN s1 or φ) or whose signal is all noise says nothing
+  if (!(sw > 0) || !Number.isFinite(swb) || !Number.isFinite(swm)) return;
   m.sumW[shell] += sw; m.sumWb[shell] += swb; m.sumWm[shell] += swm; m.nSpots[shell]++;
 }
 

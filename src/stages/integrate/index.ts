@@ -237,6 +237,7 @@ async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: 
   let k = 0;
   for (const i of rows) {
     const o = 6 * i, p = panel[i];
+    if (!Number.isFinite(mm[3 * i + 2]) || !Number.isFinite(s1[3 * i]) || !Number.isFinite(s1[3 * i + 1]) || !Number.isFinite(s1[3 * i + 2])) continue;
     const z0 = Math.max(0, bb[o + 4] - MZ), z1 = Math.min(ctx.nImages, bb[o + 5] + MZ);
     if (z1 <= z0) continue;
     batch.bbox.set([bb[o] - M, bb[o + 1] + M, bb[o + 2] - M, bb[o + 3] + M, z0, z1], 6 * k);
@@ -271,7 +272,7 @@ async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: 
   let m = emptyMoments(nShells);
   for (const o of outs) m = addMoments(m, o.moments!);
   const pooled = sigmasFromMoments(m);
-  if (pooled.nSpots < 10) throw new UserError(`only ${pooled.nSpots} strong spots could be used to model the reflection profile (σ_b, σ_m): give profile.gaussian_rs.parameters.sigma_b and sigma_m`, 'too_few_spots');
+  if (pooled.nSpots < 10 || !(pooled.sigmaBDeg > 0) || !(pooled.sigmaMDeg > 0)) throw new UserError(`only ${pooled.nSpots} strong spots could be used to model the reflection profile (σ_b, σ_m): give profile.gaussian_rs.parameters.sigma_b and sigma_m`, 'too_few_spots');
   const byShell = sigmasByShell(m);
   return { ...pooled, model: { s2: centres, sigmaBDeg: byShell.sigmaBDeg, sigmaMDeg: byShell.sigmaMDeg } };
 }
@@ -428,23 +429,28 @@ async function integrateExperiment(e: Experiment, id: number, strong: Reflection
   }
   const keep = Int32Array.from(keepList);
   log.info(`Predicted ${keep.length} reflections to d_min ${dMin.toFixed(2)} Å (${tooClose} too close to the spindle, |ζ| < ${params.minZeta}, not integrated)`);
-  // reference spots: predictions matched to the indexed strong spots by Miller index and entering flag
+  // reference spots: predictions matched to the indexed strong spots by Miller index and the
+  // nearest rotation angle (the two crossings of one index are half a turn apart, so the angle
+  // decides; the `entering` column is not trusted, its sense differs between programs)
   const matched = new Int32Array(pred.n).fill(-1);
   {
-    const key = (h: number, k: number, l: number, en: number) => `${h},${k},${l},${en}`;
-    const index = new Map<string, number>();
-    for (const i of keep) index.set(key(pred.miller[3 * i], pred.miller[3 * i + 1], pred.miller[3 * i + 2], pred.entering[i]), i);
+    const index = new Map<string, number[]>();
+    for (const i of keep) {
+      const k = `${pred.miller[3 * i]},${pred.miller[3 * i + 1]},${pred.miller[3 * i + 2]}`;
+      const l = index.get(k);
+      if (l) l.push(i); else index.set(k, [i]);
+    }
     const hkl = strong.miller('miller_index');
-    const ent = strong.has('entering') ? strong.bool('entering') : null;
     const zobs = strong.has('xyzobs.px.value') ? strong.vec3('xyzobs.px.value') : null;
+    const phiObs = strong.has('xyzobs.mm.value') ? strong.vec3('xyzobs.mm.value') : null;
+    const phiCal = strong.vec3('xyzcal.mm');
     let nMatched = 0;
     for (const s of rows) {
-      let best = -1;
-      for (const en of ent ? [ent[s]] : [0, 1]) {
-        const j = index.get(key(hkl[3 * s], hkl[3 * s + 1], hkl[3 * s + 2], en));
-        if (j === undefined) continue;
-        if (zobs && Math.abs(pred.xyzPx[3 * j + 2] - zobs[3 * s + 2]) > 5) continue;
-        best = j;
+      const z = zobs ? zobs[3 * s + 2] : ((phiObs ? phiObs[3 * s + 2] : phiCal[3 * s + 2]) - g.phi0Rad) / g.dPhiRad;
+      let best = -1, bestDz = 3;
+      for (const j of index.get(`${hkl[3 * s]},${hkl[3 * s + 1]},${hkl[3 * s + 2]}`) ?? []) {
+        const dz = Math.abs(pred.xyzPx[3 * j + 2] - z);
+        if (dz < bestDz) { bestDz = dz; best = j; }
       }
       if (best >= 0 && matched[best] < 0) { matched[best] = s; nMatched++; }
     }
@@ -512,7 +518,6 @@ function toTable(x: ExperimentIntegration, id: number, e: Experiment, strong: Re
   const bgm = new Float64Array(n), bgd = new Float64Array(n), nfg = new Int32Array(n), nbg = new Int32Array(n), nval = new Int32Array(n);
   const obs = new Float64Array(3 * n), partialId = new Float64Array(n);
   const strongFlags = strong.sizeT('flags');
-  const scan = e.scan!;
   for (let j = 0; j < n; j++) {
     const k = sel[j], i = keep[k];
     hkl.set(p.miller.subarray(3 * i, 3 * i + 3), 3 * j);
@@ -531,7 +536,6 @@ function toTable(x: ExperimentIntegration, id: number, e: Experiment, strong: Re
     obs.set(r.xyzObs.subarray(3 * k, 3 * k + 3), 3 * j);
     partialId[j] = i;
   }
-  void scan;
   t.setMiller('miller_index', hkl).setInt('id', idc).setSizeT('panel', panel).setSizeT('flags', flags).setBool('entering', entering)
     .setVec3('s1', s1).setVec3('xyzcal.mm', mm).setVec3('xyzcal.px', px).setInt6('bbox', bbox)
     .setDouble('d', d).setDouble('partiality', part).setSizeT('partial_id', partialId).setDouble('lp', lp).setDouble('qe', qe).setDouble('zeta', zeta)
