@@ -8,6 +8,9 @@
  *   myd88_strong.refl.gz        MyD88 3D-ED strong spots, centroid columns only
  *   myd88_imported_axis_neg.expt  the corrected rotation axis (DIALS tutorial)
  *   l_cysteine_strong.refl(.gz) + l_cysteine_imported.expt: 4 sweeps × 15 images, DIALS' spots
+ *   p41_strong_8k.refl.gz + p41_imported.expt: simulated/p41_multi, 4 crystals (one sweep each,
+ *                               shared detector; truth centre = imported): 2000 DIALS strong spots
+ *                               per crystal from integrated.refl (rows flagged strong)
  *   dials_reference.json        DIALS 3.12 search_beam_position on the same inputs (black-box runs, by hand)
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +18,7 @@ import { gzipSync } from 'node:zlib';
 import { readRefl, encodeRefl } from '../../src/core/io/refl.js';
 import type { ReflectionTable } from '../../src/core/reflections/table.js';
 import { mulberry32 } from '../../src/core/math/random.js';
+import { Flags } from '../../src/core/reflections/flags.js';
 
 const DATA = '/work/shared/data';
 const OUT = 'regression-data/beam_search';
@@ -48,3 +52,14 @@ copyFileSync(`${DATA}/spots/MyD88/imported_axis_neg.expt`, `${OUT}/myd88_importe
 
 save(keep(await readRefl(`${DATA}/reference/l_cysteine/strong.refl`)), 'l_cysteine_strong.refl.gz');
 copyFileSync('regression-data/indexing/l_cysteine_imported.expt', `${OUT}/l_cysteine_imported.expt`);
+
+const P41 = `${DATA}/simulated/p41_multi/dials_reference`;
+const p41 = await readRefl(`${P41}/integrated.refl`);
+const pf = p41.sizeT('flags'), pid = p41.int('id');
+const pick = new Uint8Array(p41.nrows);
+for (let k = 0; k < 4; k++) {
+  const rows = Array.from({ length: p41.nrows }, (_, i) => i).filter((i) => pid[i] === k && (pf[i] & Flags.strong) !== 0);
+  for (let i = 0; i < 2000; i++) { const j = i + Math.floor(rng() * (rows.length - i)); [rows[i], rows[j]] = [rows[j], rows[i]]; pick[rows[i]] = 1; }
+}
+save(keep(p41.select(pick)), 'p41_strong_8k.refl.gz');
+copyFileSync(`${P41}/imported.expt`, `${OUT}/p41_imported.expt`);

@@ -44,6 +44,8 @@ export interface BeamSearchOptions {
   /** Most spots used by the fine search (random subset, seeded). */
   maxReflections?: number;
   seed?: number;
+  /** One lattice per experiment (true), one for all (false), or decided from the data (null). */
+  latticePerExperiment?: boolean | null;
   log?: Log;
   /** Source names for error messages. */
   reflSource?: string;
@@ -78,6 +80,8 @@ export interface BeamSearchResult {
   atScopeEdge: boolean;
   /** Other optima (farther from the starting centre) that fit the lattice as well as the one chosen. */
   nAlternatives: number;
+  /** Whether each experiment was searched with its own lattice (different crystals). */
+  latticePerExperiment: boolean;
 }
 
 const MAX_WIDE_TRIALS = 2000;
@@ -108,6 +112,24 @@ function subset(from: ArrayLike<number>, count: number, rng: () => number): Int3
 function median(v: ArrayLike<number>): number {
   const s = Float64Array.from(v).sort();
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
+}
+
+/**
+ * The spots of one lattice: all experiments together when they are sweeps of one crystal, one
+ * experiment each when they are different crystals. Each group has its own subsets, directions
+ * and lattice vectors; the scores are spot-weighted means over the groups.
+ */
+interface LatticeGroup {
+  experiments: number[];
+  weight: number;
+  wide: SpotSet; quick: SpotSet; fine: SpotSet;
+  wideRlp: Float64Array; quickRlp: Float64Array; fineRlp: Float64Array;
+  candidates: PeriodicDirection[];
+  patches: Float64Array[];
+  /** Lattice vectors of the fine search at the best centre so far, and scratch for trials. */
+  t: Float64Array[];
+  tTrial: Float64Array[];
+  dTypical: number;
 }
 
 export function searchBeamPosition(experiments: readonly Experiment[], table: ReflectionTable, options: BeamSearchOptions = {}): BeamSearchResult {
@@ -144,63 +166,123 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
 
   // fine set: random subset; wide set: the lower-resolution half of it, subsampled
   const fineRows = subset(keep, options.maxReflections ?? 20000, rng);
+  const nFineAll = fineRows.length;
   const byD = Array.from(fineRows).sort((a, b) => dOf[b] - dOf[a]);
-  const wideRows = subset(byD.slice(0, Math.max(MIN_SPOTS, Math.ceil(byD.length / 2))), WIDE_SUBSET, rng);
-  const fine = makeSpotSet(experiments, obs, fineRows);
-  const quick = makeSpotSet(experiments, obs, subset(fineRows, QUICK_SUBSET, rng));
-  const wide = makeSpotSet(experiments, obs, wideRows);
+  const wideAll = subset(byD.slice(0, Math.max(MIN_SPOTS, Math.ceil(byD.length / 2))), WIDE_SUBSET, rng);
   let dMinWide = Infinity;
-  for (const i of wideRows) dMinWide = Math.min(dMinWide, dOf[i]);
-  const dTypical = median(Array.from(wideRows, (i) => dOf[i]));
+  for (const i of wideAll) dMinWide = Math.min(dMinWide, dOf[i]);
   // the projection range covers the wide set's spots (a shift of a few mm moves them by far less
   // than the 5 % margin), the bins resolve maxCell
   const tr = new ProjectionTransform(dMinWide / 1.05, maxCell);
   const minLength = Math.max(3, 1.5 * dMinWide);
-  log.debug(`search_beam_position: ${keep.length} spots kept, ${fine.n} for the fine and ${wide.n} (d ≥ ${dMinWide.toFixed(2)} Å) for the wide search; max_cell ${maxCell.toFixed(1)} Å; FFT ${tr.N} bins`);
+
+  const makeGroup = (exps: number[], wideCount: number, quickCount: number): LatticeGroup | null => {
+    const inGroup = (i: number) => exps.includes(obs.experiment[i]);
+    const f = Array.from(fineRows).filter(inGroup);
+    if (f.length < MIN_SPOTS) return null;
+    const lowRes = f.slice().sort((a, b) => dOf[b] - dOf[a]);
+    const w = subset(lowRes.slice(0, Math.max(MIN_SPOTS, Math.ceil(lowRes.length / 2))), wideCount, rng);
+    const q = subset(f, quickCount, rng);
+    const g: LatticeGroup = {
+      experiments: exps, weight: f.length / nFineAll,
+      wide: makeSpotSet(experiments, obs, w), quick: makeSpotSet(experiments, obs, q), fine: makeSpotSet(experiments, obs, f),
+      wideRlp: new Float64Array(3 * w.length), quickRlp: new Float64Array(3 * q.length), fineRlp: new Float64Array(3 * f.length),
+      candidates: [], patches: [], t: [], tTrial: [],
+      dTypical: median(Array.from(w, (i) => dOf[i])),
+    };
+    return g;
+  };
+  /** Periodic directions of a group at centre (x, y), with the direction patches the wide search uses. */
+  const findDirections = (g: LatticeGroup, x: number, y: number, count: number) => {
+    rlpsAtShift(g.wide, x, y, g.wideRlp);
+    const hemiStep = clamp((0.6 * g.dTypical / maxCell) * (180 / Math.PI), 0.7, 2);
+    g.candidates = periodicDirections(g.wideRlp, g.wide.n, tr, { minLengthA: minLength, maxLengthA: maxCell, stepDeg: hemiStep, count, sepDeg: 5 });
+    g.patches = g.candidates.map((c) => directionPatch(c.u, clamp((0.4 * g.dTypical / c.lengthA) * (180 / Math.PI), 0.25, 1.2)));
+  };
+  /** Mean strength of a group's five most periodic directions. */
+  const strength = (g: LatticeGroup) => {
+    const top = g.candidates.slice(0, 5);
+    return top.length ? top.reduce((acc, c) => acc + c.strength, 0) / top.length : 0;
+  };
+
+  // One lattice for all experiments, or one per experiment. Sweeps of one crystal share a lattice,
+  // and pooling their spots is then the stronger test; different crystals each show only their
+  // share of the pooled spots as periodic, which the comparison of strengths below detects.
+  let groups: LatticeGroup[] = [makeGroup(experiments.map((_, k) => k), WIDE_SUBSET, QUICK_SUBSET)!];
+  findDirections(groups[0], 0, 0, N_DIRECTIONS);
+  let perExperiment = options.latticePerExperiment ?? null;
+  if (experiments.length > 1 && perExperiment !== false) {
+    const count = Math.max(4, Math.ceil((2 * N_DIRECTIONS) / experiments.length));
+    const separate = experiments.map((_, k) => makeGroup([k], Math.max(150, Math.round(WIDE_SUBSET / experiments.length)), Math.max(500, Math.round(QUICK_SUBSET / experiments.length))))
+      .filter((g): g is LatticeGroup => g !== null);
+    if (separate.length > 0) {
+      const nSep = separate.reduce((acc, g) => acc + g.weight, 0);
+      separate.forEach((g) => { g.weight /= nSep; findDirections(g, 0, 0, count); });
+      if (perExperiment === null) {
+        // noise alone gives a best Fourier modulus of a few /√n; compare what is above it
+        const above = (g: LatticeGroup) => strength(g) - 3 / Math.sqrt(g.wide.n);
+        const joint = above(groups[0]);
+        const sep = separate.reduce((acc, g) => acc + g.weight * above(g), 0);
+        perExperiment = sep > 1.5 * joint;
+        log.debug(`search_beam_position: periodicity above noise, all experiments together ${joint.toFixed(3)}, each alone ${sep.toFixed(3)}: ${perExperiment ? 'one lattice per experiment' : 'one lattice'}`);
+      }
+      if (perExperiment) groups = separate;
+    }
+  }
+  if (groups.every((g) => g.candidates.length === 0)) {
+    throw new UserError(`${reflSource}: the spots show no lattice periodicity; cannot search for the beam centre`, 'no_lattice');
+  }
+  const nWide = groups.reduce((acc, g) => acc + g.wide.n, 0), nFine = groups.reduce((acc, g) => acc + g.fine.n, 0);
+  log.debug(`search_beam_position: ${keep.length} spots kept, ${nFine} for the fine and ${nWide} (d ≥ ${dMinWide.toFixed(2)} Å) for the wide search in ${groups.length} lattice group(s); max_cell ${maxCell.toFixed(1)} Å; FFT ${tr.N} bins`);
 
   const p0 = experiments[0].detector!.panels[referencePanel(experiments[0])];
   const lambdaD = experiments[0].beam!.wavelength * Panel.distance(p0);
-  const wideRlp = new Float64Array(3 * wide.n);
-  const fineRlp = new Float64Array(3 * fine.n);
-  const quickRlp = new Float64Array(3 * quick.n);
-
   let cx = 0, cy = 0;
   const cycles: MacroCycle[] = [];
-  let candidates: PeriodicDirection[] = [];
-  let patches: Float64Array[] = [];
   const tTmp = new Float64Array(3);
 
-  const wideScore = (dx: number, dy: number, tOut?: Float64Array[]): number => {
-    rlpsAtShift(wide, dx, dy, wideRlp);
+  /** Spot-weighted mean over groups of each candidate's best origin-referred periodicity; with `keepT`, each group's t receives the winning vectors. */
+  const wideScore = (dx: number, dy: number, keepT = false): number => {
     let s = 0;
-    for (let m = 0; m < candidates.length; m++) {
-      s += patchScore(wideRlp, wide.n, tr, patches[m], candidates[m].lengthA, tOut ? tOut[m] : tTmp);
+    for (const g of groups) {
+      if (g.candidates.length === 0) continue;
+      rlpsAtShift(g.wide, dx, dy, g.wideRlp);
+      let sg = 0;
+      for (let m = 0; m < g.candidates.length; m++) sg += patchScore(g.wideRlp, g.wide.n, tr, g.patches[m], g.candidates[m].lengthA, keepT ? g.t[m] : tTmp);
+      s += (g.weight * sg) / g.candidates.length;
     }
-    return s / candidates.length;
+    return s;
   };
 
-  /** Fine score at (dx, dy), Newton-refining each t from `tIn` into `tOut`. */
-  const fineScore = (set: SpotSet, rlp: Float64Array, dx: number, dy: number, tIn: Float64Array[], tOut: Float64Array[]): number => {
-    rlpsAtShift(set, dx, dy, rlp);
+  /** Fine score at (dx, dy), Newton-refining each group's t into tTrial (quick or fine spot sets). */
+  const fineScore = (which: 'quick' | 'fine', dx: number, dy: number): number => {
     let s = 0;
-    for (let m = 0; m < tIn.length; m++) {
-      tOut[m].set(tIn[m]);
-      s += refineLatticeVector(rlp, set.n, tOut[m]);
+    for (const g of groups) {
+      if (g.t.length === 0) continue;
+      const set = which === 'quick' ? g.quick : g.fine, rlp = which === 'quick' ? g.quickRlp : g.fineRlp;
+      rlpsAtShift(set, dx, dy, rlp);
+      let sg = 0;
+      for (let m = 0; m < g.t.length; m++) {
+        g.tTrial[m].set(g.t[m]);
+        sg += refineLatticeVector(rlp, set.n, g.tTrial[m]);
+      }
+      s += (g.weight * sg) / g.t.length;
     }
-    return s / tIn.length;
+    return s;
   };
+  const acceptTrial = () => { for (const g of groups) g.tTrial.forEach((t, m) => g.t[m].set(t)); };
 
-  /** Compass search (8 directions, step halved when none improves) from (x, y); tBest follows the best point. */
-  const patternSearch = (set: SpotSet, rlp: Float64Array, x0: number, y0: number, tBest: Float64Array[], h0: number, hEnd: number) => {
-    const tTrial = tBest.map(() => new Float64Array(3));
+  /** Compass search (8 directions, step halved when none improves) from (x0, y0); the groups' t follow the best point. */
+  const patternSearch = (which: 'quick' | 'fine', x0: number, y0: number, h0: number, hEnd: number) => {
     let x = x0, y = y0, h = h0, evaluations = 1;
-    let f = fineScore(set, rlp, x, y, tBest, tBest);
+    let f = fineScore(which, x, y);
+    acceptTrial();
     while (h > hEnd) {
       let moved = false;
       for (const [a, b] of COMPASS) {
-        const v = fineScore(set, rlp, x + a * h, y + b * h, tBest, tTrial);
+        const v = fineScore(which, x + a * h, y + b * h);
         evaluations++;
-        if (v > f) { f = v; x += a * h; y += b * h; tTrial.forEach((t, m) => tBest[m].set(t)); moved = true; break; }
+        if (v > f) { f = v; x += a * h; y += b * h; acceptTrial(); moved = true; break; }
       }
       if (!moved) h /= 2;
     }
@@ -212,13 +294,11 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
   let nAlternatives = 0;
   const t0 = Date.now();
   for (let cycle = 0; cycle < nCycles; cycle++) {
-    // 1. lattice directions at the current centre
-    rlpsAtShift(wide, cx, cy, wideRlp);
-    const hemiStep = clamp((0.6 * dTypical / maxCell) * (180 / Math.PI), 0.7, 2);
-    candidates = periodicDirections(wideRlp, wide.n, tr, { minLengthA: minLength, maxLengthA: maxCell, stepDeg: hemiStep, count: N_DIRECTIONS, sepDeg: 5 });
-    if (candidates.length === 0) throw new UserError(`${reflSource}: the spots show no lattice periodicity; cannot search for the beam centre`, 'no_lattice');
-    patches = candidates.map((c) => directionPatch(c.u, clamp((0.4 * dTypical / c.lengthA) * (180 / Math.PI), 0.25, 1.2)));
-    const longest = Math.max(...candidates.map((c) => c.lengthA));
+    // 1. lattice directions at the current centre (cycle 1 found them above)
+    if (cycle > 0) for (const g of groups) findDirections(g, cx, cy, groups.length === 1 ? N_DIRECTIONS : Math.max(4, Math.ceil((2 * N_DIRECTIONS) / groups.length)));
+    const nDirections = groups.reduce((acc, g) => acc + g.candidates.length, 0);
+    let longest = 0;
+    for (const g of groups) for (const c of g.candidates) longest = Math.max(longest, c.lengthA);
 
     // 2. wide grid around the current centre
     let step = (binning * lambdaD) / (8 * longest);
@@ -242,7 +322,7 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
       if (alike.every((u) => Math.hypot(u.x - t.x, u.y - t.y) > 2.5 * step)) alike.push(t);
     }
     const wideBest = trials[0].score;
-    log.debug(`search_beam_position cycle ${cycle + 1}: ${candidates.length} directions (longest ${longest.toFixed(1)} Å), ${trials.length} trial centres at ${step.toFixed(3)} mm, best ${alike.map((u) => `(${u.x.toFixed(3)}, ${u.y.toFixed(3)}) mm: ${u.score.toFixed(4)}`).join('; ')} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+    log.debug(`search_beam_position cycle ${cycle + 1}: ${nDirections} directions (longest ${longest.toFixed(1)} Å), ${trials.length} trial centres at ${step.toFixed(3)} mm, best ${alike.map((u) => `(${u.x.toFixed(3)}, ${u.y.toFixed(3)}) mm: ${u.score.toFixed(4)}`).join('; ')} [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
     alike.sort((p, q) => Math.hypot(p.x, p.y) - Math.hypot(q.x, q.y));
     const chosen = alike[0];
     for (const o of alike.slice(1)) {
@@ -253,35 +333,38 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
     // 3. pattern search on the continuous score: a quick pass on a subset, a polish on all. Only
     // candidates that are lattice vectors at the wide optimum take part: a direction that was
     // merely the strongest noise has a rugged score that would trap the search.
-    let tBest = candidates.map(() => new Float64Array(3));
-    wideScore(chosen.x, chosen.y, tBest);
-    rlpsAtShift(quick, chosen.x, chosen.y, quickRlp);
-    const quality = tBest.map((t) => refineLatticeVector(quickRlp, quick.n, t));
-    const bestQuality = Math.max(...quality);
-    const kept: typeof tBest = [];
-    tBest.forEach((t, m) => {
-      const len = Math.hypot(t[0], t[1], t[2]);
-      if (quality[m] < QUALITY_FRACTION * bestQuality || len < minLength) return;
-      // two directions that converged on the same vector (or its negative) would count twice
-      const same = kept.some((k) => Math.min(Math.hypot(k[0] - t[0], k[1] - t[1], k[2] - t[2]), Math.hypot(k[0] + t[0], k[1] + t[1], k[2] + t[2])) < 0.05 * len);
-      if (!same) kept.push(t);
-    });
-    tBest = kept;
-    let bx = chosen.x, by = chosen.y, f = NaN, nFine = 0;
-    for (const [set, rlp, h0, hEnd] of [[quick, quickRlp, step / 2, 2e-3], [fine, fineRlp, 8e-3, 5e-4]] as const) {
-      const r = patternSearch(set, rlp, bx, by, tBest, h0, hEnd);
-      bx = r.x; by = r.y; f = r.score; nFine += r.evaluations;
+    for (const g of groups) g.t = g.candidates.map(() => new Float64Array(3));
+    wideScore(chosen.x, chosen.y, true);
+    for (const g of groups) {
+      rlpsAtShift(g.quick, chosen.x, chosen.y, g.quickRlp);
+      const quality = g.t.map((t) => refineLatticeVector(g.quickRlp, g.quick.n, t));
+      const bestQuality = Math.max(...quality);
+      const kept: Float64Array[] = [];
+      g.t.forEach((t, m) => {
+        const len = Math.hypot(t[0], t[1], t[2]);
+        if (quality[m] < QUALITY_FRACTION * bestQuality || len < minLength) return;
+        // two directions that converged on the same vector (or its negative) would count twice
+        const same = kept.some((k) => Math.min(Math.hypot(k[0] - t[0], k[1] - t[1], k[2] - t[2]), Math.hypot(k[0] + t[0], k[1] + t[1], k[2] + t[2])) < 0.05 * len);
+        if (!same) kept.push(t);
+      });
+      g.t = kept;
+      g.tTrial = kept.map(() => new Float64Array(3));
+    }
+    let bx = chosen.x, by = chosen.y, f = NaN, nEval = 0;
+    for (const [which, h0, hEnd] of [['quick', step / 2, 2e-3], ['fine', 8e-3, 5e-4]] as const) {
+      const r = patternSearch(which, bx, by, h0, hEnd);
+      bx = r.x; by = r.y; f = r.score; nEval += r.evaluations;
     }
     if (Math.hypot(bx - cx, by - cy) > scope - step) atScopeEdge = true;
     lastFine = f;
-    {
-      rlpsAtShift(fine, bx, by, fineRlp);
-      const per = tBest.map((t) => `${Math.hypot(t[0], t[1], t[2]).toFixed(1)} Å: ${refineLatticeVector(fineRlp, fine.n, Float64Array.from(t), 0).toFixed(3)}`);
-      log.debug(`search_beam_position: lattice vectors and their periodicity at the optimum: ${per.join(', ')}`);
+    for (const g of groups) {
+      rlpsAtShift(g.fine, bx, by, g.fineRlp);
+      const per = g.t.map((t) => `${Math.hypot(t[0], t[1], t[2]).toFixed(1)} Å: ${refineLatticeVector(g.fineRlp, g.fine.n, Float64Array.from(t), 0).toFixed(3)}`);
+      log.debug(`search_beam_position: experiments ${g.experiments.join(',')}: lattice vectors and their periodicity at the optimum: ${per.join(', ')}`);
     }
-    log.debug(`search_beam_position cycle ${cycle + 1}: fine search with ${tBest.length} lattice vectors → (${bx.toFixed(4)}, ${by.toFixed(4)}) mm, score ${f.toFixed(4)} after ${nFine} evaluations [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
+    log.debug(`search_beam_position cycle ${cycle + 1}: fine search with ${groups.reduce((acc, g) => acc + g.t.length, 0)} lattice vectors → (${bx.toFixed(4)}, ${by.toFixed(4)}) mm, score ${f.toFixed(4)} after ${nEval} evaluations [${((Date.now() - t0) / 1000).toFixed(1)} s]`);
     cx = bx; cy = by;
-    cycles.push({ shiftMm: [cx, cy], gridStepMm: step, nTrials: trials.length, nDirections: candidates.length, wideScore: wideBest, fineScore: f });
+    cycles.push({ shiftMm: [cx, cy], gridStepMm: step, nTrials: trials.length, nDirections, wideScore: wideBest, fineScore: f });
   }
 
   const scoreInitial = wideScore(0, 0);
@@ -293,10 +376,10 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
     shiftPx: [cx / p0.pixelSize[0], cy / p0.pixelSize[1]],
     scoreInitial, scoreFinal, fineScore: lastFine,
     cycles,
-    nSpots: keep.length, nSpotsWide: wide.n, nSpotsFine: fine.n,
+    nSpots: keep.length, nSpotsWide: nWide, nSpotsFine: nFine,
     maxCell,
     atScopeEdge,
     nAlternatives,
+    latticePerExperiment: groups.length > 1,
   };
 }
-

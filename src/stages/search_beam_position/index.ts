@@ -34,6 +34,8 @@ export const PARAMS: ParamDef[] = [
   { name: 'default.max_reflections', type: 'int', default: 20000, min: 20,
     help: 'Most spots used by the fine search (a seeded random subset); more resolve the centre better but cost time' },
   { name: 'default.seed', type: 'int', default: 42, help: 'Seed of the random spot subsets' },
+  { name: 'default.lattice_per_experiment', type: 'bool', default: null, allowNone: true,
+    help: 'Search each experiment with its own lattice (different crystals) or all with one (sweeps of one crystal); Auto: one per experiment when the experiments are clearly more periodic alone than pooled' },
 ];
 
 export function optionsFrom(p: Params, log: Log = silentLog): BeamSearchOptions {
@@ -47,6 +49,7 @@ export function optionsFrom(p: Params, log: Log = silentLog): BeamSearchOptions 
     nMacroCycles: p['default.n_macro_cycles'] ?? 1,
     maxReflections: p['default.max_reflections'] ?? 20000,
     seed: p['default.seed'] ?? 42,
+    latticePerExperiment: p['default.lattice_per_experiment'] ?? null,
     log,
   };
 }
@@ -102,6 +105,7 @@ export function run(experiments: Experiment[], strong: ReflectionTable, opts: Be
       max_cell: res.maxCell,
       at_search_scope_edge: res.atScopeEdge,
       n_alternative_centres: res.nAlternatives,
+      lattice_per_experiment: res.latticePerExperiment,
     },
     tables,
   };

@@ -100,9 +100,24 @@ test('l-cysteine (4 wedges of 1.5°, 160 spots): the imported centre moves by ab
   const [dxD, dyD] = [dials.new[0] - dials.old[0], dials.new[1] - dials.old[1]];
   const [dx, dy] = r.figures.beam_shift_xy_mm as number[];
   assert.ok(dx * dxD + dy * dyD > 0, `our shift (${dx}, ${dy}) vs DIALS' (${dxD}, ${dyD})`);
+  // sweeps of one crystal: searched as one lattice
+  assert.equal(r.figures.lattice_per_experiment, false);
   // both detectors (2θ = 30° and 0°) move by the same shift in their own frames
   assert.equal(r.outputs.experiments[0].detector, r.outputs.experiments[1].detector);
   assert.notEqual(r.outputs.experiments[0].detector, r.outputs.experiments[3].detector);
+});
+
+test('p41_multi (4 simulated crystals, one sweep each): one lattice per experiment, a 1.1 mm offset is taken out', async (t) => {
+  const exps = await readExperiments(path.join(DIR, 'p41_imported.expt'));
+  const spots = await readRefl(path.join(DIR, 'p41_strong_8k.refl.gz'));
+  const [x0, y0] = centreMm(exps[0]); // the simulation's centre
+  const r = run(shiftBeamCentre(exps, 1, -0.5), spots, optionsFrom(defaults(PARAMS)));
+  assert.equal(r.figures.lattice_per_experiment, true);
+  const [x, y] = centreMm(r.outputs.experiments[0]);
+  t.diagnostic(`p41 offset (1, -0.5) mm: residual ${Math.hypot(x - x0, y - y0).toFixed(4)} mm`);
+  assert.ok(Math.hypot(x - x0, y - y0) < 0.05, `found ${x}, ${y}; truth ${x0}, ${y0}`);
+  // every experiment shares the one detector, moved once
+  assert.ok(r.outputs.experiments.every((e) => e.detector === r.outputs.experiments[0].detector));
 });
 
 test('program: wrong inputs and parameters are one-line UserErrors', async () => {
