@@ -17,6 +17,8 @@ export interface LeastSquaresProblem {
   evaluate(withNormal: boolean): { objective: number; normal?: Float64Array; gradient?: Float64Array };
   /** Optional early stop, e.g. RMSDs below target. */
   converged?(): boolean;
+  /** Called at the start and after every accepted step (the problem's state is that step's). */
+  onStep?(): void;
 }
 
 export interface EngineOptions {
@@ -69,6 +71,7 @@ export function levenbergMarquardt(problem: LeastSquaresProblem, opts: EngineOpt
   let x = problem.getValues();
   let cur = problem.evaluate(true);
   history.push(cur.objective);
+  problem.onStep?.();
   let lambda = 1e-3;
   let reason: EngineHistory['reason'] = 'max_iterations';
   let it = 0;
@@ -92,6 +95,7 @@ export function levenbergMarquardt(problem: LeastSquaresProblem, opts: EngineOpt
       if (Number.isFinite(next.objective) && next.objective <= cur.objective) {
         const rel = (cur.objective - next.objective) / Math.max(cur.objective, 1e-300);
         x = trial; cur = next; history.push(cur.objective);
+        problem.onStep?.();
         lambda = Math.max(lambda / 10, 1e-9);
         accepted = true;
         if (rel < tol) reason = 'tolerance';

@@ -3,7 +3,7 @@
  * the tables they print.
  */
 import type { ParamDef, Params } from '../params/index.js';
-import type { RefinerOptions, ExperimentRmsd } from './refiner.js';
+import type { RefinerOptions, ExperimentRmsd, RefinerResult, ResidualSummary } from './refiner.js';
 import type { Crystal } from '../models/types.js';
 import { Crystal as CrystalFns } from '../models/crystal.js';
 import { Mat3 } from '../math/mat3.js';
@@ -27,6 +27,7 @@ export const REFINEMENT_PARAMS: ParamDef[] = [
     help: 'Centroid outlier rejection: tukey (per-coordinate fences), mcd (robust Mahalanobis distance), null; auto = tukey in indexing, mcd in refine' },
   { name: 'refinement.reflections.reflections_per_degree', type: 'float', default: 100, allowNone: true,
     help: 'Random subset size per degree of scan (None: use all reflections)' },
+  { name: 'refinement.reflections.use_all_reflections', type: 'bool', default: false, help: 'Ignore reflections_per_degree and use every reflection' },
   { name: 'refinement.reflections.close_to_spindle_cutoff', type: 'float', default: 0.02, min: 0,
     help: 'Exclude reflections whose |e·(s1×s0)| (volume spanned by the axis and the beam vectors, Å⁻²) is below this' },
   { name: 'refinement.refinery.max_iterations', type: 'int', default: 30, min: 0, help: 'Levenberg–Marquardt iteration limit' },
@@ -60,10 +61,24 @@ export function refinerOptionsFrom(p: Params, autoOutlier: 'tukey' | 'mcd' = 'tu
     goniometerFix: fixList(p, 'goniometer'),
     crystalFix: fixList(p, 'crystal'),
     outlierAlgorithm: alg,
-    reflectionsPerDegree: p['refinement.reflections.reflections_per_degree'] ?? null,
+    reflectionsPerDegree: p['refinement.reflections.use_all_reflections'] ? null : p['refinement.reflections.reflections_per_degree'] ?? null,
     closeToSpindleCutoff: p['refinement.reflections.close_to_spindle_cutoff'] ?? 0.02,
     maxIterations: p['refinement.refinery.max_iterations'] ?? 30,
   };
+}
+
+/** DIALS' "Summary statistics for N observations matched to predictions" table. */
+export function residualTable(s: ResidualSummary): string {
+  const g = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : '-');
+  return `Summary statistics for ${s.n} observations matched to predictions:\n` + formatTable(['', 'Min', 'Q1', 'Med', 'Q3', 'Max'], [
+    ['Xc - Xo (mm)', ...s.x.map(g)], ['Yc - Yo (mm)', ...s.y.map(g)], ['Phic - Phio (deg)', ...s.phi.map(g)],
+  ]);
+}
+
+/** RMSDs after every accepted Levenberg–Marquardt step. */
+export function stepsTable(steps: RefinerResult['steps']): string {
+  return formatTable(['Step', 'Nref', 'RMSD_X (mm)', 'RMSD_Y (mm)', 'RMSD_Phi (deg)'],
+    steps.map((s, k) => [k, s.nref, s.xMm.toFixed(6), s.yMm.toFixed(6), s.phiDeg.toFixed(5)]));
 }
 
 export function rmsdTable(rmsds: readonly ExperimentRmsd[]): string {

@@ -79,6 +79,28 @@ export interface RefinerResult {
   nOutliers: number;
   /** parameters fixed automatically because the data could not determine them */
   autoFixed: string[];
+  /** RMSDs (all experiments pooled) at the start and after every accepted step of the last LM run */
+  steps: { nref: number; xMm: number; yMm: number; phiDeg: number }[];
+  /** residual quartiles before and after outlier rejection, for the log */
+  residualSummary: { before: ResidualSummary; after: ResidualSummary };
+}
+
+/** Min, Q1, median, Q3, max of Xc − Xo (mm), Yc − Yo (mm), φc − φo (°) over some reflections. */
+export interface ResidualSummary { n: number; x: number[]; y: number[]; phi: number[] }
+
+function summarise(data: RefinementData, pred: Predictions, sel: Uint8Array): ResidualSummary {
+  const xs: number[] = [], ys: number[] = [], ps: number[] = [];
+  for (let i = 0; i < sel.length; i++) {
+    if (!sel[i] || !pred.valid[i]) continue;
+    xs.push(pred.xCal[i] - data.xObs[i]); ys.push(pred.yCal[i] - data.yObs[i]); ps.push(((pred.phiCal[i] - data.phiObs[i]) * 180) / Math.PI);
+  }
+  const five = (v: number[]) => {
+    if (v.length === 0) return [NaN, NaN, NaN, NaN, NaN];
+    const s = Float64Array.from(v).sort();
+    const q = (f: number) => { const p = (s.length - 1) * f, lo = Math.floor(p), hi = Math.ceil(p); return s[lo] + (s[hi] - s[lo]) * (p - lo); };
+    return [s[0], q(0.25), q(0.5), q(0.75), s[s.length - 1]];
+  };
+  return { n: xs.length, x: five(xs), y: five(ys), phi: five(ps) };
 }
 
 /** Copy an experiment list's models, keeping which models are shared between experiments. */
@@ -278,6 +300,7 @@ export function refineGeometry(input: readonly Experiment[], data: RefinementDat
     for (let i = 0; i < n; i++) if (before[i] && !active[i]) outlier[i] = 1;
     return k;
   };
+  const before = summarise(data, pred, active);
   let nOutliers = rejectOutliers();
 
   // Subset: reflections_per_degree × scan width per experiment, chosen at random (seeded).
@@ -296,6 +319,7 @@ export function refineGeometry(input: readonly Experiment[], data: RefinementDat
     });
   }
 
+  const steps: RefinerResult['steps'] = [];
   const autoFixed = fixUndeterminedTilts(target, data, used, pred, opts.maxTiltEsdMrad ?? 0);
 
   const problem = {
@@ -303,6 +327,14 @@ export function refineGeometry(input: readonly Experiment[], data: RefinementDat
     getValues: () => target.getValues(),
     setValues: (v: Float64Array) => target.setValues(v),
     evaluate: (withNormal: boolean) => target.evaluate(data, used, pred, withNormal),
+    onStep: () => {
+      let sx = 0, sy = 0, sp = 0, k = 0;
+      for (let i = 0; i < n; i++) {
+        if (!used[i] || !pred.valid[i]) continue;
+        sx += (pred.xCal[i] - data.xObs[i]) ** 2; sy += (pred.yCal[i] - data.yObs[i]) ** 2; sp += (pred.phiCal[i] - data.phiObs[i]) ** 2; k++;
+      }
+      steps.push({ nref: k, xMm: Math.sqrt(sx / k), yMm: Math.sqrt(sy / k), phiDeg: (Math.sqrt(sp / k) * 180) / Math.PI });
+    },
     converged: opts.rmsdTarget ? () => {
       const r = experimentRmsds(exps, data, pred, used);
       return r.every((x) => x.nref === 0 || (x.xPx < opts.rmsdTarget![0] && x.yPx < opts.rmsdTarget![1] && x.zImages < opts.rmsdTarget![2]));
@@ -315,13 +347,14 @@ export function refineGeometry(input: readonly Experiment[], data: RefinementDat
   if (k2 > 0) {
     nOutliers += k2;
     for (let i = 0; i < n; i++) if (!active[i]) used[i] = 0;
+    steps.length = 0;
     history = levenbergMarquardt(problem, { maxIterations: opts.maxIterations ?? 30 });
   }
   target.evaluate(data, used, pred, false);
   applyToModels(exps, target);
   return {
     experiments: exps, predictions: pred, used, outlier, rmsds: experimentRmsds(exps, data, pred, used), history,
-    parameterNames: target.freeNames(), nOutliers, autoFixed,
+    parameterNames: target.freeNames(), nOutliers, autoFixed, steps, residualSummary: { before, after: summarise(data, pred, used) },
   };
 }
 

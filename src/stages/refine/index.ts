@@ -19,11 +19,12 @@ import { Flags } from '../../core/reflections/flags.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
 import { formatTable } from '../../core/table.js';
 import { indexedObservations } from '../../core/refinement/observations.js';
-import { REFINEMENT_PARAMS, describeCrystal, refinerOptionsFrom, rmsdTable } from '../../core/refinement/params.js';
+import { REFINEMENT_PARAMS, describeCrystal, refinerOptionsFrom, residualTable, rmsdTable, stepsTable } from '../../core/refinement/params.js';
 import { refineGeometry, type RefinerOptions, type RefinerResult } from '../../core/refinement/refiner.js';
 import { SpaceGroup } from '../../core/symmetry/index.js';
 import { Mat3 } from '../../core/math/mat3.js';
 import type { RefinementData } from '../../core/refinement/target.js';
+import { decomposeA } from '../../core/refinement/parameterisation.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'refined.expt', help: 'Output experiment list' },
@@ -99,6 +100,7 @@ export function run(experiments: Experiment[], table: ReflectionTable, options: 
   if (staticRes.rmsds.every((r) => r.nref === 0)) throw new UserError('refinement failed: no reflection could be predicted with the input models', 'refinement_failed');
   const describe = (what: string, r: RefinerResult) => log.info(`${what}: ${r.parameterNames.length} parameters, ${r.rmsds.reduce((s, x) => s + x.nref, 0)} reflections (${r.nOutliers} outliers rejected), ${r.history.reason} after ${r.history.iterations} iterations; RMSDs ${r.rmsds.map((x) => `${x.xPx.toFixed(4)} px ${x.yPx.toFixed(4)} px ${x.zImages.toFixed(4)} images`).join('; ')}`);
   describe('Static refinement', staticRes);
+  if (staticRes.autoFixed.length) log.info(`Fixed, not determined by these data: ${staticRes.autoFixed.join(', ')}`);
   const widthDeg = Math.min(...experiments.map((e) => (e.scan ? Math.abs(e.scan.oscillation[1]) * (e.scan.imageRange[1] - e.scan.imageRange[0] + 1) : 0)));
   const doSv = stage.scanVarying ?? widthDeg > 5;
   let res = staticRes;
@@ -109,6 +111,9 @@ export function run(experiments: Experiment[], table: ReflectionTable, options: 
   const out = annotate(table, rows, data, res.experiments, res);
   const crystals = [...new Set(res.experiments.map((e) => e.crystal))];
   const tables = [
+    { title: 'Residuals before outlier rejection', text: residualTable(res.residualSummary.before) },
+    { title: 'Residuals after outlier rejection', text: residualTable(res.residualSummary.after) },
+    { title: 'Refinement steps', text: stepsTable(res.steps) },
     { title: 'RMSDs by experiment', text: rmsdTable(res.rmsds) },
     { title: 'Refined crystal models', text: crystals.map((c, k) => `model ${k + 1}:\n${describeCrystal(c!)}`).join('\n') },
     { title: 'Refinement', text: formatTable(['Parameters', 'Nref', 'Outliers', 'Steps', 'Stop'], [[res.parameterNames.length, res.rmsds.reduce((s, r) => s + r.nref, 0), res.nOutliers, res.history.iterations, res.history.reason]]) },
@@ -127,9 +132,30 @@ export function run(experiments: Experiment[], table: ReflectionTable, options: 
       n_reflections: res.rmsds.reduce((s, r) => s + r.nref, 0),
       rmsd_x_px: wsum((r) => r.xPx), rmsd_y_px: wsum((r) => r.yPx), rmsd_z_images: wsum((r) => r.zImages),
       unit_cell: Crystal.unitCell(res.experiments[0].crystal!),
+      ...scanVaryingFigures(res.experiments[0]),
     },
     tables,
   };
+}
+
+/** Cell parameters and orientation drift at every scan point of a scan-varying crystal (for plots). */
+function scanVaryingFigures(e: Experiment): Record<string, number[]> {
+  const pts = e.crystal?.AAtScanPoints;
+  if (!pts || !e.scan) return {};
+  const out: Record<string, number[]> = { sv_phi_deg: [], sv_a: [], sv_b: [], sv_c: [], sv_alpha: [], sv_beta: [], sv_gamma: [], sv_rotation_deg: [] };
+  const U0 = decomposeA(pts[0]).U;
+  pts.forEach((A, k) => {
+    const cell = Crystal.unitCell({ ...e.crystal!, ...crystalAxes(A) });
+    out.sv_phi_deg.push(e.scan!.oscillation[0] + k * e.scan!.oscillation[1]);
+    ['sv_a', 'sv_b', 'sv_c', 'sv_alpha', 'sv_beta', 'sv_gamma'].forEach((name, i) => out[name].push(cell[i]));
+    out.sv_rotation_deg.push((Mat3.rotationAngle(Mat3.mul(decomposeA(A).U, Mat3.transpose(U0))) * 180) / Math.PI);
+  });
+  return out;
+}
+
+function crystalAxes(A: Mat3): { realSpaceA: [number, number, number]; realSpaceB: [number, number, number]; realSpaceC: [number, number, number] } {
+  const Ai = Mat3.inverse(A);
+  return { realSpaceA: Mat3.row(Ai, 0), realSpaceB: Mat3.row(Ai, 1), realSpaceC: Mat3.row(Ai, 2) };
 }
 
 export function optionsFrom(p: Params): RefineStageOptions {
