@@ -49,9 +49,14 @@ function bestDistinct(items: Scored[], count: number, sepDeg: number): Scored[] 
 }
 
 /** fft1d candidates from rlps (Å⁻¹) within 1/dMin; vectors up to maxCell (Å). */
-export function fft1dCandidates(rlp: Float64Array, opts: { dMin: number; maxCell: number; minCell?: number; stepDeg?: number; count?: number }): Vec3[] {
-  const n = rlp.length / 3;
+export function fft1dCandidates(rlpAll: Float64Array, opts: { dMin: number; maxCell: number; minCell?: number; stepDeg?: number; count?: number; maxPoints?: number }): Vec3[] {
   const lim = 1 / opts.dMin;
+  // every direction projects every point: an even sample of the rlps inside 1/d_min keeps this fast
+  const inside: number[] = [];
+  for (let i = 0; i < rlpAll.length / 3; i++) if (Math.hypot(rlpAll[3 * i], rlpAll[3 * i + 1], rlpAll[3 * i + 2]) <= lim) inside.push(i);
+  const n = Math.min(inside.length, opts.maxPoints ?? 8000);
+  const rlp = new Float64Array(3 * n);
+  for (let k = 0; k < n; k++) { const i = inside[Math.floor((k * inside.length) / n)]; rlp[3 * k] = rlpAll[3 * i]; rlp[3 * k + 1] = rlpAll[3 * i + 1]; rlp[3 * k + 2] = rlpAll[3 * i + 2]; }
   // bins fine enough to see maxCell with margin: period 1/L in projection, ≥ 4 bins per period
   let N = 256;
   while ((2 * lim) / N > 1 / (4 * opts.maxCell) && N < 1 << 14) N *= 2;
