@@ -4,11 +4,12 @@
  *
  *   correlation.ts  cc(i, j, k) of every dataset pair under every lattice operation
  *   embed.ts        vectors x_(i,a) whose dot products reproduce those correlations (L-BFGS),
- *                   dimension chosen by Akaike's criterion
+ *                   dimension at the elbow of the functional
  *   patterson.ts    symmetry elements and subgroups scored from angles in the embedding, and
- *                   again on the pooled reindexed intensities (the decision: its σ reflects
- *                   how much data there is)
+ *                   on the pooled reindexed intensities of held-out reflections (the decision:
+ *                   its σ reflects how much data there is, and reindexing cannot flatter it)
  *   consensus.ts    one reindexing operation per dataset so that all agree
+ *   simulate.ts     simulated multi-crystal data with an indexing ambiguity (tests, benchmark)
  *
  * Operations act on Miller indices as h' = h·R (R integer, in the common reduced basis).
  */
