@@ -54,14 +54,22 @@ export class ProjectionTransform {
   /** Real-space length (Å) of frequency index k. */
   lengthOfK(k: number): number { return k / (this.N * this.binWidth); }
 
+  /** Standard deviation (Å⁻¹) of the projections of the last transform. */
+  spread = 0;
+
   /** Histogram the projections of `count` rlps on (ux, uy, uz) and transform. */
   transform(rlp: Float64Array, count: number, ux: number, uy: number, uz: number): void {
     const inp = this.input, lim = this.lim, w = this.binWidth, N = this.N;
     inp.fill(0);
+    let s1 = 0, s2 = 0;
     for (let i = 0; i < count; i++) {
-      const b = Math.floor((rlp[3 * i] * ux + rlp[3 * i + 1] * uy + rlp[3 * i + 2] * uz + lim) / w);
+      const p = rlp[3 * i] * ux + rlp[3 * i + 1] * uy + rlp[3 * i + 2] * uz;
+      s1 += p; s2 += p * p;
+      const b = Math.floor((p + lim) / w);
       if (b >= 0 && b < N) inp[b] += 1;
     }
+    const mean = count > 0 ? s1 / count : 0;
+    this.spread = count > 0 ? Math.sqrt(Math.max(0, s2 / count - mean * mean)) : 0;
     this.fft.realTransform(this.spectrum, inp as unknown as number[]);
   }
 
@@ -93,6 +101,9 @@ export function hemisphere(stepDeg: number): Float64Array {
   return out;
 }
 
+/** Fewest periods per standard deviation of the projections for a period to count. */
+const MIN_PERIODS_PER_SIGMA = 1.5;
+
 /** A lattice direction with the length of its strongest period. */
 export interface PeriodicDirection {
   /** unit direction */
@@ -117,8 +128,11 @@ export function periodicDirections(rlp: Float64Array, n: number, tr: ProjectionT
   const best = new Float64Array(nd), bestK = new Int32Array(nd);
   for (let d = 0; d < nd; d++) {
     tr.transform(rlp, n, dirs[3 * d], dirs[3 * d + 1], dirs[3 * d + 2]);
+    // a period is only seen if the projections span several of them: along the normal of a thin
+    // slab of rlps (a narrow wedge) every frequency looks "periodic"
+    const kLo = Math.max(kMin, Math.ceil(tr.kOfLength(MIN_PERIODS_PER_SIGMA / Math.max(tr.spread, 1e-12))));
     let b = 0, bk = 0;
-    for (let k = kMin; k <= kMax; k++) { const a = tr.modulus(k); if (a > b) { b = a; bk = k; } }
+    for (let k = kLo; k <= kMax; k++) { const a = tr.modulus(k); if (a > b) { b = a; bk = k; } }
     best[d] = b; bestK[d] = bk;
   }
   const order = Array.from({ length: nd }, (_, i) => i).sort((a, b) => best[b] - best[a]);

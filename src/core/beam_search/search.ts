@@ -302,7 +302,7 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
 
     // 2. wide grid around the current centre
     let step = (binning * lambdaD) / (8 * longest);
-    step = Math.max(step, scope * Math.sqrt(Math.PI / MAX_WIDE_TRIALS));
+    step = Math.min(Math.max(step, scope * Math.sqrt(Math.PI / MAX_WIDE_TRIALS)), scope / 2);
     const nStep = Math.floor(scope / step + 1e-9);
     const trials: { x: number; y: number; score: number }[] = [];
     for (let i = -nStep; i <= nStep; i++) {
@@ -349,6 +349,9 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
       });
       g.t = kept;
       g.tTrial = kept.map(() => new Float64Array(3));
+    }
+    if (groups.every((g) => g.t.length === 0)) {
+      throw new UserError(`${reflSource}: no lattice vector is periodic at the best trial centre; cannot search for the beam centre`, 'no_lattice');
     }
     let bx = chosen.x, by = chosen.y, f = NaN, nEval = 0;
     for (const [which, h0, hEnd] of [['quick', step / 2, 2e-3], ['fine', 8e-3, 5e-4]] as const) {
