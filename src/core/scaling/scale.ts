@@ -30,13 +30,15 @@ export interface ScaleOptions {
   errorModel: 'basic' | 'none';
   /** How the basic model's a and b are found (see errormodel.ts). */
   errorModelMinimisation: ErrorModelMinimisation;
+  /** Fixed a and b instead of refined ones (DIALS' error_model.basic.a/b). */
+  errorModelFixed: { a: number; b: number } | null;
   /** Number of refine → error-model rounds after the first. */
   cycles: number;
 }
 
 export const DEFAULT_SCALE_OPTIONS: ScaleOptions = {
   model: DEFAULT_MODEL_OPTIONS, prep: DEFAULT_PREP, anomalous: false, outlierZmax: 6,
-  intensityChoice: 'auto', imid: null, errorModel: 'basic', errorModelMinimisation: 'unit_variance', cycles: 2,
+  intensityChoice: 'auto', imid: null, errorModel: 'basic', errorModelMinimisation: 'unit_variance', errorModelFixed: null, cycles: 2,
 };
 
 export interface ChoiceTrial { choice: IntensityChoice; label: string; ccHalf: number; rMeas: number }
@@ -185,10 +187,11 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
   let fit: ErrorModelFit | null = null;
   for (let cycle = 0; cycle < opts.cycles; cycle++) {
     if (opts.errorModel === 'basic') {
-      const f = refineErrorModel(pr, g, { minimisation: opts.errorModelMinimisation });
+      const f = opts.errorModelFixed ? null : refineErrorModel(pr, g, { minimisation: opts.errorModelMinimisation });
       if (f) { fit = f; em = { a: f.a, b: f.b }; applyErrorModel(pr, em); }
+      if (opts.errorModelFixed) { em = { ...opts.errorModelFixed }; applyErrorModel(pr, em); }
       em = refinePartialityTerm(pr, g, em, log);
-      if (!f) log.info(`The basic error model could not be refined on these data (too few reflections, or no a, b bring the deviations to unit variance); keeping a = ${em.a.toFixed(3)}, b = ${em.b.toFixed(4)}`);
+      if (!f && !opts.errorModelFixed) log.info(`The basic error model could not be refined on these data (too few reflections, or no a, b bring the deviations to unit variance); keeping a = ${em.a.toFixed(3)}, b = ${em.b.toFixed(4)}`);
     }
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
     refinements.push(refineModel(pr, { log }));
@@ -196,8 +199,9 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
   }
   if (opts.errorModel === 'basic') {
-    const f = refineErrorModel(pr, g, { minimisation: opts.errorModelMinimisation });
+    const f = opts.errorModelFixed ? null : refineErrorModel(pr, g, { minimisation: opts.errorModelMinimisation });
     if (f) { fit = f; em = { a: f.a, b: f.b, c: em.c }; applyErrorModel(pr, em); }
+    if (opts.errorModelFixed) { em = { ...opts.errorModelFixed, c: em.c }; applyErrorModel(pr, em); }
     em = refinePartialityTerm(pr, g, em, log);
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
   }

@@ -54,6 +54,8 @@ export const PARAMS: ParamDef[] = [
   { name: 'reflection_selection.combine.imid', type: 'float', default: null, allowNone: true, min: 0, help: 'Fixed Imid (raw summed counts) for the profile/summation combination; Auto: chosen by Rmeas' },
   { name: 'error_model.error_model', type: 'choice', default: 'basic', choices: ['basic', 'None'], help: 'Error model σ′² = a²(σ² + (bI)²)' },
   { name: 'error_model.basic.minimisation', type: 'choice', default: 'unit_variance', choices: ['unit_variance', 'individual', 'regression'], help: 'How a and b are refined: unit_variance (each bin\'s normalised deviations to variance 1, a from the weak bins), individual (a from the centre of the normal probability plot, then b; DIALS\' default) or regression (one linear fit of the squared deviations)' },
+  { name: 'error_model.basic.a', type: 'float', default: null, allowNone: true, min: 0, help: 'Fixed error-model a (with error_model.basic.b; no refinement of either)' },
+  { name: 'error_model.basic.b', type: 'float', default: null, allowNone: true, min: 0, help: 'Fixed error-model b (with error_model.basic.a)' },
   { name: 'refinement.cycles', type: 'int', default: 2, min: 1, help: 'Refinement / error-model cycles after the intensity choice' },
   { name: 'filtering.method', type: 'choice', default: 'None', choices: ['None', 'deltacchalf'], help: 'Remove inconsistent data by ΔCC½' },
   { name: 'filtering.deltacchalf.mode', type: 'choice', default: 'dataset', choices: ['dataset', 'image_group'], help: 'Groups judged by ΔCC½: whole datasets or blocks of images' },
@@ -84,6 +86,12 @@ function parseExcludeImages(words: readonly string[]): [number, number, number][
     if (v[2] < v[1]) throw new ParameterError(`cut_data.exclude_images=${w}: last image before first`);
     return v;
   });
+}
+
+function fixedErrorModel(a: number | null, b: number | null): { a: number; b: number } | null {
+  if (a === null && b === null) return null;
+  if (a === null || b === null) throw new ParameterError('error_model.basic.a and error_model.basic.b fix the error model together: give both (or neither, to refine them)');
+  return { a, b };
 }
 
 export function resolveParams(p: Params): ScaleParams {
@@ -118,6 +126,7 @@ export function resolveParams(p: Params): ScaleParams {
     imid: p['reflection_selection.combine.imid'] ?? null,
     errorModel: p['error_model.error_model'] === 'None' ? 'none' : 'basic',
     errorModelMinimisation: p['error_model.basic.minimisation'] ?? 'unit_variance',
+    errorModelFixed: fixedErrorModel(p['error_model.basic.a'] ?? null, p['error_model.basic.b'] ?? null),
     cycles: p['refinement.cycles'] ?? 2,
   };
   const filter: FilterOptions | null = p['filtering.method'] === 'deltacchalf' ? {

@@ -74,3 +74,12 @@ test('estimate_resolution: CC½ = 0.3 at the edge of the data, as DIALS (0.59 Å
   assert.ok(Math.abs(e.dMin! - DIALS.dMinCcHalf) < 0.05, `${e.dMin}`);
   assert.ok(Math.abs((result.figures.d_min_cc_half as number) - DIALS.dMinCcHalf) < 0.05);
 });
+
+test('with DIALS’ error model fixed (a 1.32090, b 0.02249) our I/σ is DIALS’ to 1 % overall and 5 % in the outer shells: the I/σ gap lies in a and b alone', () => {
+  const fixed = run(ds, resolveParams({ 'symmetry.space_group': 'P 21 21 21', 'error_model.basic.a': DIALS.a, 'error_model.basic.b': DIALS.b }), silentLog);
+  const st = fixed.outputs.statistics;
+  within(fixed.figures.i_over_sigma as number, DIALS.iOverSigma, 0.01, 'I/σ');
+  within(st.bins[0].meanIOverSigma, 87.6, 0.05, 'low-resolution I/σ');
+  within(st.bins[st.bins.length - 1].meanIOverSigma, 6.7, 0.05, 'high-resolution I/σ');
+  assert.equal(fixed.figures.error_model_a, DIALS.a);
+});
