@@ -11,6 +11,8 @@
  *   p41_strong_8k.refl.gz + p41_imported.expt: simulated/p41_multi, 4 crystals (one sweep each,
  *                               shared detector; truth centre = imported): 2000 DIALS strong spots
  *                               per crystal from integrated.refl (rows flagged strong)
+ *   wedge_sweep_003.refl.gz + wedge_sweep_003.expt: spots/multi_narrow_wedges sweep 3 (1° wedge,
+ *                               4 lattices in one sweep, indexed strong spots), centroid columns
  *   dials_reference.json        DIALS 3.12 search_beam_position on the same inputs (black-box runs, by hand)
  */
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
@@ -63,3 +65,7 @@ for (let k = 0; k < 4; k++) {
 }
 save(keep(p41.select(pick)), 'p41_strong_8k.refl.gz');
 copyFileSync(`${P41}/imported.expt`, `${OUT}/p41_imported.expt`);
+
+const WEDGE = `${DATA}/spots/multi_narrow_wedges`;
+save(keep(await readRefl(`${WEDGE}/sweep_003.refl`)), 'wedge_sweep_003.refl.gz');
+copyFileSync(`${WEDGE}/sweep_003.expt`, `${OUT}/wedge_sweep_003.expt`);

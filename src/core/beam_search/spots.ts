@@ -57,9 +57,9 @@ export function checkInputs(experiments: readonly Experiment[], table: Reflectio
 }
 
 /**
- * Panel mm and φ (radians) of every spot. Spots whose id is negative or names no experiment are
- * an error, as are spots on panels the detector lacks: silently dropping them would hide a
- * mismatched pair of files.
+ * Panel mm and φ (radians) of every spot. Rows with a negative id (unindexed rows of an indexed
+ * table) are skipped: they cannot be placed in any sweep. An id naming no experiment, or a panel
+ * the detector lacks, is an error: silently dropping those would hide a mismatched pair of files.
  */
 export function spotObservations(experiments: readonly Experiment[], table: ReflectionTable, source: string):
   { experiment: Int32Array; panel: Int32Array; xMm: Float64Array; yMm: Float64Array; phiRad: Float64Array } {
@@ -68,11 +68,15 @@ export function spotObservations(experiments: readonly Experiment[], table: Refl
   const panelCol = table.has('panel') ? (table.get('panel') as ArrayLike<number>) : null;
   const usePx = table.has('xyzobs.px.value');
   const xyz = usePx ? table.vec3('xyzobs.px.value') : table.vec3('xyzobs.mm.value');
-  const out = { experiment: new Int32Array(n), panel: new Int32Array(n), xMm: new Float64Array(n), yMm: new Float64Array(n), phiRad: new Float64Array(n) };
+  let m = 0;
+  for (let i = 0; i < n; i++) if (ids[i] >= 0) m++;
+  const out = { experiment: new Int32Array(m), panel: new Int32Array(m), xMm: new Float64Array(m), yMm: new Float64Array(m), phiRad: new Float64Array(m) };
   const mm = new Float64Array(2);
   const DEG = Math.PI / 180;
+  let j = 0;
   for (let i = 0; i < n; i++) {
     const id = ids[i];
+    if (id < 0) continue;
     const e = experiments[id];
     if (!e) throw new UserError(`${source}: spot ${i} belongs to experiment ${id}, which the experiment list lacks`, 'bad_file');
     const pn = panelCol ? panelCol[i] : 0;
@@ -81,12 +85,13 @@ export function spotObservations(experiments: readonly Experiment[], table: Refl
     if (usePx) {
       Panel.pixelToMmInto(p, xyz[3 * i], xyz[3 * i + 1], mm);
       const osc = e.scan!.oscillation;
-      out.phiRad[i] = (osc[0] + xyz[3 * i + 2] * osc[1]) * DEG;
+      out.phiRad[j] = (osc[0] + xyz[3 * i + 2] * osc[1]) * DEG;
     } else {
       mm[0] = xyz[3 * i]; mm[1] = xyz[3 * i + 1];
-      out.phiRad[i] = xyz[3 * i + 2];
+      out.phiRad[j] = xyz[3 * i + 2];
     }
-    out.experiment[i] = id; out.panel[i] = pn; out.xMm[i] = mm[0]; out.yMm[i] = mm[1];
+    out.experiment[j] = id; out.panel[j] = pn; out.xMm[j] = mm[0]; out.yMm[j] = mm[1];
+    j++;
   }
   return out;
 }
