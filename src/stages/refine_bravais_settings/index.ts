@@ -153,6 +153,12 @@ export function run(experiments: Experiment[], table: ReflectionTable, opts: Bra
   const { data } = indexedObservations(table, experiments, source);
   const intensity = table.has('intensity.sum.value') ? selectIndexed(table, experiments.length, table.double('intensity.sum.value')) : null;
   const cell = UnitCell.fromA(CrystalFns.A(crystals[0]!));
+  // one lattice only: several sweeps of one crystal (equal cells) are fine, several crystals are not
+  for (const c of crystals.slice(1)) {
+    if (!UnitCell.isSimilar(UnitCell.fromA(CrystalFns.A(c!)), cell, 0.01, 1)) {
+      throw new UserError('refine_bravais_settings works on one lattice: these experiments hold crystals with different cells (split them, or index with max_lattices=1)', 'several_lattices');
+    }
+  }
   const settings = latticeSymmetry(cell, { maxDeltaDeg: opts.maxDeltaDeg, bestMonoclinicBeta: opts.bestMonoclinicBeta });
   if (settings.length === 0) throw new UserError('no Bravais setting found (not even P1): the cell is degenerate', 'no_lattice');
   // DIALS numbers solutions from the lowest symmetry (1 = aP) upwards
