@@ -138,6 +138,8 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
   checkInputs(experiments, table, reflSource, exptSource);
   const scope = options.mmSearchScope ?? 4;
   const binning = options.wideSearchBinning ?? 2;
+  if (!(scope > 0)) throw new UserError(`mm_search_scope=${scope}: must be positive`, 'bad_parameter');
+  if (!(binning > 0)) throw new UserError(`wide_search_binning=${binning}: must be positive`, 'bad_parameter');
   const nCycles = options.nMacroCycles ?? 1;
   const rng = mulberry32(options.seed ?? 42);
 
@@ -272,14 +274,19 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
   };
   const acceptTrial = () => { for (const g of groups) g.tTrial.forEach((t, m) => g.t[m].set(t)); };
 
-  /** Compass search (8 directions, step halved when none improves) from (x0, y0); the groups' t follow the best point. */
-  const patternSearch = (which: 'quick' | 'fine', x0: number, y0: number, h0: number, hEnd: number) => {
+  /**
+   * Compass search (8 directions, step halved when none improves) from (x0, y0), kept within
+   * `radius` of (ox, oy) so the result stays inside the search scope; the groups' t follow the
+   * best point.
+   */
+  const patternSearch = (which: 'quick' | 'fine', x0: number, y0: number, h0: number, hEnd: number, ox: number, oy: number, radius: number) => {
     let x = x0, y = y0, h = h0, evaluations = 1;
     let f = fineScore(which, x, y);
     acceptTrial();
     while (h > hEnd) {
       let moved = false;
       for (const [a, b] of COMPASS) {
+        if (Math.hypot(x + a * h - ox, y + b * h - oy) > radius) continue;
         const v = fineScore(which, x + a * h, y + b * h);
         evaluations++;
         if (v > f) { f = v; x += a * h; y += b * h; acceptTrial(); moved = true; break; }
@@ -355,7 +362,7 @@ export function searchBeamPosition(experiments: readonly Experiment[], table: Re
     }
     let bx = chosen.x, by = chosen.y, f = NaN, nEval = 0;
     for (const [which, h0, hEnd] of [['quick', step / 2, 2e-3], ['fine', 8e-3, 5e-4]] as const) {
-      const r = patternSearch(which, bx, by, h0, hEnd);
+      const r = patternSearch(which, bx, by, h0, hEnd, cx, cy, scope + step / 2);
       bx = r.x; by = r.y; f = r.score; nEval += r.evaluations;
     }
     if (Math.hypot(bx - cx, by - cy) > scope - step) atScopeEdge = true;

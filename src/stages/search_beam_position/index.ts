@@ -25,7 +25,7 @@ export const PARAMS: ParamDef[] = [
     help: 'Longest cell edge (Å) the periodicity search looks for (Auto: from nearest-neighbour separations of the rlps ×1.3)' },
   { name: 'default.d_min', type: 'float', default: null, allowNone: true, min: 0, help: 'Use only spots at lower resolution than this (Å)' },
   { name: 'default.d_max', type: 'float', default: null, allowNone: true, min: 0, help: 'Use only spots at higher resolution than this (Å)' },
-  { name: 'default.mm_search_scope', type: 'float', default: 4.0, min: 0,
+  { name: 'default.mm_search_scope', type: 'float', default: 4.0, min: 0.01,
     help: 'Radius (mm) around the starting beam centre covered by the wide grid search' },
   { name: 'default.wide_search_binning', type: 'float', default: 2, min: 0.1,
     help: 'Coarseness of the wide grid: its step is this many times the shift (λ·distance / (8·longest lattice vector)) that turns the longest vector\'s phase by π/4; larger is faster but may step over a sharp optimum (the grid holds at most 2000 centres)' },
