@@ -1,11 +1,11 @@
 /**
  * Per-reflection background models over a shoebox's background pixels.
  *
- * glm: a constant background fitted as a Poisson generalised linear model with Huber-type
- * robust weights on the Pearson residuals r = (c − μ)/√μ (weight min(1, k/|r|), k = 1.345), by
- * iteratively reweighted means from the median. Counts from neighbouring spots or hot pixels get
- * down-weighted instead of pulling the mean up; for Poisson data the weights stay ≈ 1 and the
- * estimate is the mean (unlike a median, unbiased at the low counts of photon-counting detectors).
+ * glm: a constant background fitted as a robust Poisson generalised linear model (Cantoni &
+ * Ronchetti 2001): Huber's ψ (k = 1.345) on the Pearson residuals r = (c − μ)/√μ, with the
+ * Fisher-consistency correction E_μ[ψ] so the estimate is unbiased for pure Poisson data even at
+ * the sub-count backgrounds of photon-counting detectors, while counts from neighbouring spots or
+ * hot pixels are bounded in influence instead of pulling the mean up.
  *
  * simple: a constant (over the whole shoebox) or a plane per frame, after rejecting outliers
  * beyond n_sigma (default 3) standard deviations from the current model, repeated until stable.
@@ -32,24 +32,60 @@ export interface BackgroundFit {
 
 const K_HUBER = 1.345;
 
-/** Robust Poisson GLM constant background from n counts in `c` (only the first n are used). */
+/** Huber's ψ. */
+function psi(r: number): number {
+  return r > K_HUBER ? K_HUBER : r < -K_HUBER ? -K_HUBER : r;
+}
+
+/**
+ * E[ψ((Y − μ)/√μ)] for Y ~ Poisson(μ): the Fisher-consistency term of Cantoni & Ronchetti's
+ * robust GLM. Without it the Huber weights, which cut the long upper tail of a low-mean Poisson
+ * more than its short lower one, bias the background low (−16 % at μ = 0.5).
+ */
+function expectedPsi(mu: number): number {
+  const s = Math.sqrt(mu);
+  const jmax = Math.ceil(mu + 12 * s + 12);
+  let p = Math.exp(-mu), e = 0;
+  for (let j = 0; j <= jmax; j++) {
+    e += p * psi((j - mu) / s);
+    p *= mu / (j + 1);
+  }
+  return e;
+}
+
+/**
+ * Robust Poisson GLM constant background from n counts in `c` (only the first n are used): the
+ * root in μ of (1/n)·Σ ψ((cᵢ − μ)/√μ) − E_μ[ψ] (decreasing in μ), found by the Illinois
+ * variant of regula falsi inside a bracket.
+ */
 export function glmConstant(c: Float64Array, n: number, out: BackgroundFit): void {
   out.planes = null;
   if (n < 2) { out.ok = false; out.mean = 0; out.meanVariance = 0; out.nUsed = n; out.dispersion = 0; return; }
-  const sorted = c.slice(0, n).sort();
-  let mu = Math.max(sorted[n >> 1], 1e-3);
-  for (let it = 0; it < 100; it++) {
+  let max = 0, sum = 0;
+  for (let i = 0; i < n; i++) { sum += c[i]; if (c[i] > max) max = c[i]; }
+  const h = (mu: number) => {
     const s = Math.sqrt(mu);
-    let sw = 0, swc = 0;
-    for (let i = 0; i < n; i++) {
-      const r = Math.abs(c[i] - mu) / s;
-      const w = r <= K_HUBER ? 1 : K_HUBER / r;
-      sw += w; swc += w * c[i];
+    let t = 0;
+    for (let i = 0; i < n; i++) t += psi((c[i] - mu) / s);
+    return t / n - expectedPsi(mu);
+  };
+  let mu: number;
+  if (max === 0) mu = 1e-6;
+  else {
+    let lo = 1e-6, hi = max + 1, hlo = h(lo), hhi = h(hi);
+    mu = Math.min(Math.max(sum / n, lo), hi);
+    if (hlo <= 0) mu = lo;
+    else if (hhi >= 0) mu = hi;
+    else {
+      let side = 0;
+      for (let it = 0; it < 60; it++) {
+        mu = (lo * hhi - hi * hlo) / (hhi - hlo);
+        const hm = h(mu);
+        if (Math.abs(hm) < 1e-10 || hi - lo < 1e-9 * Math.max(1, mu)) break;
+        if (hm > 0) { lo = mu; hlo = hm; if (side === 1) hhi /= 2; side = 1; }
+        else { hi = mu; hhi = hm; if (side === -1) hlo /= 2; side = -1; }
+      }
     }
-    const next = Math.max(swc / sw, 1e-6);
-    const done = Math.abs(next - mu) < 1e-7 * Math.max(1, mu);
-    mu = next;
-    if (done) break;
   }
   let ss = 0;
   for (let i = 0; i < n; i++) ss += (c[i] - mu) * (c[i] - mu);

@@ -46,6 +46,24 @@ export interface ReflectionBatch {
   /** foreground half-widths n_sigma·σ_b and n_sigma·σ_m (radians) of each reflection */
   deltaB: Float64Array;
   deltaM: Float64Array;
+  /**
+   * Overlaps: for row r, neighbours[neighbourOffset[r] … neighbourOffset[r+1]) index the
+   * neighbour table (reflections whose foreground box reaches into r's shoebox, from any block).
+   */
+  neighbourOffset?: Int32Array;
+  neighbours?: Int32Array;
+  neighbourTable?: NeighbourTable;
+}
+
+/** Other reflections' foregrounds, as the overlap test needs them. */
+export interface NeighbourTable {
+  s1: Float64Array;
+  phi: Float64Array;
+  deltaB: Float64Array;
+  deltaM: Float64Array;
+  /** foreground bbox x0, x1, y0, y1, z0, z1 */
+  box: Int32Array;
+  panel: Int32Array;
 }
 
 /** Per-reflection results (same rows as the batch). */
@@ -87,6 +105,9 @@ export class ShoeboxIntegrator {
   private bgF = new Int32Array(8192);
   private keep = new Uint8Array(8192);
   private prof = new Float64Array(8192);
+  /** 1: the pixel lies in another reflection's foreground */
+  private excl = new Uint8Array(8192);
+  private other = new KabschFrame();
   private bg: BackgroundFit = { ok: false, mean: 0, planes: null, meanVariance: 0, nUsed: 0, dispersion: 0 };
   /** least fraction of the fitted profile that must fall on valid pixels */
   minProfileFraction = 0.9;
@@ -97,7 +118,39 @@ export class ShoeboxIntegrator {
     if (this.mask.length >= n) return;
     const m = 1 << Math.ceil(Math.log2(n));
     this.mask = new Uint8Array(m); this.bgC = new Float64Array(m); this.bgX = new Float64Array(m); this.bgY = new Float64Array(m);
-    this.bgF = new Int32Array(m); this.keep = new Uint8Array(m); this.prof = new Float64Array(m);
+    this.bgF = new Int32Array(m); this.keep = new Uint8Array(m); this.prof = new Float64Array(m); this.excl = new Uint8Array(m);
+  }
+
+  /**
+   * Mark the shoebox pixels (bbox x0…, frames z0…) that lie inside a neighbour's foreground
+   * ellipsoid; only the part of the shoebox inside the neighbour's foreground box is tested.
+   */
+  private markOverlaps(r: number, batch: ReflectionBatch, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number): boolean {
+    const off = batch.neighbourOffset, list = batch.neighbours, t = batch.neighbourTable;
+    const nx = x1 - x0, nxy = nx * (y1 - y0);
+    this.excl.fill(0, 0, nxy * (z1 - z0));
+    if (!off || !list || !t || off[r + 1] === off[r]) return false;
+    const g = this.geom, q = this.other, pg = g.panels[batch.panel[r]];
+    let any = false;
+    for (let a = off[r]; a < off[r + 1]; a++) {
+      const nb = list[a], o = 6 * nb;
+      if (t.panel[nb] !== batch.panel[r]) continue;
+      const xa = Math.max(x0, t.box[o]), xb = Math.min(x1, t.box[o + 1]), ya = Math.max(y0, t.box[o + 2]), yb = Math.min(y1, t.box[o + 3]);
+      const za = Math.max(z0, t.box[o + 4]), zb = Math.min(z1, t.box[o + 5]);
+      if (xa >= xb || ya >= yb || za >= zb) continue;
+      setFrame(q, g.s0, g.m2, t.s1[3 * nb], t.s1[3 * nb + 1], t.s1[3 * nb + 2], t.phi[nb]);
+      const ib2 = 1 / (t.deltaB[nb] * t.deltaB[nb]), im2 = 1 / (t.deltaM[nb] * t.deltaM[nb]);
+      for (let y = ya; y < yb; y++) for (let x = xa; x < xb; x++) {
+        epsilon12(q, pg, x + 0.5, y + 0.5, this.eps);
+        const t12 = (this.eps[0] * this.eps[0] + this.eps[1] * this.eps[1]) * ib2;
+        if (t12 > 1) continue;
+        for (let z = za; z < zb; z++) {
+          const e3 = q.zeta * (g.phi0Rad + (z + 0.5) * g.dPhiRad - q.phi);
+          if (t12 + e3 * e3 * im2 <= 1) { this.excl[(z - z0) * nxy + (y - y0) * nx + (x - x0)] = 1; any = true; }
+        }
+      }
+    }
+    return any;
   }
 
   /**
@@ -121,6 +174,8 @@ export class ShoeboxIntegrator {
     const dB = batch.deltaB[r], dM = batch.deltaM[r];
     const ib2 = 1 / (dB * dB), im2 = 1 / (dM * dM);
     let flags = Flags.predicted;
+    const excl = this.excl;
+    const overlaps = this.markOverlaps(r, batch, x0, x1, y0, y1, z0, z1);
     let nFg = 0, nFgBad = 0, nBg = 0, nValid = 0, overloaded = false;
     for (let z = 0; z < nz; z++) {
       const e3 = f.zeta * (g.phi0Rad + (z0 + z + 0.5) * g.dPhiRad - f.phi);
@@ -134,7 +189,12 @@ export class ShoeboxIntegrator {
         if (fg) {
           nFg++;
           if (c < 0) nFgBad++;
+          if (overlaps && excl[k]) flags |= Flags.overlapped_fg;
           mask[k] = MASK_FOREGROUND;
+        } else if (overlaps && excl[k]) {
+          // another reflection's signal: neither this one's background nor its foreground
+          mask[k] = MASK_INVALID;
+          flags |= Flags.overlapped_bg;
         } else if (valid) {
           const b = nBg++;
           this.bgC[b] = c; this.bgX[b] = j % nx; this.bgY[b] = (j / nx) | 0; this.bgF[b] = z;

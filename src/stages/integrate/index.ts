@@ -210,6 +210,76 @@ function scatterResults(all: IntegrationResults, part: IntegrationResults, rows:
   }
 }
 
+/**
+ * For each reflection, the reflections whose foreground box (the shoebox without the background
+ * margin) intersects its shoebox: a hash on 16-pixel cells of each panel, z tested directly.
+ */
+function findOverlaps(b: ReflectionBatch, margin: number): { offset: Int32Array; list: Int32Array; count: number } {
+  const n = b.panel.length, C = 16;
+  const cells = new Map<number, number[]>();
+  const key = (p: number, cy: number, cx: number) => (p * 65536 + cy) * 65536 + cx + 32768;
+  for (let k = 0; k < n; k++) {
+    const o = 6 * k;
+    for (let cy = Math.floor((b.bbox[o + 2] + margin) / C); cy <= Math.floor((b.bbox[o + 3] - margin - 1) / C); cy++)
+      for (let cx = Math.floor((b.bbox[o] + margin) / C); cx <= Math.floor((b.bbox[o + 1] - margin - 1) / C); cx++) {
+        const kk = key(b.panel[k], cy + 32768, cx);
+        const l = cells.get(kk);
+        if (l) l.push(k); else cells.set(kk, [k]);
+      }
+  }
+  const offset = new Int32Array(n + 1), out: number[] = [];
+  let count = 0;
+  const seen = new Set<number>();
+  for (let k = 0; k < n; k++) {
+    offset[k] = out.length;
+    const o = 6 * k;
+    seen.clear();
+    for (let cy = Math.floor(b.bbox[o + 2] / C); cy <= Math.floor((b.bbox[o + 3] - 1) / C); cy++)
+      for (let cx = Math.floor(b.bbox[o] / C); cx <= Math.floor((b.bbox[o + 1] - 1) / C); cx++) {
+        for (const q of cells.get(key(b.panel[k], cy + 32768, cx)) ?? []) {
+          if (q === k || seen.has(q)) continue;
+          seen.add(q);
+          const a = 6 * q;
+          if (b.bbox[a] + margin >= b.bbox[o + 1] || b.bbox[a + 1] - margin <= b.bbox[o] || b.bbox[a + 2] + margin >= b.bbox[o + 3] || b.bbox[a + 3] - margin <= b.bbox[o + 2]) continue;
+          if (b.bbox[a + 4] >= b.bbox[o + 5] || b.bbox[a + 5] <= b.bbox[o + 4]) continue;
+          out.push(q);
+        }
+      }
+    // a fixed order, so the result does not depend on hash iteration
+    const start = offset[k];
+    const part = out.splice(start).sort((x, y) => x - y);
+    out.push(...part);
+    if (part.length > 0) count++;
+  }
+  offset[n] = out.length;
+  return { offset, list: Int32Array.from(out), count };
+}
+
+/** Give a block's batch its rows' neighbour lists and a compact table of those neighbours. */
+function attachNeighbours(sub: ReflectionBatch, rows: Int32Array, all: ReflectionBatch, ov: { offset: Int32Array; list: Int32Array }, margin: number): ReflectionBatch {
+  const local = new Map<number, number>(), ids: number[] = [];
+  const offset = new Int32Array(rows.length + 1), list: number[] = [];
+  rows.forEach((r, i) => {
+    offset[i] = list.length;
+    for (let a = ov.offset[r]; a < ov.offset[r + 1]; a++) {
+      const q = ov.list[a];
+      let l = local.get(q);
+      if (l === undefined) { l = ids.length; local.set(q, l); ids.push(q); }
+      list.push(l);
+    }
+  });
+  offset[rows.length] = list.length;
+  const m = ids.length;
+  const t = { s1: new Float64Array(3 * m), phi: new Float64Array(m), deltaB: new Float64Array(m), deltaM: new Float64Array(m), box: new Int32Array(6 * m), panel: new Int32Array(m) };
+  ids.forEach((q, i) => {
+    t.s1.set(all.s1.subarray(3 * q, 3 * q + 3), 3 * i);
+    t.phi[i] = all.phi[q]; t.deltaB[i] = all.deltaB[q]; t.deltaM[i] = all.deltaM[q]; t.panel[i] = all.panel[q];
+    const o = 6 * q;
+    t.box.set([all.bbox[o] + margin, all.bbox[o + 1] - margin, all.bbox[o + 2] + margin, all.bbox[o + 3] - margin, all.bbox[o + 4], all.bbox[o + 5]], 6 * i);
+  });
+  return { ...sub, neighbourOffset: offset, neighbours: Int32Array.from(list), neighbourTable: t };
+}
+
 /** Strong spots of experiment `id` usable for the profile model: indexed, not outliers. */
 function strongRows(strong: ReflectionTable, id: number): number[] {
   const flags = strong.sizeT('flags'), ids = strong.int('id'), hkl = strong.miller('miller_index');
@@ -476,7 +546,9 @@ async function integrateExperiment(e: Experiment, id: number, strong: Reflection
     zc[k] = Math.min(Math.max(pred.xyzPx[3 * i + 2], 0), nImages - 1e-9);
   }
   const blocks = assignBlocks(zc, Int32Array.from({ length: n }, (_, i) => i), nImages, framesPerBlock);
-  const blockBatches = blocks.map((b) => subsetBatch(batch, b));
+  const overlaps = findOverlaps(batch, params.margin);
+  const blockBatches = blocks.map((b) => attachNeighbours(subsetBatch(batch, b), b, batch, overlaps, params.margin));
+  log.info(`${overlaps.count} reflections have a neighbour's foreground inside their shoebox (masked as overlaps)`);
   const base = { firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: g, background: params.background, profileSpec: spec };
   log.info('='.repeat(80));
   log.info(`Integrating ${n} reflections in ${blocks.length} block(s) of ${framesPerBlock} images, ${params.nproc} worker(s)`);
