@@ -11,6 +11,7 @@
  * same vector, which the modulus cannot see but the phase at the origin can.
  */
 import FFT from 'fft.js';
+import { hemisphereDirections } from '../indexing/direction_search.js';
 
 /** 1-D FFTs of rlp projections on directions, on a fixed binning of [−1/d_min, 1/d_min]. */
 export class ProjectionTransform {
@@ -87,20 +88,6 @@ export class ProjectionTransform {
   }
 }
 
-/** Unit vectors on the hemisphere z ≥ 0 (Fibonacci lattice), spacing ≈ stepDeg. */
-export function hemisphere(stepDeg: number): Float64Array {
-  const step = (stepDeg * Math.PI) / 180;
-  const n = Math.max(8, Math.round((2 * Math.PI) / (step * step)));
-  const out = new Float64Array(3 * n);
-  const golden = Math.PI * (3 - Math.sqrt(5));
-  for (let i = 0; i < n; i++) {
-    const z = 1 - (i + 0.5) / n;
-    const r = Math.sqrt(1 - z * z);
-    out[3 * i] = r * Math.cos(i * golden); out[3 * i + 1] = r * Math.sin(i * golden); out[3 * i + 2] = z;
-  }
-  return out;
-}
-
 /** Fewest periods per standard deviation of the projections for a period to count. */
 const MIN_PERIODS_PER_SIGMA = 1.5;
 
@@ -121,7 +108,7 @@ export interface PeriodicDirection {
  */
 export function periodicDirections(rlp: Float64Array, n: number, tr: ProjectionTransform,
   opts: { minLengthA: number; maxLengthA: number; stepDeg: number; count: number; sepDeg: number }): PeriodicDirection[] {
-  const dirs = hemisphere(opts.stepDeg);
+  const dirs = hemisphereDirections(opts.stepDeg);
   const nd = dirs.length / 3;
   const kMin = Math.max(1, Math.ceil(tr.kOfLength(opts.minLengthA)));
   const kMax = Math.min(tr.N / 2 - 1, Math.floor(tr.kOfLength(opts.maxLengthA)));
