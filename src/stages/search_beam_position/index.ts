@@ -59,9 +59,9 @@ export interface SearchBeamPositionOutputs {
   result: BeamSearchResult;
 }
 
-function centreOf(e: Experiment): { px: [number, number]; mm: [number, number] } {
+function centreOf(e: Experiment): { px: [number, number]; mm: [number, number]; panel: number } {
   const c = beamCentre(e.detector!, e.beam!);
-  return c ? { px: c.xyPx, mm: c.xyMm } : { px: [NaN, NaN], mm: [NaN, NaN] };
+  return c ? { px: c.xyPx, mm: c.xyMm, panel: c.panel } : { px: [NaN, NaN], mm: [NaN, NaN], panel: -1 };
 }
 
 /** Pure stage function: imported models + strong spots → models with the beam centre found. */
@@ -98,6 +98,7 @@ export function run(experiments: Experiment[], strong: ReflectionTable, opts: Be
       beam_shift_xy_px: [px, py],
       beam_centre_px: after.px,
       beam_centre_mm: after.mm,
+      beam_centre_panel: after.panel,
       initial_beam_centre_px: before.px,
       periodicity_score_initial: res.scoreInitial,
       periodicity_score_final: res.scoreFinal,
