@@ -91,7 +91,8 @@ export function cosym(datasets: readonly CosymDataset[], reducedCell: UnitCell, 
     for (const half of [0, 1]) {
       const train = datasets.map((d) => splitByOrbit(d, ops, half)), test = datasets.map((d) => splitByOrbit(d, ops, 1 - half));
       const t = pairwiseCorrelations(train, ops, o.minPairs);
-      const sc = embedAutoDimensions(t, prod, rand, { maxDims: o.maxDimensions, fixedDims: o.dimensions });
+      // the dimension is a property of the lattice and the group, so the full data's choice is kept
+      const sc = embedAutoDimensions(t, prod, rand, { maxDims: o.maxDimensions, fixedDims: scan.chosen.dims });
       const v = { x: sc.chosen.x, dims: sc.chosen.dims, nDatasets: datasets.length, ops, prod };
       const g = pick(scorePattersonGroups(v, deltaOf).subgroups);
       const c = consensusReindexing(v, g.rotations, rand);
