@@ -26,6 +26,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FileFormatError } from '../errors.js';
 import { writeFileAtomic } from './atomic.js';
+import { Goniometer as GoniometerFns } from '../models/goniometer.js';
 import type {
   Beam, Crystal, Detector, Experiment, ExperimentList, Goniometer, ImageSetRef, Panel, PxMmStrategy, Scan,
 } from '../models/types.js';
@@ -198,8 +199,11 @@ const GONIO_KEYS = ['rotation_axis', 'fixed_rotation', 'setting_rotation', 'axes
 const IDENTITY: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
 
 function readGoniometer(r: Reader, o: Json, where: string): Goniometer {
+  // DIALS writes a MultiAxisGoniometer either with its derived rotation_axis/fixed/setting
+  // rotations or with the axis stack alone; in the latter case they are derived from the stack.
+  const stackOnly = 'axes' in o && !('rotation_axis' in o);
   const g: Goniometer = {
-    rotationAxis: r.vec3(r.req(o, 'rotation_axis', where), `${where}.rotation_axis`),
+    rotationAxis: stackOnly ? [1, 0, 0] : r.vec3(r.req(o, 'rotation_axis', where), `${where}.rotation_axis`),
     fixedRotation: 'fixed_rotation' in o ? r.mat3(o.fixed_rotation, `${where}.fixed_rotation`) : [...IDENTITY] as Mat3,
     settingRotation: 'setting_rotation' in o ? r.mat3(o.setting_rotation, `${where}.setting_rotation`) : [...IDENTITY] as Mat3,
   };
@@ -219,7 +223,7 @@ function readGoniometer(r: Reader, o: Json, where: string): Goniometer {
   }
   const extra = extraOf(o, GONIO_KEYS);
   if (extra) g.extra = extra;
-  return g;
+  return stackOnly ? GoniometerFns.withDerivedRotations(g) : g;
 }
 
 function chunk3(v: number[]): Vec3[] {
