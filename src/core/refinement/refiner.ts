@@ -326,7 +326,7 @@ export function refineGeometry(input: readonly Experiment[], data: RefinementDat
     get nParams() { return target.nFree; },
     getValues: () => target.getValues(),
     setValues: (v: Float64Array) => target.setValues(v),
-    evaluate: (withNormal: boolean) => target.evaluate(data, used, pred, withNormal),
+    evaluate: (withNormal: boolean) => target.evaluate(data, used, pred, withNormal, false),
     onStep: () => {
       let sx = 0, sy = 0, sp = 0, k = 0;
       for (let i = 0; i < n; i++) {

@@ -164,10 +164,11 @@ export class RefinementTarget {
   }
 
   /**
-   * Predict every reflection (positions written to `pred`) and, for those with active[i] = 1,
-   * accumulate the objective and (optionally) the normal equations.
+   * Predict every reflection (or, with predictInactive = false, only the active ones; the others'
+   * entries in `pred` are left as they were) and, for those with active[i] = 1, accumulate the
+   * objective and (optionally) the normal equations.
    */
-  evaluate(data: RefinementData, active: Uint8Array, pred: Predictions, withNormal: boolean): Evaluation {
+  evaluate(data: RefinementData, active: Uint8Array, pred: Predictions, withNormal: boolean, predictInactive = true): Evaluation {
     const n = data.experiment.length;
     const m = this.nFree;
     const normal = withNormal ? new Float64Array(m * m) : undefined;
@@ -204,6 +205,8 @@ export class RefinementTarget {
     const touched = new Int32Array(m);
     let objective = 0, nActive = 0;
     for (let i = 0; i < n; i++) {
+      // inside the least-squares loop only the reflections in use need predicting
+      if (!predictInactive && !active[i]) continue;
       pred.valid[i] = 0;
       const e = data.experiment[i];
       const x = this.experiments[e];
