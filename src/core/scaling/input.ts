@@ -6,6 +6,7 @@ import type { ReflectionTable } from '../reflections/table.js';
 import { UserError } from '../errors.js';
 import type { Vec3 } from '../math/vec3.js';
 import type { SweepData } from './data.js';
+import { correctIntegrated, type IntegratedIntensities } from '../stats/prepare.js';
 
 function pick(a: Float64Array | null, rows: Int32Array, width = 1): Float64Array | null {
   if (!a) return null;
@@ -30,7 +31,7 @@ export function sweepsFromModels(experiments: ExperimentList, t: ReflectionTable
   const mi = t.miller('miller_index');
   const s1 = t.vec3('s1');
   const flags = t.sizeT('flags');
-  const qe = dbl('qe') ?? dbl('dqe');
+  const corrected = correctIntegrated(t);
   const sweeps: SweepData[] = [];
   const rowsOut: Int32Array[] = [];
   experiments.forEach((e: Experiment, ei: number) => {
@@ -57,14 +58,8 @@ export function sweepsFromModels(experiments: ExperimentList, t: ReflectionTable
     sweeps.push({
       identifier: e.identifier,
       miller,
-      prfValue: pick(dbl('intensity.prf.value'), rows),
-      prfVariance: pick(dbl('intensity.prf.variance'), rows),
-      sumValue: pick(dbl('intensity.sum.value'), rows)!,
-      sumVariance: pick(dbl('intensity.sum.variance'), rows)!,
+      intensities: selectRows(corrected, rows),
       flags: pick(flags, rows)!,
-      partiality: pick(dbl('partiality'), rows),
-      lp: pick(dbl('lp'), rows),
-      qe: pick(qe, rows),
       d: pick(d, rows)!,
       zFrame: z,
       s1: pick(s1, rows, 3)!,
@@ -78,47 +73,19 @@ export function sweepsFromModels(experiments: ExperimentList, t: ReflectionTable
     });
     rowsOut.push(rows);
   });
-  if (t.has('partial_id')) {
-    const pid = t.sizeT('partial_id');
-    sweeps.forEach((sw, si) => { combinePartials(sw, Float64Array.from(rowsOut[si], (i) => pid[i])); });
-  }
   return { sweeps, rows: rowsOut };
 }
 
-/**
- * Rows sharing a partial_id are parts of one reflection recorded in separate integration blocks:
- * add their (LP/QE-corrected) summed intensities, variances and partialities into the most
- * complete part, and give the other parts partiality 0 so they drop out with the partiality cut.
- * The profile-fitted value of the most complete part is kept as it is: profile fitting already
- * estimates the whole reflection from each part, so adding the parts would count it twice.
- */
-export function combinePartials(s: SweepData, partialId: Float64Array): number {
-  const n = partialId.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => partialId[a] - partialId[b]);
-  const conv = (i: number) => (s.lp ? s.lp[i] : 1) / (s.qe && s.qe[i] > 0 ? s.qe[i] : 1);
-  const p = s.partiality ?? (s.partiality = new Float64Array(n).fill(1));
-  let combined = 0;
-  for (let a = 0; a < n;) {
-    let b = a + 1;
-    while (b < n && partialId[order[b]] === partialId[order[a]]) b++;
-    if (b - a > 1) {
-      let rep = order[a];
-      for (let r = a; r < b; r++) if (p[order[r]] > p[rep]) rep = order[r];
-      const cr = conv(rep);
-      let sum = 0, sumV = 0, pt = 0, allSum = true;
-      for (let r = a; r < b; r++) {
-        const i = order[r], c = conv(i) / cr, f = s.flags[i] >>> 0;
-        sum += s.sumValue[i] * c; sumV += s.sumVariance[i] * c * c; pt += p[i];
-        if ((f & (1 << 8)) === 0) allSum = false;
-      }
-      s.sumValue[rep] = sum; s.sumVariance[rep] = sumV; p[rep] = Math.min(1, pt);
-      let f = s.flags[rep];
-      if (!allSum && ((f >>> 0) & (1 << 8))) f -= 1 << 8;
-      s.flags[rep] = f;
-      for (let r = a; r < b; r++) if (order[r] !== rep) p[order[r]] = 0;
-      combined++;
-    }
-    a = b;
-  }
-  return combined;
+/** The rows `rows` of corrected intensities (partOf renumbered within them). */
+function selectRows(c: IntegratedIntensities, rows: Int32Array): IntegratedIntensities {
+  const local = new Map<number, number>();
+  rows.forEach((i, r) => local.set(i, r));
+  return {
+    prfI: pick(c.prfI, rows), prfV: pick(c.prfV, rows),
+    sumI: pick(c.sumI, rows)!, sumV: pick(c.sumV, rows)!,
+    has: Uint8Array.from(rows, (i) => c.has[i]),
+    partiality: pick(c.partiality, rows)!,
+    conv: pick(c.conv, rows),
+    partOf: Int32Array.from(rows, (i) => (c.partOf[i] >= 0 ? local.get(c.partOf[i]) ?? -1 : -1)),
+  };
 }

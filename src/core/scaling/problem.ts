@@ -5,7 +5,7 @@
  */
 import { Mat3 } from '../math/mat3.js';
 import type { Vec3 } from '../math/vec3.js';
-import { correctedIntensity, phiDeg, imageNumber, ScalingFlags, type IntensityChoice, type PrepOptions, type SweepData } from './data.js';
+import { chooseIntensity, phiDeg, imageNumber, type IntensityChoice, type PrepOptions, type SweepData } from './data.js';
 import { evalHarmonics, harmonicCount } from './harmonics.js';
 import { SMOOTHER_MAX_NEIGHBOURS as K, smootherWeights } from './smoother.js';
 import { modelParameterCount, type SweepModel } from './model.js';
@@ -72,7 +72,7 @@ export class ScalingProblem {
       const o2r = new Int32Array(n).fill(-1);
       const excl = prep.excludeImages.filter((e) => e[0] === si);
       for (let i = 0; i < n; i++) {
-        const p = s.partiality ? s.partiality[i] : 1;
+        const p = s.intensities.partiality[i];
         if (p < prep.partialityCutoff) { ex[i] = Exclusion.Partiality; continue; }
         if (!this.usable(s, i, tmp)) { ex[i] = Exclusion.NotIntegrated; continue; }
         if (tmp[0] / Math.sqrt(tmp[1]) < prep.minIsigi) { ex[i] = Exclusion.LowIsigi; continue; }
@@ -104,7 +104,7 @@ export class ScalingProblem {
       this.invD2[o] = 1 / (s.d[i] * s.d[i]);
       this.phi[o] = phiDeg(s, i);
       this.image[o] = imageNumber(s, i);
-      const p = s.partiality ? s.partiality[i] : 1;
+      const p = s.intensities.partiality[i];
       this.partiality[o] = p;
       this.forModel[o] = p >= prep.minPartialityForModel ? 1 : 0;
     }
@@ -175,9 +175,8 @@ export class ScalingProblem {
   private usable(s: SweepData, i: number, out: Float64Array): boolean {
     // Usable when integrated by summation or profile fitting; a row without the chosen kind falls
     // back to the other, so switching choices never changes the set of observations.
-    const f = s.flags[i];
-    if ((f & ScalingFlags.integratedSum) === 0 && (f & ScalingFlags.integratedPrf) === 0) return false;
-    if (!correctedIntensity(s, i, this.choice, out) && !correctedIntensity(s, i, { kind: 'sum' }, out) && !correctedIntensity(s, i, { kind: 'prf' }, out)) return false;
+    const c = s.intensities;
+    if (!chooseIntensity(c, i, this.choice, out) && !chooseIntensity(c, i, { kind: 'sum' }, out) && !chooseIntensity(c, i, { kind: 'prf' }, out)) return false;
     return Number.isFinite(out[0]) && out[1] > 0;
   }
 
@@ -188,7 +187,8 @@ export class ScalingProblem {
     for (let o = 0; o < this.nObs; o++) {
       const s = this.sweeps[this.sweepOf[o]];
       const r = this.rowOf[o];
-      if ((correctedIntensity(s, r, choice, tmp) && tmp[1] > 0) || correctedIntensity(s, r, { kind: 'sum' }, tmp) || correctedIntensity(s, r, { kind: 'prf' }, tmp)) {
+      const c = s.intensities;
+      if ((chooseIntensity(c, r, choice, tmp) && tmp[1] > 0) || chooseIntensity(c, r, { kind: 'sum' }, tmp) || chooseIntensity(c, r, { kind: 'prf' }, tmp)) {
         this.I[o] = tmp[0]; this.V[o] = tmp[1];
       }
     }

@@ -98,7 +98,11 @@ function rMeasAndCc(pr: ScalingProblem, g: Float64Array): { rMeas: number; ccHal
  */
 function imidCandidates(pr: ScalingProblem): number[] {
   const raw: number[] = [];
-  for (let o = 0; o < pr.nObs; o++) { const v = pr.sweeps[pr.sweepOf[o]].sumValue[pr.rowOf[o]]; if (v > 0) raw.push(v); }
+  for (let o = 0; o < pr.nObs; o++) {
+    const c = pr.sweeps[pr.sweepOf[o]].intensities, r = pr.rowOf[o];
+    const v = c.conv ? c.sumI[r] / c.conv[r] : c.sumI[r];
+    if (v > 0) raw.push(v);
+  }
   if (raw.length === 0) return [];
   raw.sort((a, b) => a - b);
   const max = raw[raw.length - 1], median = raw[raw.length >> 1];
@@ -141,7 +145,7 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
     const start = s.oscillation[0];
     return chooseSweepModel(start, range, opts.model, s.stills === true || s.oscillation[1] === 0);
   });
-  const hasPrf = sweeps.every((s) => s.prfValue !== null);
+  const hasPrf = sweeps.every((s) => s.intensities.prfI !== null);
   const firstChoice: IntensityChoice = opts.intensityChoice === 'sum' || !hasPrf ? { kind: 'sum' } : { kind: 'prf' };
   const pr = new ScalingProblem(sweeps, models, sym, opts.anomalous, firstChoice, opts.prep);
   if (pr.nObs < 2) throw new UserError('no reflections left to scale after filtering (check d_min/d_max, exclude_images and the integration flags)');

@@ -1,8 +1,14 @@
 /**
- * Intensity preparation shared by symmetry, cosym, scaling and merging: choose the intensity
- * (profile-fitted, summed or scaled), apply the corrections integrated data still need, and drop
- * the rows no program should trust. Scaled data (`intensity.scale.*` with `inverse_scale_factor`)
- * already carry LP/QE and partiality in the scale, so only the scale factor is divided out.
+ * Intensity preparation shared by symmetry, cosym, scaling and merging, in two layers:
+ * - `correctIntegrated`: every row of an integrated table with the corrections it still needs —
+ *   LP/QE applied to the profile-fitted and summed intensities, the parts of reflections split
+ *   across integration blocks (`partial_id`) folded into one row, and which estimates are usable
+ *   (integration flag set, variance > 0) — and `chooseIntensity`, the one rule for the
+ *   profile-fitted / summed / combined (Imid) intensity of a row. Scaling works on these directly.
+ * - `prepareIntensities`: choose the intensity (profile-fitted, summed or scaled) and drop the rows
+ *   no program should trust, for the programs that merge or compare intensities. Scaled data
+ *   (`intensity.scale.*` with `inverse_scale_factor`) already carry LP/QE and partiality in the
+ *   scale, so only the scale factor is divided out.
  *
  * Then: map to the reciprocal ASU with the Friedel sign (I+ / I−), centric flags and d-spacings,
  * the complete set for completeness, and E² normalisation in resolution shells.
@@ -27,7 +33,7 @@ export interface PrepareOptions {
   minIOverSigma: number;
   dMin: number | null;
   dMax: number | null;
-  /** Sum rows sharing a `partial_id` into one observation before anything else. */
+  /** Fold rows sharing a `partial_id` into one observation before anything else (correctIntegrated). */
   combinePartials: boolean;
   /** Multiply integrated intensities by LP and divide by QE (DIALS does so before scaling). */
   applyLpQe: boolean;
@@ -73,9 +79,6 @@ export function prepareIntensities(t: ReflectionTable, d: Float64Array | null, o
   const bump = (k: string) => { counts[k] = (counts[k] ?? 0) + 1; };
   const rows: number[] = [];
   const Iout: number[] = [], Sout: number[] = [];
-  const partiality = optionalDouble(t, 'partiality');
-  const lp = optionalDouble(t, 'lp');
-  const qe = optionalDouble(t, 'qe') ?? optionalDouble(t, 'dqe');
 
   if (kind === 'scale') {
     const I = t.double('intensity.scale.value'), V = t.double('intensity.scale.variance'), s = t.double('inverse_scale_factor');
@@ -89,43 +92,23 @@ export function prepareIntensities(t: ReflectionTable, d: Float64Array | null, o
       rows.push(i); Iout.push(Ii); Sout.push(si);
     }
   } else {
-    const I = t.double(`intensity.${kind}.value`), V = t.double(`intensity.${kind}.variance`);
+    const c = correctIntegrated(t, { applyLpQe: o.applyLpQe, combinePartials: o.combinePartials });
     const want = (kind === 'prf' ? Flags.integrated_prf : Flags.integrated_sum) | o.requireFlags;
-    // Partials: rows sharing partial_id within an experiment are parts of one reflection.
-    let partner: Int32Array | null = null;
-    if (o.combinePartials && t.has('partial_id')) partner = partialGroups(t);
-    const done = new Uint8Array(n);
+    const V = t.double(`intensity.${kind}.variance`);
+    const bit = kind === 'prf' ? HAS_PRF : HAS_SUM;
+    const out = new Float64Array(2);
     for (let i = 0; i < n; i++) {
-      if (done[i]) continue;
+      if (c.partOf[i] >= 0) { bump('partials_combined'); continue; }
       const f = flags[i] >>> 0;
       if ((f & want) !== want) { bump('not_integrated'); continue; }
       if (f & Flags.bad_for_scaling) { bump('bad_for_scaling'); continue; }
-      let Ii = I[i], Vi = V[i], p = partiality ? partiality[i] : 1;
-      const conv = o.applyLpQe ? (lp ? lp[i] : 1) / (qe && qe[i] > 0 ? qe[i] : 1) : 1;
-      Ii *= conv; Vi *= conv * conv;
-      if (partner && partner[i] !== i) {
-        // i is the first row of a partial group: combine the others (same experiment, same
-        // partial_id). Summation intensities of the parts add up (as do partialities); each part's
-        // profile-fitted value is already an estimate of the full intensity, so those are averaged
-        // with inverse-variance weights (a tiny part's estimate is very uncertain).
-        let sw = Vi > 0 ? 1 / Vi : 0, swI = Vi > 0 ? Ii / Vi : 0;
-        for (let j = partner[i]; j !== i; j = partner[j]) {
-          done[j] = 1;
-          if (((flags[j] >>> 0) & want) !== want || !(V[j] > 0)) continue;
-          const cj = o.applyLpQe ? (lp ? lp[j] : 1) / (qe && qe[j] > 0 ? qe[j] : 1) : 1;
-          if (kind === 'prf') { const vj = V[j] * cj * cj; sw += 1 / vj; swI += (I[j] * cj) / vj; }
-          else { Ii += I[j] * cj; Vi += V[j] * cj * cj; }
-          if (partiality) p += partiality[j];
-        }
-        if (kind === 'prf' && sw > 0) { Ii = swI / sw; Vi = 1 / sw; }
-        bump('partials_combined');
-      }
-      if (!(Vi > 0)) { bump('non_positive_variance'); continue; }
-      if (p < o.partialityThreshold) { bump('low_partiality'); continue; }
+      if ((c.has[i] & bit) === 0) { bump(V[i] > 0 ? 'incomplete_partial' : 'non_positive_variance'); continue; }
+      if (c.partiality[i] < o.partialityThreshold) { bump('low_partiality'); continue; }
       if (d && ((o.dMin !== null && d[i] < o.dMin) || (o.dMax !== null && d[i] > o.dMax))) { bump('resolution'); continue; }
-      const si = Math.sqrt(Vi);
-      if (Ii / si < o.minIOverSigma) { bump('low_i_over_sigma'); continue; }
-      rows.push(i); Iout.push(Ii); Sout.push(si);
+      chooseIntensity(c, i, kind === 'prf' ? PRF : SUM, out);
+      const si = Math.sqrt(out[1]);
+      if (out[0] / si < o.minIOverSigma) { bump('low_i_over_sigma'); continue; }
+      rows.push(i); Iout.push(out[0]); Sout.push(si);
     }
   }
   counts.selected = rows.length;
@@ -135,25 +118,135 @@ export function prepareIntensities(t: ReflectionTable, d: Float64Array | null, o
   return { rows: Int32Array.from(rows), I: Float64Array.from(Iout), sigma: Float64Array.from(Sout), kind, counts };
 }
 
+/** `has` bits: the summed / profile-fitted estimate of a row is usable. */
+export const HAS_SUM = 1;
+export const HAS_PRF = 2;
+
 /**
- * For each row, the next row of its partial group in a cycle (itself when alone), so that the
- * first row of a group can walk its partners.
+ * Integrated intensities of every row of a table, corrected but not yet chosen or filtered.
+ * Values are LP/QE-corrected; the summed one is still the recorded part (chooseIntensity divides
+ * it by the partiality), the profile-fitted one already estimates the whole reflection.
  */
-function partialGroups(t: ReflectionTable): Int32Array {
+export interface IntegratedIntensities {
+  /** null when the table has no profile-fitted intensities. */
+  prfI: Float64Array | null;
+  prfV: Float64Array | null;
+  sumI: Float64Array;
+  sumV: Float64Array;
+  /** HAS_SUM | HAS_PRF per row. */
+  has: Uint8Array;
+  /** Partiality (1 without the column); 0 on the parts folded into another row. */
+  partiality: Float64Array;
+  /** The LP/QE factor applied (null: none): sumI/conv are the raw counts Imid is measured in. */
+  conv: Float64Array | null;
+  /** For a part folded into another row, that row; −1 otherwise. */
+  partOf: Int32Array;
+}
+
+export type IntensityChoice = { kind: 'prf' } | { kind: 'sum' } | { kind: 'combine'; imid: number };
+const PRF: IntensityChoice = { kind: 'prf' };
+const SUM: IntensityChoice = { kind: 'sum' };
+
+export function describeChoice(c: IntensityChoice): string {
+  return c.kind === 'combine' ? `Imid = ${c.imid.toFixed(2)}` : `${c.kind} only`;
+}
+
+/**
+ * LP/QE-corrected intensities of every row, with the parts of split reflections (rows sharing
+ * `partial_id` within an experiment) folded into their most complete part: its summed intensity,
+ * variance and partiality become the sums over the parts (usable only when every part was
+ * integrated by summation: a sum missing a part is not the reflection's). Its profile-fitted
+ * intensity stays its own: profile fitting already estimates the whole reflection from each part,
+ * so adding them would count it several times, and the smaller parts' estimates are worse — the
+ * inverse-variance mean of all parts' lowers the simulated sweep's CC with the truth from 0.99434
+ * to 0.99348. The other parts get partiality 0 and `partOf` the row they went into.
+ */
+export function correctIntegrated(t: ReflectionTable, opts: { applyLpQe?: boolean; combinePartials?: boolean } = {}): IntegratedIntensities {
   const n = t.nrows;
-  const pid = t.sizeT('partial_id');
-  const id = t.has('id') ? t.int('id') : new Int32Array(n);
-  const next = Int32Array.from({ length: n }, (_, i) => i);
-  const firstOf = new Map<string, number>();
-  const lastOf = new Map<string, number>();
-  for (let i = 0; i < n; i++) {
-    const key = `${id[i]}:${pid[i]}`;
-    const f = firstOf.get(key);
-    if (f === undefined) { firstOf.set(key, i); lastOf.set(key, i); continue; }
-    const last = lastOf.get(key)!;
-    next[last] = i; next[i] = f; lastOf.set(key, i);
+  const applyLpQe = opts.applyLpQe ?? true;
+  const flags = t.has('flags') ? t.sizeT('flags') : new Float64Array(n);
+  const lp = optionalDouble(t, 'lp');
+  const qe = optionalDouble(t, 'qe') ?? optionalDouble(t, 'dqe');
+  let conv: Float64Array | null = null;
+  if (applyLpQe && (lp || qe)) {
+    conv = new Float64Array(n);
+    for (let i = 0; i < n; i++) conv[i] = (lp ? lp[i] : 1) / (qe && qe[i] > 0 ? qe[i] : 1);
   }
-  return next;
+  const col = (name: string): Float64Array => {
+    const out = Float64Array.from(t.double(name));
+    if (conv) for (let i = 0; i < n; i++) out[i] *= name.endsWith('.variance') ? conv[i] * conv[i] : conv[i];
+    return out;
+  };
+  const hasPrfCols = t.has('intensity.prf.value') && t.has('intensity.prf.variance');
+  const sumI = t.has('intensity.sum.value') ? col('intensity.sum.value') : new Float64Array(n);
+  const sumV = t.has('intensity.sum.variance') ? col('intensity.sum.variance') : new Float64Array(n);
+  const prfI = hasPrfCols ? col('intensity.prf.value') : null;
+  const prfV = hasPrfCols ? col('intensity.prf.variance') : null;
+  const has = new Uint8Array(n);
+  const hasSumCols = t.has('intensity.sum.value') && t.has('intensity.sum.variance');
+  for (let i = 0; i < n; i++) {
+    const f = flags[i] >>> 0;
+    if (hasSumCols && (f & Flags.integrated_sum) && sumV[i] > 0) has[i] |= HAS_SUM;
+    if (prfV && (f & Flags.integrated_prf) && prfV[i] > 0) has[i] |= HAS_PRF;
+  }
+  const partiality = t.has('partiality') && t.typeOf('partiality') === 'double' ? Float64Array.from(t.double('partiality')) : new Float64Array(n).fill(1);
+  const partOf = new Int32Array(n).fill(-1);
+  if ((opts.combinePartials ?? true) && t.has('partial_id')) {
+    const pid = t.sizeT('partial_id');
+    const id = t.has('id') ? t.int('id') : new Int32Array(n);
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < n; i++) {
+      const key = `${id[i]}:${pid[i]}`;
+      const g = groups.get(key);
+      if (g) g.push(i); else groups.set(key, [i]);
+    }
+    for (const parts of groups.values()) {
+      if (parts.length < 2) continue;
+      let rep = parts[0];
+      for (const i of parts) if (partiality[i] > partiality[rep]) rep = i;
+      let sI = 0, sV = 0, pt = 0, allSum = true;
+      for (const i of parts) {
+        sI += sumI[i]; sV += sumV[i]; pt += partiality[i];
+        if (!((flags[i] >>> 0) & Flags.integrated_sum)) allSum = false;
+      }
+      sumI[rep] = sI; sumV[rep] = sV; partiality[rep] = Math.min(1, pt);
+      if (allSum && sV > 0 && hasSumCols) has[rep] |= HAS_SUM; else has[rep] &= ~HAS_SUM;
+      for (const i of parts) if (i !== rep) { partiality[i] = 0; partOf[i] = rep; }
+    }
+  }
+  return { prfI, prfV, sumI, sumV, has, partiality, conv, partOf };
+}
+
+/**
+ * Intensity and variance of row i for a choice into out[0..1], or false when the row has no usable
+ * estimate of that kind. The summed intensity is divided by the partiality (0 < p < 1); the
+ * combination weights prf by w = 1/(1 + (I_sum/Imid)³), I_sum in raw counts, so weak reflections
+ * use the profile fit and strong ones the sum (Leslie 1999; AIMLESS). 'combine' falls back to
+ * whichever estimate exists.
+ */
+export function chooseIntensity(c: IntegratedIntensities, i: number, choice: IntensityChoice, out: Float64Array): boolean {
+  const hasSum = (c.has[i] & HAS_SUM) !== 0, hasPrf = (c.has[i] & HAS_PRF) !== 0;
+  const p = c.partiality[i];
+  const pDiv = p > 0 && p < 1 ? p : 1;
+  const useSum = choice.kind === 'sum' || (choice.kind === 'combine' && !hasPrf);
+  const usePrf = choice.kind === 'prf' || (choice.kind === 'combine' && !hasSum);
+  if (usePrf) {
+    if (!hasPrf) return false;
+    out[0] = c.prfI![i]; out[1] = c.prfV![i]; return true;
+  }
+  if (useSum) {
+    if (!hasSum) return false;
+    out[0] = c.sumI[i] / pDiv; out[1] = c.sumV[i] / (pDiv * pDiv); return true;
+  }
+  const imid = (choice as { imid: number }).imid;
+  const raw = c.conv ? c.sumI[i] / c.conv[i] : c.sumI[i];
+  const w = 1 / (1 + Math.pow(Math.max(raw, 0) / imid, 3));
+  const sI = c.sumI[i] / pDiv, sV = c.sumV[i] / (pDiv * pDiv);
+  out[0] = w * c.prfI![i] + (1 - w) * sI;
+  // both estimates come from the same pixels, so their errors are close to fully correlated:
+  // σ = w·σprf + (1−w)·σsum (the independent-errors formula would understate it up to twofold)
+  out[1] = (w * Math.sqrt(c.prfV![i]) + (1 - w) * Math.sqrt(sV)) ** 2;
+  return true;
 }
 
 /**

@@ -27,7 +27,7 @@ import type { UnitCell } from '../../core/symmetry/unitcell.js';
 import { formatTable } from '../../core/table.js';
 import { sweepsFromModels } from '../../core/scaling/input.js';
 import { ReflectionSymmetry } from '../../core/scaling/symops.js';
-import { correctedIntensity as correctedIntensityOf, DEFAULT_PREP, describeChoice, type PrepOptions } from '../../core/scaling/data.js';
+import { chooseIntensity, DEFAULT_PREP, describeChoice, type PrepOptions } from '../../core/scaling/data.js';
 import { DEFAULT_MODEL_OPTIONS, type AbsorptionLevel, type ModelOptions } from '../../core/scaling/model.js';
 import { DEFAULT_SCALE_OPTIONS, scaledFlags, scaleSweeps, scaleWithDeltaCcFilter, type FilterCycle, type FilterOptions, type ScaleOptions, type ScaleRun } from '../../core/scaling/scale.js';
 import { scalingModelJson, scalingPlots, type ScalingPlots } from '../../core/scaling/report.js';
@@ -218,7 +218,7 @@ export function run(ds: Dataset, params: ScaleParams, log: Log): StageResult<Sca
         Vscale[i] = pr.Vem[o] + (pr.I[o] * pr.I[o] * runResult.gVariance[o]) / (runResult.g[o] * runResult.g[o]);
       } else {
         isf[i] = pr.evaluateRow(si, r);
-        if (correctedIntensityOf(sweeps[si], r, choice, tmp)) {
+        if (chooseIntensity(sweeps[si].intensities, r, choice, tmp)) {
           Iscale[i] = tmp[0]; Vscale[i] = em.a * em.a * (tmp[1] + em.b * em.b * tmp[0] * tmp[0]);
         }
       }

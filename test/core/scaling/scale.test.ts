@@ -93,7 +93,7 @@ test('outlier rejection finds observations that disagree wildly with their symme
     const i = Math.floor(r() * sweep.d.length);
     if (iTrue[i] < 5000) continue;
     bad.add(i);
-    sweep.prfValue![i] *= 5; sweep.sumValue[i] *= 5;
+    sweep.intensities.prfI![i] *= 5; sweep.intensities.sumI[i] *= 5;
   }
   const run = scaleSweeps([sweep], P222, noAbsorption);
   const pr = run.problem;
@@ -187,10 +187,10 @@ test('the partiality error term is recovered from partially recorded observation
   for (let i = 0; i < sweep.d.length; i++) {
     if (r() > 0.25) continue;
     const p = 0.4 + 0.55 * r();
-    sweep.partiality![i] = p;
+    sweep.intensities.partiality[i] = p;
     // partiality-corrected intensity I/p then carries a relative error c·(1 − p)
     const f = 1 + cTrue * (1 - p) * Math.sqrt(-2 * Math.log(r() + 1e-300)) * Math.cos(2 * Math.PI * r());
-    sweep.sumValue[i] *= p * f; sweep.prfValue![i] *= f;
+    sweep.intensities.sumI[i] *= p * f; sweep.intensities.prfI![i] *= f;
   }
   const run = scaleSweeps([sweep], P222, noAbsorption);
   assert.ok(Math.abs((run.errorModel.c ?? 0) - cTrue) < 0.12, `c = ${run.errorModel.c}`);

@@ -5,6 +5,7 @@
  * given Poisson-like noise (optionally inflated by a known error model).
  */
 import type { SweepData } from '../../../src/core/scaling/data.js';
+import { HAS_PRF, HAS_SUM } from '../../../src/core/stats/prepare.js';
 import { Flags } from '../../../src/core/reflections/flags.js';
 import { evalHarmonics } from '../../../src/core/scaling/harmonics.js';
 import { goniometerRotation } from '../../../src/core/scaling/problem.js';
@@ -110,8 +111,11 @@ export function syntheticSweep(o: Partial<SyntheticOptions> = {}): { sweep: Swee
   const flags = new Float64Array(n).fill(Flags.integrated_sum | Flags.integrated_prf | Flags.predicted);
   return {
     sweep: {
-      identifier: `synthetic-${opt.seed}`, miller, prfValue: I, prfVariance: V, sumValue: Float64Array.from(I), sumVariance: Float64Array.from(V),
-      flags, partiality: new Float64Array(n).fill(1), lp: null, qe: null, d, zFrame: z, s1,
+      identifier: `synthetic-${opt.seed}`, miller, flags, d, zFrame: z, s1,
+      intensities: {
+        prfI: I, prfV: V, sumI: Float64Array.from(I), sumV: Float64Array.from(V), has: new Uint8Array(n).fill(HAS_SUM | HAS_PRF),
+        partiality: new Float64Array(n).fill(1), conv: null, partOf: new Int32Array(n).fill(-1),
+      },
       s0, rotationAxis: [1, 0, 0], fixedRotation: ident, settingRotation: ident,
       imageRange: [1, opt.nImages], oscillation: [0, opt.oscDeg],
     },

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReflectionTable } from '../../../src/core/reflections/table.js';
 import { Flags } from '../../../src/core/reflections/flags.js';
-import { prepareIntensities, toObservations, completeSet, normaliseE2 } from '../../../src/core/stats/prepare.js';
+import { prepareIntensities, toObservations, completeSet, normaliseE2, correctIntegrated, chooseIntensity, HAS_SUM } from '../../../src/core/stats/prepare.js';
 import { SpaceGroup } from '../../../src/core/symmetry/spacegroup.js';
 import { UnitCell } from '../../../src/core/symmetry/unitcell.js';
 
@@ -40,18 +40,45 @@ test('integrated data: LP and QE applied, rows failing flags/variance/partiality
   assert.deepEqual({ ...p.counts }, { input: 6, not_integrated: 1, non_positive_variance: 1, low_partiality: 1, low_i_over_sigma: 1, bad_for_scaling: 1, selected: 1 });
 });
 
-test('partials of one reflection: summed intensities add, profile-fitted full estimates are averaged', () => {
+test('partials of one reflection: summed intensities add into the most complete part, which keeps its own profile-fitted estimate', () => {
   const rows = [
-    [1, 2, 3, both, 1000, 100, 700, 100, 0.7, 7, 1, 1],
     [1, 2, 3, both, 1300, 400, 290, 100, 0.3, 7, 1, 1],
+    [1, 2, 3, both, 1000, 100, 700, 100, 0.7, 7, 1, 1],
   ];
   const sum = prepareIntensities(table(rows), null, { intensity: 'sum' });
-  assert.equal(sum.rows.length, 1);
+  assert.deepEqual(Array.from(sum.rows), [1]);
   assert.equal(sum.I[0], 990);
   assert.ok(Math.abs(sum.sigma[0] - Math.sqrt(200)) < 1e-12);
+  assert.equal(sum.counts.partials_combined, 1);
   const prf = prepareIntensities(table(rows), null, { intensity: 'prf' });
-  // inverse-variance mean of 1000 (var 100) and 1300 (var 400) = 1060, variance 80
-  assert.ok(Math.abs(prf.I[0] - 1060) < 1e-9 && Math.abs(prf.sigma[0] - Math.sqrt(80)) < 1e-9);
+  assert.deepEqual(Array.from(prf.rows), [1]);
+  assert.ok(Math.abs(prf.I[0] - 1000) < 1e-9 && Math.abs(prf.sigma[0] - 10) < 1e-9);
+  // a part without a summation integration leaves no summed intensity for the reflection
+  const missing = [rows[0].slice(), rows[1].slice()];
+  missing[0][3] = Flags.integrated_prf;
+  const c = correctIntegrated(table(missing));
+  assert.equal(c.has[1] & HAS_SUM, 0);
+  assert.equal(c.partOf[0], 1);
+  assert.equal(c.partiality[0], 0);
+});
+
+test('chooseIntensity: LP/QE applied, summed intensity divided by the partiality, prf/sum combined by Imid in raw counts', () => {
+  // lp 0.5, qe 1: corrected = raw·0.5; partiality 0.8
+  const t = table([[1, 0, 0, both, 400, 400, 320, 320, 0.8, 0, 0.5, 1]]);
+  const c = correctIntegrated(t);
+  const out = new Float64Array(2);
+  assert.ok(chooseIntensity(c, 0, { kind: 'sum' }, out));
+  assert.ok(Math.abs(out[0] - 200) < 1e-12 && Math.abs(out[1] - (320 * 0.25) / 0.64) < 1e-12);
+  assert.ok(chooseIntensity(c, 0, { kind: 'prf' }, out));
+  assert.ok(Math.abs(out[0] - 200) < 1e-12 && Math.abs(out[1] - 100) < 1e-12);
+  // Imid equal to the raw summed counts: w = 1/2, σ = (σprf + σsum)/2
+  assert.ok(chooseIntensity(c, 0, { kind: 'combine', imid: 320 }, out));
+  assert.ok(Math.abs(out[0] - 200) < 1e-12);
+  assert.ok(Math.abs(Math.sqrt(out[1]) - 0.5 * (10 + Math.sqrt(125))) < 1e-12);
+  // without a profile fit 'combine' falls back to the sum, 'prf' has nothing
+  const s = correctIntegrated(table([[1, 0, 0, Flags.integrated_sum, 400, 400, 320, 320, 1, 0, 1, 1]]));
+  assert.ok(chooseIntensity(s, 0, { kind: 'combine', imid: 100 }, out) && out[0] === 320);
+  assert.equal(chooseIntensity(s, 0, { kind: 'prf' }, out), false);
 });
 
 test('ASU mapping gives the Friedel sign and centric flags; complete set leaves out absences', () => {
