@@ -14,6 +14,7 @@ import type { ExperimentList } from '../models/types.js';
 import { ReflectionTable } from '../reflections/table.js';
 import { SpaceGroup } from '../symmetry/spacegroup.js';
 import { UnitCell } from '../symmetry/unitcell.js';
+import { classifyInputs } from '../io/inputs.js';
 
 export interface Dataset {
   experiments: ExperimentList;
@@ -29,9 +30,7 @@ export interface Dataset {
 }
 
 export async function loadDataset(files: readonly string[]): Promise<Dataset> {
-  const exptFiles = files.filter((f) => f.endsWith('.expt') || f.endsWith('.json'));
-  const reflFiles = files.filter((f) => f.endsWith('.refl'));
-  const other = files.filter((f) => !exptFiles.includes(f) && !reflFiles.includes(f));
+  const { experiments: exptFiles, reflections: reflFiles, other } = classifyInputs(files);
   if (other.length) throw new UserError(`unrecognised input ${other.join(', ')} (expected .expt and .refl files)`);
   if (exptFiles.length === 0 || reflFiles.length === 0) throw new UserError('need experiments (.expt) and reflections (.refl)');
   if (reflFiles.length !== 1 && reflFiles.length !== exptFiles.length) {

@@ -26,6 +26,7 @@ import { buildShoeboxes, computeSpots, filterSpots, spotsPerImage, type ShoeboxP
 import { checkThresholdParams, THRESHOLD_ALGORITHMS, type ThresholdAlgorithm, type ThresholdParams } from './threshold.js';
 import { histogram, progressReporter } from './report.js';
 import type { WorkerTask } from './worker.js';
+import { isExperimentsFile } from '../../core/io/inputs.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.reflections', type: 'path', default: 'strong.refl', help: 'Output reflection table' },
@@ -325,7 +326,7 @@ function totalImages(experiments: ExperimentList): number {
 }
 
 function resolveInputs(files: string[]): string {
-  const expts = files.filter((f) => f.endsWith('.expt') || f.endsWith('.json'));
+  const expts = files.filter(isExperimentsFile);
   if (expts.length !== 1 || files.length !== 1) {
     throw new UserError('find_spots needs exactly one experiment list (e.g. imported.expt); import images first with `xtalflow import`');
   }

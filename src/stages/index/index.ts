@@ -23,6 +23,7 @@ import { observationsFromTable } from '../../core/refinement/observations.js';
 import type { RefinementData } from '../../core/refinement/target.js';
 import { REFINEMENT_PARAMS, describeCrystal, refinerOptionsFrom, rmsdTable } from '../../core/refinement/params.js';
 import { indexSpots, type IndexingOptions, type IndexingResult } from '../../core/indexing/indexer.js';
+import { onePair } from '../../core/io/inputs.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'indexed.expt', help: 'Output experiment list' },
@@ -184,12 +185,7 @@ export function run(experiments: Experiment[], strong: ReflectionTable, opts: In
 }
 
 function resolveInputs(files: string[]): { expt: string; refl: string } {
-  const expt = files.filter((f) => f.endsWith('.expt') || f.endsWith('.json'));
-  const refl = files.filter((f) => f.endsWith('.refl'));
-  if (expt.length !== 1 || refl.length !== 1 || files.length !== 2) {
-    throw new UserError('index needs one experiment list and one reflection table, e.g. `xtalflow index imported.expt strong.refl`');
-  }
-  return { expt: expt[0], refl: refl[0] };
+  return onePair(files, 'index', 'imported.expt strong.refl');
 }
 
 export const program: Program = {

@@ -15,6 +15,7 @@ import { stageRunner } from './runner.js';
 import { journaledRunner, loadJournal, saveJournal, JOURNAL_FILE } from './journal.js';
 import { processReportHtml } from './report.js';
 import { measureImport } from './measure.js';
+import { classifyInputs } from '../../core/io/inputs.js';
 import { bravaisLatticeOf } from '../../core/symmetry/index.js';
 import type { ProcessContext, EntryPoint, ChainFiles, StepName } from './context.js';
 import type { ProcessInput } from './machine.js';
@@ -47,8 +48,7 @@ export function splitPassThrough(words: string[]): { rest: string[]; passThrough
 }
 
 function entryPoint(files: string[]): { entry: EntryPoint; chain: ChainFiles; images: string[] } {
-  const expt = files.filter((f) => f.endsWith('.expt') || f.endsWith('.json'));
-  const refl = files.filter((f) => f.endsWith('.refl'));
+  const { experiments: expt, reflections: refl } = classifyInputs(files);
   for (const f of [...expt, ...refl]) if (!existsSync(f)) throw new UserError(`${f}: no such file`);
   if (expt.length && refl.length) {
     if (expt.length > 1 || refl.length > 1) throw new UserError('process takes one .expt and one .refl (or images)');

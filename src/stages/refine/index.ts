@@ -25,6 +25,7 @@ import { SpaceGroup } from '../../core/symmetry/index.js';
 import { Mat3 } from '../../core/math/mat3.js';
 import type { RefinementData } from '../../core/refinement/target.js';
 import { decomposeA } from '../../core/refinement/parameterisation.js';
+import { onePair } from '../../core/io/inputs.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'refined.expt', help: 'Output experiment list' },
@@ -167,12 +168,7 @@ export function optionsFrom(p: Params): RefineStageOptions {
 }
 
 function resolveInputs(files: string[]): { expt: string; refl: string } {
-  const expt = files.filter((f) => f.endsWith('.expt') || f.endsWith('.json'));
-  const refl = files.filter((f) => f.endsWith('.refl'));
-  if (expt.length !== 1 || refl.length !== 1 || files.length !== 2) {
-    throw new UserError('refine needs one experiment list and one reflection table, e.g. `xtalflow refine indexed.expt indexed.refl`');
-  }
-  return { expt: expt[0], refl: refl[0] };
+  return onePair(files, 'refine', 'indexed.expt indexed.refl');
 }
 
 export const program: Program = {

@@ -31,6 +31,7 @@ import { REFINEMENT_PARAMS, refinerOptionsFrom } from '../../core/refinement/par
 import { cloneExperiments, refineGeometry, type RefinerOptions } from '../../core/refinement/refiner.js';
 import { decomposeA } from '../../core/refinement/parameterisation.js';
 import type { RefinementData } from '../../core/refinement/target.js';
+import { onePair } from '../../core/io/inputs.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'lepage_max_delta', type: 'float', default: 5, min: 0, help: 'Largest Le Page δ (degrees) of a lattice two-fold' },
@@ -230,12 +231,7 @@ function summaryJson(settings: readonly RefinedSetting[]): Record<string, unknow
 }
 
 function resolveInputs(files: string[]): { expt: string; refl: string } {
-  const expt = files.filter((f) => f.endsWith('.expt') || f.endsWith('.json'));
-  const refl = files.filter((f) => f.endsWith('.refl'));
-  if (expt.length !== 1 || refl.length !== 1 || files.length !== 2) {
-    throw new UserError('refine_bravais_settings needs one experiment list and one reflection table, e.g. `xtalflow refine_bravais_settings indexed.expt indexed.refl`');
-  }
-  return { expt: expt[0], refl: refl[0] };
+  return onePair(files, 'refine_bravais_settings', 'indexed.expt indexed.refl');
 }
 
 export const program: Program = {

@@ -19,6 +19,7 @@ import type { Program, StageResult } from '../../core/program.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
 import { CbOp, SpaceGroup } from '../../core/symmetry/index.js';
 import { cloneExperiments } from '../../core/refinement/refiner.js';
+import { classifyInputs } from '../../core/io/inputs.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'change_of_basis_op', type: 'str', default: 'a,b,c', help: 'Change of basis, e.g. b,c,a or a+b,-a+b,c (or h,k,l / x,y,z forms)' },
@@ -89,9 +90,8 @@ export const program: Program = {
   usage: 'xtalflow reindex [indexed.expt] [indexed.refl] change_of_basis_op=b,c,a [space_group=P4]',
   params: PARAMS,
   async main(ctx) {
-    const expts = ctx.files.filter((f) => f.endsWith('.expt') || f.endsWith('.json'));
-    const refls = ctx.files.filter((f) => f.endsWith('.refl'));
-    if (expts.length > 1 || refls.length > 1 || expts.length + refls.length === 0 || expts.length + refls.length !== ctx.files.length) {
+    const { experiments: expts, reflections: refls, other } = classifyInputs(ctx.files);
+    if (expts.length > 1 || refls.length > 1 || expts.length + refls.length === 0 || other.length) {
       throw new UserError('reindex takes at most one experiment list and one reflection table');
     }
     const experiments = expts.length ? await readExperiments(expts[0]) : null;

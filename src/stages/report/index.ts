@@ -9,6 +9,7 @@ import { readExperiments } from '../../core/io/expt.js';
 import { readRefl } from '../../core/io/refl.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import { renderHtml } from '../../core/report/html.js';
+import { classifyInputs } from '../../core/io/inputs.js';
 import { Crystal } from '../../core/models/crystal.js';
 import type { ExperimentList } from '../../core/models/types.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
@@ -32,9 +33,7 @@ export function run(expts: ExperimentList, refl: ReflectionTable | null): StageR
 }
 
 async function main(ctx: ProgramContext): Promise<StageResult> {
-  const exptFiles = ctx.files.filter((f) => f.endsWith('.expt') || f.endsWith('.json'));
-  const reflFiles = ctx.files.filter((f) => f.endsWith('.refl') || f.endsWith('.refl.gz'));
-  const other = ctx.files.filter((f) => !exptFiles.includes(f) && !reflFiles.includes(f));
+  const { experiments: exptFiles, reflections: reflFiles, other } = classifyInputs(ctx.files);
   if (other.length) throw new UserError(`${other[0]}: not an .expt or .refl file`);
   if (!exptFiles.length) throw new UserError('report needs an .expt file (and optionally a .refl file)');
   const expts = (await Promise.all(exptFiles.map((f) => readExperiments(f)))).flat();

@@ -18,6 +18,7 @@ import type { Program, StageResult } from '../../core/program.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
 import { formatTable } from '../../core/table.js';
 import { searchBeamPosition, type BeamSearchOptions, type BeamSearchResult } from '../../core/beam_search/search.js';
+import { onePair } from '../../core/io/inputs.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'optimised.expt', help: 'Output experiment list, detector moved to the beam centre found' },
@@ -113,12 +114,7 @@ export function run(experiments: Experiment[], strong: ReflectionTable, opts: Be
 }
 
 function resolveInputs(files: string[]): { expt: string; refl: string } {
-  const expt = files.filter((f) => f.endsWith('.expt') || f.endsWith('.json'));
-  const refl = files.filter((f) => f.endsWith('.refl') || f.endsWith('.refl.gz'));
-  if (expt.length !== 1 || refl.length !== 1 || files.length !== 2) {
-    throw new UserError('search_beam_position needs one experiment list and one reflection table, e.g. `xtalflow search_beam_position imported.expt strong.refl`');
-  }
-  return { expt: expt[0], refl: refl[0] };
+  return onePair(files, 'search_beam_position', 'imported.expt strong.refl');
 }
 
 export const program: Program = {
