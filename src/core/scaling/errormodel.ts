@@ -6,29 +6,39 @@
  * included) should be standard normal at every intensity. Including the observation shrinks the
  * deviation's variance to (n−1)/n of σ'² (equal weights), which √(n/(n−1)) undoes; the inverse
  * factor √((n−1)/n) would shrink it further, and on synthetic normal errors (true a 1.5, n ≈ 6) it
- * returns a ≈ 1.26 — so the individual and regression fits use √(n/(n−1)).
- * a scales every σ, so it is the width of the δ distribution; b adds an
- * error proportional to the intensity, which only strong reflections show.
+ * returns a ≈ 1.26 — so the individual and regression fits use √(n/(n−1)). a scales every σ, so
+ * it is the width of the δ distribution; b adds an error proportional to the intensity, which only
+ * strong reflections show.
  *
  * Three ways to find (a, b) (`error_model.basic.minimisation`):
  * - unit_variance (default): each observation against the weighted mean of the *other*
  *   observations of its reflection (no shrinkage to undo), a from the weaker half of the intensity
  *   bins, then b so that the variance of δ is as close to 1 as possible in every bin.
- * - individual (DIALS' default, as we read the paper; the text itself was not at hand): a is the slope of a straight line through
- *   the central part (|z| ≤ 1.5) of the normal probability plot of δ, robust to the heavy tails
- *   real deviations have; then b with a fixed minimises Σ_bins (1 − var_k(δ))² over intensity bins
- *   equally spaced in log⟨I_h⟩; the two steps alternate to convergence. Because a comes from the
+ * - individual (DIALS' default, as we recall the paper; its text was not at hand here): a is the
+ *   slope of a straight line through the central part (|z| ≤ 1.5) of the normal probability plot
+ *   of δ, robust to the heavy tails real deviations have; then b with a fixed minimises
+ *   Σ_bins (1 − var_k(δ))², every populated bin (equally spaced in log⟨I_h⟩) weighted alike; the
+ *   two steps alternate to convergence. Because a comes from the
  *   centre of the distribution, the corrected variances of real data end up above 1.
  * - regression (DIALS' alternative): the expected squared deviation n/(n−1)·(I/g − ⟨I_h⟩)² =
  *   a²σ² + a²b²⟨I_h⟩² is linear in (a², a²b²); both come from one iteratively reweighted fit.
  * All three recover a and b from synthetic normal errors (individual's a runs ≈ 8 % high on strong
- * data where b dominates). On l-cysteine (4 sweeps; DIALS 3.12:
- * a 1.321, b 0.0225, I/σ 36.8) unit_variance / individual / regression give a 1.415 / 1.010 /
- * 1.318, b 0.0234 / 0.0413 / 0.0296, I/σ 33.7 / 36.0 / 32.6. DIALS' own table shows weak-bin
- * uncorrected variances near 3 on a quarter of the observations (2 777) where ours are 1.1–1.3 on
- * all of them (≈ 11 200), so part of the difference lies in the observations DIALS feeds its fit,
- * which we could not pin down from its documentation. unit_variance stays the default: the only
- * one with both a and b within 10 % of DIALS'.
+ * data where b dominates). On l-cysteine (4 sweeps; DIALS 3.12: a 1.321, b 0.0225, I/σ 36.8)
+ * unit_variance / individual / regression give a 1.415 / 0.995 / 1.318, b 0.0234 / 0.0431 /
+ * 0.0296, I/σ 33.7 / 35.7 / 32.6. What we learnt (issue 9 follow-up):
+ * - with DIALS' a and b fixed (error_model.basic.a/b) our I/σ is 36.79, so the I/σ gap is all in
+ *   a and b;
+ * - at DIALS' b the central normal-probability slope of our δ is 1.27 (DIALS' a 1.32), so the
+ *   a step agrees; the b step does not: with DIALS' a, b every one of our bins has variance
+ *   1.01–1.27 (mean 1.15; DIALS' table: 0.81–1.53, mean 1.20), so "bins towards 1" raises b, the
+ *   central slope falls, and a and b slide along their correlation valley (with bins weighted by
+ *   their counts b runs to the end of the search). In DIALS' table only its strongest bin (94
+ *   observations at 0.81) holds b down;
+ * - DIALS fits 2 777 observations (ours ≈ 11 200), depleted twenty-fold at the weak end, with
+ *   larger weak-bin deviations (uncorrected 3.0–3.6 where ours are 1.9–2.7 in the same ⟨I_h⟩
+ *   ranges); its documentation does not say which, and neither an E² ∈ [0.8, 5] selection nor a
+ *   multiplicity cut reproduces them.
+ * unit_variance stays the default: the only one with both a and b within 10 % of DIALS'.
  * Only observations of reflections measured at least twice with ⟨I_h⟩ ≥ min_Ih (25, where counting
  * noise stops hiding a and b), not outliers and fully recorded, take part.
  * ISa = 1/(a·b) is the I/σ a perfect strong measurement could reach.
