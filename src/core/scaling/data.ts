@@ -10,10 +10,8 @@ import type { IntegratedIntensities } from '../stats/prepare.js';
 export { chooseIntensity, describeChoice, type IntensityChoice } from '../stats/prepare.js';
 import { Flags } from '../reflections/flags.js';
 
-/** The DIALS reflection flag bits scaling reads and writes (values from src/core/reflections/flags.ts). */
+/** The DIALS reflection flag bits scaling writes (values from src/core/reflections/flags.ts). */
 export const ScalingFlags = {
-  integratedSum: Flags.integrated_sum,
-  integratedPrf: Flags.integrated_prf,
   userExcludedInScaling: Flags.user_excluded_in_scaling,
   outlierInScaling: Flags.outlier_in_scaling,
   excludedForScaling: Flags.excluded_for_scaling,
@@ -46,6 +44,7 @@ export interface SweepData {
   stills?: boolean;
 }
 
+/** Which rows the scaler uses (the intensities themselves come from src/core/stats/prepare.ts). */
 export interface PrepOptions {
   /** Reflections below this partiality are dropped from everything (DIALS' partiality_cutoff). */
   partialityCutoff: number;
