@@ -226,6 +226,15 @@ function readGoniometer(r: Reader, o: Json, where: string): Goniometer {
   return stackOnly ? GoniometerFns.withDerivedRotations(g) : g;
 }
 
+/**
+ * DIALS (cctbx) writes Hall symbols with a leading space unless they start with '-'
+ * (' P 4 2', '-P 4 2'); without it a reader may take 'P 4 2' for the Hermann–Mauguin P 42.
+ */
+function dialsHall(hall: string): string {
+  const h = hall.trim();
+  return h.startsWith('-') ? h : ` ${h}`;
+}
+
 function chunk3(v: number[]): Vec3[] {
   const out: Vec3[] = [];
   for (let i = 0; i + 2 < v.length; i += 3) out.push([v[i], v[i + 1], v[i + 2]]);
@@ -460,7 +469,7 @@ function crystalJson(c: Crystal): Json {
     real_space_a: [...c.realSpaceA],
     real_space_b: [...c.realSpaceB],
     real_space_c: [...c.realSpaceC],
-    space_group_hall_symbol: c.spaceGroupHall,
+    space_group_hall_symbol: dialsHall(c.spaceGroupHall),
   };
   if (c.mosaicity !== undefined) o.mosaicity = c.mosaicity;
   if (c.AAtScanPoints) o.A_at_scan_points = c.AAtScanPoints.map((m) => [...m]);

@@ -75,7 +75,8 @@ export async function loadDataset(files: readonly string[]): Promise<Dataset> {
   checkCells(cells, cell, exptFiles);
   const halls = new Set(experiments.map((e) => e.crystal!.spaceGroupHall.trim()));
   if (halls.size > 1) throw new UserError(`experiments are in different space groups (${[...halls].join(' / ')}); reindex them to one first`);
-  const spaceGroup = SpaceGroup.find([...halls][0] || 'P 1');
+  // A crystal's symbol is a Hall symbol: read it as one (' P 4 2' is P 4 2 2, not the HM P 42).
+  const spaceGroup = SpaceGroup.fromHall([...halls][0] || 'P 1');
   const d = dSpacings(reflections, experiments);
   return { experiments, reflections, cell, spaceGroup, d, source: reflFiles.map((f) => path.basename(f)).join(', ') };
 }
