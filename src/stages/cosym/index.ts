@@ -285,7 +285,7 @@ export function run(input: MultiDataset, opts: CosymStageOptions, log: Log): Sta
         `Space group (screw axes not yet tested): ${sg.hm}`,
       ].join('\n'),
     },
-    { title: 'Reindexing operators', text: formatTable(['Reindexing operator', 'Datasets'], [...byOp.entries()].sort((a, b) => a[0] - b[0]).map(([a, ks]) => [opText(a), ks.join(', ')])) },
+    { title: 'Reindexing operators (applied after each dataset was aligned onto the common minimum cell)', text: formatTable(['Reindexing operator', 'Datasets'], [...byOp.entries()].sort((a, b) => a[0] - b[0]).map(([a, ks]) => [opText(a), ks.join(', ')])) },
   ];
   const plots: Record<string, PlotData> = {
     cosym_coordinates: coordinatePlot(res),
