@@ -25,9 +25,11 @@
  * All three recover a and b from synthetic normal errors (individual's a runs ≈ 8 % high on strong
  * data where b dominates). On l-cysteine (4 sweeps; DIALS 3.12: a 1.321, b 0.0225, I/σ 36.8)
  * unit_variance / individual / regression give a 1.415 / 0.995 / 1.318, b 0.0234 / 0.0431 /
- * 0.0296, I/σ 33.7 / 35.7 / 32.6. What we learnt (issue 9 follow-up):
- * - with DIALS' a and b fixed (error_model.basic.a/b) our I/σ is 36.79, so the I/σ gap is all in
- *   a and b;
+ * 0.0296, I/σ 33.7 / 35.7 / 32.6 on regression-data/scaling, and a 1.408 / 0.864 / 1.312,
+ * b 0.0245 / 0.0631 / 0.0304, I/σ 33.25 / 32.70 / 32.42 on the full shared tables: individual is
+ * not stable on these data. What we learnt (issue 9 follow-up):
+ * - with DIALS' a and b fixed (error_model.basic.a/b) our I/σ is 36.79 (36.70 on the full
+ *   tables; DIALS 36.8), so the I/σ gap is all in a and b;
  * - at DIALS' b the central normal-probability slope of our δ is 1.27 (DIALS' a 1.32), so the
  *   a step agrees; the b step does not: with DIALS' a, b every one of our bins has variance
  *   1.01–1.27 (mean 1.15; DIALS' table: 0.81–1.53, mean 1.20), so "bins towards 1" raises b, the
