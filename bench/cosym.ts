@@ -14,7 +14,7 @@ import { cosym } from '../src/core/cosym/index.js';
 import { simulateDatasets } from '../src/core/cosym/simulate.js';
 import { SpaceGroup } from '../src/core/symmetry/spacegroup.js';
 import { UnitCell } from '../src/core/symmetry/unitcell.js';
-import { latticeGroup } from '../src/stages/symmetry/lattice.js';
+import { latticeGroup } from '../src/core/laue/lattice.js';
 import { loadMultiDataset } from '../src/stages/cosym/load.js';
 import { resolveOptions, run } from '../src/stages/cosym/index.js';
 

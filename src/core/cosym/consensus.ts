@@ -13,7 +13,7 @@
 import type { IntMat3 } from '../symmetry/op.js';
 import { mulRot } from './correlation.js';
 import { opIndex, type EmbeddingView } from './patterson.js';
-import { rotKey } from '../../stages/symmetry/lattice.js';
+import { rotKey } from '../laue/lattice.js';
 
 export interface Cosets {
   /** Coset representative (op index, lowest in its coset) for every op. */

@@ -16,8 +16,8 @@
 import { mulberry32 } from '../stats/merging.js';
 import type { IntMat3 } from '../symmetry/op.js';
 import type { UnitCell } from '../symmetry/unitcell.js';
-import { conventionalSetting, latticeGroup, rotKey, type Setting, type TwoFold } from '../../stages/symmetry/lattice.js';
-import type { SubgroupScore } from '../../stages/symmetry/scoring.js';
+import { conventionalSetting, latticeGroup, rotKey, type Setting, type TwoFold } from '../laue/lattice.js';
+import type { SubgroupScore } from '../laue/scoring.js';
 import { consensusReindexing, type Consensus } from './consensus.js';
 import { friedelKey, opProductTable, pairwiseCorrelations, type CorrelationTable, type CosymDataset } from './correlation.js';
 import { embedAutoDimensions, type DimensionScan } from './embed.js';

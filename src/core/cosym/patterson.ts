@@ -5,13 +5,13 @@
  * data quality (which only sets the vectors' lengths). Averaged over datasets and over a with
  * weights |x||x'| (well-measured datasets point reliably), that gives one CC per symmetry
  * element; these go through the same Lorentzian likelihood and subgroup product as the
- * single-dataset Laue-group analysis (src/stages/symmetry/scoring.ts), so both programs rank
+ * single-dataset Laue-group analysis (src/core/laue/scoring.ts), so both programs rank
  * subgroups by one rule.
  */
 import type { IntMat3 } from '../symmetry/op.js';
-import { rotKey, symmetryElements, type SymmetryElement } from '../../stages/symmetry/lattice.js';
-import { elementLikelihood, scoreElements, scoreSubgroups, type ElementScore, type SubgroupScore } from '../../stages/symmetry/scoring.js';
-import { subgroups as allSubgroups } from '../../stages/symmetry/lattice.js';
+import { rotKey, symmetryElements, type SymmetryElement } from '../laue/lattice.js';
+import { elementLikelihood, scoreElements, scoreSubgroups, type ElementScore, type SubgroupScore } from '../laue/scoring.js';
+import { subgroups as allSubgroups } from '../laue/lattice.js';
 
 export interface EmbeddingView {
   x: Float64Array;
@@ -118,7 +118,7 @@ export function combineStats(parts: readonly ElementStat[][]): ElementStat[] {
 
 /**
  * Element and subgroup likelihoods from pooled correlations (the Lorentzian model of
- * src/stages/symmetry/scoring.ts). E(CC) of a true element is the CC of repeated measurements
+ * src/core/laue/scoring.ts). E(CC) of a true element is the CC of repeated measurements
  * (the identity) whenever those are numerous enough to measure it — also when it is low: many
  * weak datasets correlate weakly, but a true symmetry still correlates as well as repeats do.
  * σ(CC) = 1/√N pairs, floored at 10 % of E(CC) so that the test means the same for weak and

@@ -25,6 +25,17 @@ export namespace Experiment {
 }
 
 export namespace ExperimentList {
+  /** Deep copies of the experiments' models, keeping which experiments share a model. */
+  export function clone(exps: readonly Experiment[]): Experiment[] {
+    const memo = new Map<object, object>();
+    const dup = <T extends object | undefined>(x: T): T => {
+      if (x === undefined) return x;
+      if (!memo.has(x)) memo.set(x, structuredClone(x));
+      return memo.get(x) as T;
+    };
+    return exps.map((e) => ({ ...e, beam: dup(e.beam), detector: dup(e.detector), goniometer: dup(e.goniometer), scan: dup(e.scan), crystal: dup(e.crystal) }));
+  }
+
   /** The distinct models of one kind, in order of first use (the order `.expt` lists them). */
   export function models<K extends ModelKind>(list: ExperimentList, kind: K): NonNullable<Experiment[K]>[] {
     const seen = new Set<unknown>();

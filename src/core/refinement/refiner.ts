@@ -17,6 +17,7 @@ import { RefinementTarget, allocatePredictions, type ExperimentParameterisations
 import { levenbergMarquardt, type EngineHistory } from './engine.js';
 import { mcdReject, tukeyReject } from './outliers.js';
 import { ScanVaryingCrystalParameterisation } from './scan_varying.js';
+import { ExperimentList } from '../models/experiment.js';
 
 export interface RefinerOptions {
   /** DIALS words: all | in_spindle_plane | out_spindle_plane (default: out_spindle_plane, the one degenerate with a rotation of everything about the spindle). */
@@ -103,16 +104,8 @@ function summarise(data: RefinementData, pred: Predictions, sel: Uint8Array): Re
   return { n: xs.length, x: five(xs), y: five(ys), phi: five(ps) };
 }
 
-/** Copy an experiment list's models, keeping which models are shared between experiments. */
-export function cloneExperiments(exps: readonly Experiment[]): Experiment[] {
-  const memo = new Map<object, object>();
-  const dup = <T extends object | undefined>(x: T): T => {
-    if (x === undefined) return x;
-    if (!memo.has(x)) memo.set(x, structuredClone(x));
-    return memo.get(x) as T;
-  };
-  return exps.map((e) => ({ ...e, beam: dup(e.beam), detector: dup(e.detector), goniometer: dup(e.goniometer), scan: dup(e.scan), crystal: dup(e.crystal) }));
-}
+/** Deep copies keeping model sharing (ExperimentList.clone), under the name refinement code uses. */
+export const cloneExperiments = ExperimentList.clone;
 
 function has(words: string[] | undefined, w: string): boolean {
   return (words ?? []).some((x) => x.toLowerCase() === w);

@@ -39,9 +39,9 @@ import { SpaceGroup, centringType, pattersonGroup } from '../../core/symmetry/sp
 import { UnitCell } from '../../core/symmetry/unitcell.js';
 import { clusterUnitCells } from '../../core/clustering/unit_cell.js';
 import { cosym, type CosymDataset, type CosymResult } from '../../core/cosym/index.js';
-import { conventionalSetting, det, latticeGroup, rotKey, subgroups } from '../symmetry/lattice.js';
-import { autoDMin, elementTable } from '../symmetry/index.js';
-import { reindexExperiments } from '../reindex/index.js';
+import { conventionalSetting, det, latticeGroup, rotKey, subgroups } from '../../core/laue/lattice.js';
+import { autoDMin, elementTable } from '../../core/laue/tables.js';
+import { reindexExperiments } from '../../core/models/reindex.js';
 import { loadMultiDataset, type MultiDataset } from './load.js';
 
 export const PARAMS: ParamDef[] = [
@@ -168,7 +168,7 @@ export function run(input: MultiDataset, opts: CosymStageOptions, log: Log): Sta
 
   // 2. common reduced basis
   const reductions = kept.map((i) => {
-    const sg = SpaceGroup.find(allExp[i].crystal!.spaceGroupHall || 'P 1');
+    const sg = SpaceGroup.fromHall(allExp[i].crystal!.spaceGroupHall || 'P 1');
     const c = centringType(sg);
     return minimumCellTransform(UnitCell.fromParams(cells[i]), c === '?' ? 'P' : c);
   });

@@ -18,7 +18,7 @@ import type { ParamDef } from '../../core/params/index.js';
 import type { Program, StageResult } from '../../core/program.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
 import { CbOp, SpaceGroup } from '../../core/symmetry/index.js';
-import { cloneExperiments } from '../../core/refinement/refiner.js';
+import { reindexExperiments, reindexMiller } from '../../core/models/reindex.js';
 import { classifyInputs } from '../../core/io/inputs.js';
 
 export const PARAMS: ParamDef[] = [
@@ -28,41 +28,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'output.reflections', type: 'path', default: 'reindexed.refl', help: 'Output reflection table' },
 ];
 
-/** Reindexed Miller indices; throws naming the first reflection that does not map to integers. */
-export function reindexMiller(cb: CbOp, hkl: Int32Array, source = 'reflections'): Int32Array {
-  const p = CbOp.basis(cb);
-  const out = new Int32Array(hkl.length);
-  for (let i = 0; i < hkl.length; i += 3) {
-    const h = hkl[i], k = hkl[i + 1], l = hkl[i + 2];
-    for (let j = 0; j < 3; j++) {
-      const x = p[j] * h + p[3 + j] * k + p[6 + j] * l;
-      const n = Math.round(x);
-      if (Math.abs(x - n) > 1e-6) throw new UserError(`${source}: reflection ${i / 3} (${h},${k},${l}) has no integral index under ${CbOp.toAbc(cb)}`, 'bad_cb_op');
-      out[i + j] = n;
-    }
-  }
-  return out;
-}
 
-export function reindexExperiments(exps: readonly Experiment[], cb: CbOp, spaceGroupHall: string | null): Experiment[] {
-  const out = cloneExperiments(exps);
-  const done = new Set<Crystal>();
-  for (const e of out) {
-    const c = e.crystal;
-    if (!c || done.has(c)) continue;
-    done.add(c);
-    const A = CbOp.applyToA(cb, CrystalFns.A(c));
-    const Ai = Mat3.inverse(A);
-    c.realSpaceA = Mat3.row(Ai, 0); c.realSpaceB = Mat3.row(Ai, 1); c.realSpaceC = Mat3.row(Ai, 2);
-    if (c.AAtScanPoints) c.AAtScanPoints = c.AAtScanPoints.map((m) => CbOp.applyToA(cb, m));
-    delete c.BCovariance;
-    if (spaceGroupHall !== null) c.spaceGroupHall = spaceGroupHall;
-    else if (!CbOp.isIdentity(cb)) {
-      try { c.spaceGroupHall = SpaceGroup.changeBasis(SpaceGroup.fromHall(c.spaceGroupHall), cb).hall; } catch { c.spaceGroupHall = ' P 1'; }
-    }
-  }
-  return out;
-}
 
 export function run(experiments: Experiment[] | null, table: ReflectionTable | null, cbText: string, spaceGroup: string | null, source = 'reflections'): StageResult<{ experiments: Experiment[] | null; reflections: ReflectionTable | null }> {
   const cb = CbOp.parse(cbText);

@@ -30,8 +30,10 @@ import { minimumCellTransform } from '../../core/symmetry/niggli.js';
 import { SpaceGroup, centringType, enantiomorph, pattersonGroup } from '../../core/symmetry/spacegroup.js';
 import { UnitCell } from '../../core/symmetry/unitcell.js';
 import { analyseAbsences, axialReflections, laueCandidates, screwTable, type AbsenceAnalysis } from '../../core/stats/absences.js';
-import { conventionalSetting, latticeGroup, rotKey, subgroups, symmetryElements, type Setting } from './lattice.js';
-import { scoreElements, scoreSubgroups, type ElementScore, type ScoringContext, type SubgroupScore } from './scoring.js';
+import { conventionalSetting, latticeGroup, rotKey, subgroups, symmetryElements, type Setting } from '../../core/laue/lattice.js';
+import { scoreElements, scoreSubgroups, type ElementScore, type ScoringContext, type SubgroupScore } from '../../core/laue/scoring.js';
+import { autoDMin, elementTable, subgroupTable } from '../../core/laue/tables.js';
+import { reindexExperiments } from '../../core/models/reindex.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'symmetrized.expt', help: 'Reindexed experiments' },
@@ -76,17 +78,6 @@ export interface SymmetryOutputs {
   context: ScoringContext;
 }
 
-/** ⟨I⟩/⟨σ⟩ in equal-count shells: the d of the outermost shell (from low resolution) still above the limit. */
-export function autoDMin(d: Float64Array, I: Float64Array, sigma: Float64Array, limit: number, nShells = 20): number | null {
-  const { bin, n } = equalCountBinIndex(d, Math.min(nShells, Math.max(1, Math.floor(d.length / 50))));
-  const sI = new Float64Array(n), sS = new Float64Array(n), dmin = new Float64Array(n).fill(Infinity);
-  for (let i = 0; i < d.length; i++) { sI[bin[i]] += I[i]; sS[bin[i]] += sigma[i]; dmin[bin[i]] = Math.min(dmin[bin[i]], d[i]); }
-  let cut: number | null = null;
-  for (let b = 0; b < n; b++) {
-    if (sI[b] / sS[b] < limit) { cut = b === 0 ? null : dmin[b - 1]; break; }
-  }
-  return cut;
-}
 
 /** E² per dataset (P1, ε = 1): each sweep has its own scale and fall-off before scaling. */
 function eSquaredPerDataset(hkl: Int32Array, d: Float64Array, I: Float64Array, sigma: Float64Array, group: Int32Array, nGroups: number): Float64Array {
@@ -105,26 +96,6 @@ function eSquaredPerDataset(hkl: Int32Array, d: Float64Array, I: Float64Array, s
   return E2;
 }
 
-function reindexCrystals(experiments: ExperimentList, cb: CbOp, sg: SpaceGroup): ExperimentList {
-  const crystals = new Map<object, unknown>();
-  return experiments.map((e) => {
-    if (!e.crystal) return e;
-    let c = crystals.get(e.crystal) as typeof e.crystal | undefined;
-    if (!c) {
-      const A = CbOp.applyToA(cb, Crystal.A(e.crystal));
-      const direct = Mat3.inverse(A);
-      c = {
-        ...e.crystal,
-        realSpaceA: Mat3.row(direct, 0), realSpaceB: Mat3.row(direct, 1), realSpaceC: Mat3.row(direct, 2),
-        spaceGroupHall: sg.hall,
-        AAtScanPoints: e.crystal.AAtScanPoints?.map((a) => CbOp.applyToA(cb, a)),
-        BCovariance: undefined,
-      };
-      crystals.set(e.crystal, c);
-    }
-    return { ...e, crystal: c };
-  });
-}
 
 export function run(ds: Dataset, opts: SymmetryOptions, log: Log): StageResult<SymmetryOutputs> {
   const t = ds.reflections;
@@ -207,7 +178,7 @@ export function run(ds: Dataset, opts: SymmetryOptions, log: Log): StageResult<S
   // Reindex everything (all rows, not only the analysed ones) to the conventional setting.
   const out = t.clone();
   out.setMiller('miller_index', CbOp.applyToHklArray(cbTotal, t.miller('miller_index')));
-  const experiments = reindexCrystals(ds.experiments, cbTotal, sg);
+  const experiments = reindexExperiments(ds.experiments, cbTotal, sg.hall);
   const convCell = UnitCell.changeBasis(ds.cell, cbTotal);
 
   const tables = [
@@ -259,19 +230,8 @@ function sohnckeDefault(patterson: string): string {
   return c.groups[0].symbol;
 }
 
-function stars(l: number): string { return l > 0.9 ? '***' : l > 0.7 ? '**' : l > 0.5 ? '*' : ''; }
 
-export function elementTable(scores: readonly ElementScore[]): string {
-  return formatTable(['likelihood', 'Z-CC', 'CC', 'N', '', 'Operator'], scores.map((s) => [
-    fmt(s.likelihood, 3), fmt(s.z, 2), fmt(s.cc, 2), s.n, stars(s.likelihood), `${s.element.order} |(${s.element.axis.join(', ')})`,
-  ]), { align: ['r', 'r', 'r', 'r', 'l', 'l'] });
-}
 
-export function subgroupTable(subs: readonly (SubgroupScore & { setting: Setting; reindexFromMinimum: string })[]): string {
-  return formatTable(['Patterson group', '', 'Likelihood', 'NetZcc', 'Zcc+', 'Zcc-', 'CC', 'CC-', 'delta', 'Reindex operator'], subs.map((s, i) => [
-    s.setting.patterson.hm, i === 0 ? '***' : '', fmt(s.likelihood, 3), fmt(s.netZcc, 2), fmt(s.zccPlus, 2), fmt(s.zccMinus, 2), fmt(s.ccPlus, 2), fmt(s.ccMinus, 2), fmt(s.deltaDeg, 1), s.reindexFromMinimum,
-  ]), { align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'] });
-}
 
 export const program: Program = {
   name: 'symmetry',

@@ -8,7 +8,7 @@ import { minimiseLbfgs } from '../../../src/core/cosym/lbfgs.js';
 import { mulberry32 } from '../../../src/core/stats/merging.js';
 import { SpaceGroup } from '../../../src/core/symmetry/spacegroup.js';
 import { UnitCell } from '../../../src/core/symmetry/unitcell.js';
-import { latticeGroup } from '../../../src/stages/symmetry/lattice.js';
+import { latticeGroup } from '../../../src/core/laue/lattice.js';
 import { CbOp } from '../../../src/core/symmetry/cbop.js';
 import { minimumCellTransform } from '../../../src/core/symmetry/niggli.js';
 import { Mat3 } from '../../../src/core/math/mat3.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { UnitCell } from '../../../src/core/symmetry/unitcell.js';
 import { CbOp } from '../../../src/core/symmetry/cbop.js';
 import { minimumCellTransform } from '../../../src/core/symmetry/niggli.js';
-import { latticeGroup, subgroups, conventionalSetting, symmetryElements, crystalSystem } from '../../../src/stages/symmetry/lattice.js';
+import { latticeGroup, subgroups, conventionalSetting, symmetryElements, crystalSystem } from '../../../src/core/laue/lattice.js';
 
 /** Lattice symmetry of a conventional cell, found from its reduced cell. */
 function lattice(cell: number[], centring: string, maxDelta = 2) {

@@ -13,7 +13,7 @@
  * each normalised over CC ∈ [−1, 1]. A subgroup's likelihood is the product over elements of
  * P(present) for its own elements and 1 − P for the others, normalised over all subgroups.
  */
-import type { IntMat3 } from '../../core/symmetry/op.js';
+import type { IntMat3 } from '../symmetry/op.js';
 import { rotKey, type SymmetryElement } from './lattice.js';
 
 export interface P1Data {

@@ -10,11 +10,11 @@
  *
  * Rotations act on fractional coordinates, x' = R·x; Miller indices transform as h' = h·R.
  */
-import { Mat3 } from '../../core/math/mat3.js';
-import { CbOp } from '../../core/symmetry/cbop.js';
-import { Op, TDEN, type IntMat3, type IntVec3 } from '../../core/symmetry/op.js';
-import { SpaceGroup } from '../../core/symmetry/spacegroup.js';
-import type { UnitCell } from '../../core/symmetry/unitcell.js';
+import { Mat3 } from '../math/mat3.js';
+import { CbOp } from '../symmetry/cbop.js';
+import { Op, TDEN, type IntMat3, type IntVec3 } from '../symmetry/op.js';
+import { SpaceGroup } from '../symmetry/spacegroup.js';
+import type { UnitCell } from '../symmetry/unitcell.js';
 
 export interface TwoFold {
   rot: IntMat3;
