@@ -271,8 +271,11 @@ export class ShoeboxIntegrator {
     }
     // a profile mostly on gaps or dead pixels would be extrapolated from its tails: refuse
     if (!(norm > 0) || normValid < this.minProfileFraction * norm) { out.flags[r] = flags | Flags.failed_during_profile_fitting; return; }
-    let Ip = Math.max(I, 1), varP = 0, used = 0;
+    // weighted least squares with the model variance b + I·p (Leslie 1999), the weights'
+    // intensity clamped at zero so that a weak reflection's negative estimate stays possible
+    let Ip = Math.max(I, 0), varP = 0, used = 0;
     for (let it = 0; it < 10; it++) {
+      const Iw = Math.max(Ip, 0);
       let num = 0, den = 0;
       used = 0;
       for (let k = 0; k < n; k++) {
@@ -280,7 +283,7 @@ export class ShoeboxIntegrator {
         const z = (k / nxy) | 0, j = k - z * nxy;
         const b = backgroundAt(bg, j % nx, (j / nx) | 0, z);
         const pk = prof[k] / norm;
-        const v = Math.max(b + Ip * pk, 1e-6);
+        const v = Math.max(b + Iw * pk, 1e-6);
         num += (pk * (data[k] - b)) / v; den += (pk * pk) / v;
         used++;
       }
@@ -290,7 +293,6 @@ export class ShoeboxIntegrator {
       const done = Math.abs(next - Ip) < 1e-4 * Math.max(1, Math.abs(Ip));
       Ip = next;
       if (done) break;
-      if (Ip < 0) Ip = Math.max(Ip, 0) + 1e-3; // keep the variance model positive; the final value may be negative
     }
     if (used < 3 || !(varP > 0)) { out.flags[r] = flags | Flags.failed_during_profile_fitting; return; }
     // correlation between the fitted profile and the observed signal

@@ -77,7 +77,10 @@ test('profile fitting recovers the true intensities, at least as precisely as su
   const weak = prfRows.filter((j) => tr.get(j)! < 200);
   const rms = (X: Float64Array) => Math.sqrt(weak.reduce((a, j) => a + (X[j] - scale * tr.get(j)!) ** 2, 0) / weak.length);
   assert.ok(weak.length > 20);
-  assert.ok(rms(P) <= rms(S) * 1.02, `weak spots: rms error prf ${rms(P)} vs sum ${rms(S)}`);
+  assert.ok(rms(P) < rms(S), `weak spots: rms error prf ${rms(P)} vs sum ${rms(S)}`);
+  // a broadened reference profile biases weak fits (their weights favour the peak): within 3 %
+  const bias = weak.reduce((a, j) => a + P[j], 0) / weak.reduce((a, j) => a + scale * tr.get(j)!, 0);
+  assert.ok(Math.abs(bias - 1) < 0.03, `weak spots: ΣI_prf / Σ(k·I_true) = ${bias}`);
   const z = prfRows.map((j) => (P[j] - scale * tr.get(j)!) / Math.sqrt(VP[j]));
   const sd = Math.sqrt(z.reduce((a, v) => a + v * v, 0) / z.length);
   assert.ok(sd > 0.8 && sd < 1.3, `SD of (I_prf − I_true)/σ = ${sd}`);
