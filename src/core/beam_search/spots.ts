@@ -16,6 +16,7 @@ import { Beam } from '../models/beam.js';
 import { Detector, Panel } from '../models/detector.js';
 import type { ReflectionTable } from '../reflections/table.js';
 import type { Vec3 } from '../math/vec3.js';
+import { Scan } from '../models/scan.js';
 
 /** Per-experiment geometry packed for the rlp loop (GEO_STRIDE numbers each). */
 const GEO_STRIDE = 31;
@@ -84,8 +85,7 @@ export function spotObservations(experiments: readonly Experiment[], table: Refl
     if (!p) throw new UserError(`${source}: spot ${i} is on panel ${pn}, which experiment ${id}'s detector lacks`, 'bad_file');
     if (usePx) {
       Panel.pixelToMmInto(p, xyz[3 * i], xyz[3 * i + 1], mm);
-      const osc = e.scan!.oscillation;
-      out.phiRad[j] = (osc[0] + xyz[3 * i + 2] * osc[1]) * DEG;
+      out.phiRad[j] = Scan.angleFromFrame(e.scan!, xyz[3 * i + 2]) * DEG;
     } else {
       mm[0] = xyz[3 * i]; mm[1] = xyz[3 * i + 1];
       out.phiRad[j] = xyz[3 * i + 2];

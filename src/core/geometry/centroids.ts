@@ -8,7 +8,7 @@
  */
 import type { Detector } from '../models/types.js';
 import { Panel } from '../models/detector.js';
-import type { Scan } from '../models/types.js';
+import { Scan } from '../models/scan.js';
 
 const DEG = Math.PI / 180;
 
@@ -20,6 +20,7 @@ export function centroidsPxToMm(
   const xyzMm = new Float64Array(3 * n);
   const xyzMmVariance = xyzPxVariance ? new Float64Array(3 * n) : undefined;
   const phi0 = scan ? scan.oscillation[0] * DEG : 0, dphi = scan ? scan.oscillation[1] * DEG : 0;
+  const z0 = scan ? Scan.frameOffset(scan) : 0;
   const xy = new Float64Array(2);
   for (let i = 0; i < n; i++) {
     const p = detector.panels[panel ? panel[i] : 0];
@@ -27,7 +28,7 @@ export function centroidsPxToMm(
     Panel.pixelToMmInto(p, xyzPx[3 * i], xyzPx[3 * i + 1], xy);
     xyzMm[3 * i] = xy[0];
     xyzMm[3 * i + 1] = xy[1];
-    xyzMm[3 * i + 2] = phi0 + xyzPx[3 * i + 2] * dphi;
+    xyzMm[3 * i + 2] = phi0 + (xyzPx[3 * i + 2] - z0) * dphi;
     if (xyzMmVariance && xyzPxVariance) {
       xyzMmVariance[3 * i] = xyzPxVariance[3 * i] * p.pixelSize[0] * p.pixelSize[0];
       xyzMmVariance[3 * i + 1] = xyzPxVariance[3 * i + 1] * p.pixelSize[1] * p.pixelSize[1];
@@ -42,6 +43,7 @@ export function centroidsMmToPx(detector: Detector, scan: Scan | undefined, xyzM
   const n = Math.floor(xyzMm.length / 3);
   const out = new Float64Array(3 * n);
   const phi0 = scan ? scan.oscillation[0] * DEG : 0, dphi = scan ? scan.oscillation[1] * DEG : 0;
+  const z0 = scan ? Scan.frameOffset(scan) : 0;
   const xy = new Float64Array(2);
   for (let i = 0; i < n; i++) {
     const p = detector.panels[panel ? panel[i] : 0];
@@ -49,7 +51,7 @@ export function centroidsMmToPx(detector: Detector, scan: Scan | undefined, xyzM
     Panel.mmToPixelInto(p, xyzMm[3 * i], xyzMm[3 * i + 1], xy);
     out[3 * i] = xy[0];
     out[3 * i + 1] = xy[1];
-    out[3 * i + 2] = dphi === 0 ? 0 : (xyzMm[3 * i + 2] - phi0) / dphi;
+    out[3 * i + 2] = dphi === 0 ? 0 : z0 + (xyzMm[3 * i + 2] - phi0) / dphi;
   }
   return out;
 }

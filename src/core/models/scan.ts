@@ -1,9 +1,10 @@
 /**
  * Scan functions. Two ways of counting images coexist in DIALS and must not be confused:
  * the image index i (as in the file names, imageRange[0] … imageRange[1]) and the continuous
- * frame (array) coordinate z used in `.refl` columns, which is 0 at the start of the first image,
- * so image i covers z ∈ [i − first, i − first + 1) and a spot seen only on the first image has
- * z = 0.5. Angles are in degrees.
+ * frame (array) coordinate z used in `.refl` columns. DIALS counts z from image 1 whatever the
+ * scan's first image: image i covers z ∈ [i − 1, i), so the scan's array range is
+ * [first − 1, last] (a spot on image 4 of a scan starting at image 4 has z = 3.5, as in DIALS'
+ * own strong.refl for example_004). Angles are in degrees.
  */
 import type { Scan as ScanModel } from './types.js';
 
@@ -43,25 +44,30 @@ export namespace Scan {
     return s.oscillation[1] === 0;
   }
 
-  /** φ (degrees) at frame coordinate z (0 = start of the first image). */
+  /** Frame coordinate z at the start of the scan's first image (first − 1). */
+  export function frameOffset(s: Scan): number {
+    return s.imageRange[0] - 1;
+  }
+
+  /** φ (degrees) at frame coordinate z. */
   export function angleFromFrame(s: Scan, z: number): number {
-    return s.oscillation[0] + z * s.oscillation[1];
+    return s.oscillation[0] + (z - (s.imageRange[0] - 1)) * s.oscillation[1];
   }
 
   /** Frame coordinate z at φ (degrees); the inverse of angleFromFrame. Not defined for stills. */
   export function frameFromAngle(s: Scan, phiDeg: number): number {
     if (s.oscillation[1] === 0) throw new RangeError('frameFromAngle: a still scan has no angle → frame mapping');
-    return (phiDeg - s.oscillation[0]) / s.oscillation[1];
+    return s.imageRange[0] - 1 + (phiDeg - s.oscillation[0]) / s.oscillation[1];
   }
 
   /** φ (degrees) at the start of image i (file numbering). */
   export function angleFromImageIndex(s: Scan, image: number): number {
-    return angleFromFrame(s, image - s.imageRange[0]);
+    return angleFromFrame(s, image - 1);
   }
 
   /** Image index (file numbering) containing frame coordinate z. */
-  export function imageIndexFromFrame(s: Scan, z: number): number {
-    return s.imageRange[0] + Math.floor(z);
+  export function imageIndexFromFrame(_s: Scan, z: number): number {
+    return Math.floor(z) + 1;
   }
 
   /** [φ start, φ end] (degrees) of image i. */
@@ -72,12 +78,12 @@ export namespace Scan {
 
   /** [φ start, φ end] (degrees) of the whole scan. */
   export function oscillationRange(s: Scan): [number, number] {
-    return [s.oscillation[0], angleFromFrame(s, numImages(s))];
+    return [s.oscillation[0], s.oscillation[0] + numImages(s) * s.oscillation[1]];
   }
 
-  /** Frame coordinates [0, n) covered by the scan. */
+  /** Frame coordinates [first − 1, last] covered by the scan (DIALS' array range). */
   export function arrayRange(s: Scan): [number, number] {
-    return [0, numImages(s)];
+    return [s.imageRange[0] - 1, s.imageRange[1]];
   }
 
   /** φ (degrees) inside the scan's rotation range (either sense of rotation). */
@@ -86,8 +92,8 @@ export namespace Scan {
     return phiDeg >= Math.min(a, b) && phiDeg <= Math.max(a, b);
   }
 
-  /** Frame coordinate inside [0, n]. */
+  /** Frame coordinate inside the array range. */
   export function isFrameValid(s: Scan, z: number): boolean {
-    return z >= 0 && z <= numImages(s);
+    return z >= s.imageRange[0] - 1 && z <= s.imageRange[1];
   }
 }

@@ -8,6 +8,7 @@ import { Panel } from '../models/detector.js';
 import type { ReflectionTable } from '../reflections/table.js';
 import { UserError } from '../errors.js';
 import type { RefinementData } from './target.js';
+import { Scan } from '../models/scan.js';
 
 const DEG = Math.PI / 180;
 
@@ -45,7 +46,7 @@ export function observationsFromTable(table: ReflectionTable, experiments: reado
     data.xObs[i] = mm[0];
     data.yObs[i] = mm[1];
     const osc = e.scan.oscillation;
-    data.phiObs[i] = (osc[0] + xyz[3 * i + 2] * osc[1]) * DEG;
+    data.phiObs[i] = Scan.angleFromFrame(e.scan, xyz[3 * i + 2]) * DEG;
     const vx = vari ? vari[3 * i] : 0.25, vy = vari ? vari[3 * i + 1] : 0.25, vz = vari ? vari[3 * i + 2] : 0.25;
     data.xVar[i] = Math.max(vx, MIN_VARIANCE) * p.pixelSize[0] ** 2;
     data.yVar[i] = Math.max(vy, MIN_VARIANCE) * p.pixelSize[1] ** 2;

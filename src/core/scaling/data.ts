@@ -62,12 +62,12 @@ export const DEFAULT_PREP: PrepOptions = {
   partialityCutoff: 0.4, minPartialityForModel: 0.95, minIsigi: -5, dMin: null, dMax: null, excludeImages: [],
 };
 
-/** Image number of an observation (frame z → image). */
+/** Image number of an observation (frame z → image; DIALS counts z from image 1, see Scan). */
 export function imageNumber(sweep: SweepData, i: number): number {
-  return sweep.imageRange[0] + Math.floor(sweep.zFrame[i]);
+  return Math.floor(sweep.zFrame[i]) + 1;
 }
 
 /** Rotation angle of an observation, degrees. */
 export function phiDeg(sweep: SweepData, i: number): number {
-  return sweep.oscillation[0] + sweep.zFrame[i] * sweep.oscillation[1];
+  return sweep.oscillation[0] + (sweep.zFrame[i] - (sweep.imageRange[0] - 1)) * sweep.oscillation[1];
 }

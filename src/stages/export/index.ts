@@ -23,6 +23,7 @@ import { prepareIntensities, type IntensityKind } from '../../core/stats/prepare
 import { ReciprocalAsu } from '../../core/symmetry/asu.js';
 import { Flags } from '../../core/reflections/flags.js';
 import { ParameterError, UserError } from '../../core/errors.js';
+import { Scan } from '../../core/models/scan.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'format', type: 'choice', default: 'mtz', choices: ['mtz', 'json'], help: 'Output format' },
@@ -108,8 +109,7 @@ export function runMtz(ds: Dataset, opts: ExportOptions, log: Log): StageResult<
     const a = asu.toAsu([mi[3 * r], mi[3 * r + 1], mi[3 * r + 2]]);
     H[j] = a.hkl[0]; K[j] = a.hkl[1]; L[j] = a.hkl[2]; MISYM[j] = a.isym;
     const z = px[3 * r + 2];
-    const first = e.scan?.imageRange[0] ?? 1;
-    const image = first + Math.floor(z);
+    const image = Math.floor(z) + 1;
     const batch = image + offsets[id[r]] ;
     BATCH[j] = batch;
     used.set(batch, { exp: id[r], image });
@@ -125,7 +125,7 @@ export function runMtz(ds: Dataset, opts: ExportOptions, log: Log): StageResult<
     if (SIGBG && bgVar) SIGBG[j] = Math.sqrt(Math.max(bgVar[r], 0));
     FRAC[j] = partiality ? partiality[r] : 1;
     XDET[j] = px[3 * r]; YDET[j] = px[3 * r + 1];
-    ROT[j] = mm ? (mm[3 * r + 2] * 180) / Math.PI : e.scan ? e.scan.oscillation[0] + z * e.scan.oscillation[1] : 0;
+    ROT[j] = mm ? (mm[3 * r + 2] * 180) / Math.PI : e.scan ? Scan.angleFromFrame(e.scan, z) : 0;
     LP[j] = lp ? lp[r] : 1; QE[j] = qe ? qe[r] : 1;
   }
   const columns: MtzColumn[] = [

@@ -24,6 +24,7 @@ import type { RefinementData } from '../../core/refinement/target.js';
 import { REFINEMENT_PARAMS, describeCrystal, refinerOptionsFrom, rmsdTable } from '../../core/refinement/params.js';
 import { indexSpots, type IndexingOptions, type IndexingResult } from '../../core/indexing/indexer.js';
 import { onePair } from '../../core/io/inputs.js';
+import { Scan } from '../../core/models/scan.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'indexed.expt', help: 'Output experiment list' },
@@ -102,7 +103,7 @@ export function indexedTable(strong: ReflectionTable, data: RefinementData, expe
       calMm[3 * i] = res.xCal[i]; calMm[3 * i + 1] = res.yCal[i]; calMm[3 * i + 2] = res.phiCal[i];
       Panel.mmToPixelInto(p, res.xCal[i], res.yCal[i], tmp);
       calPx[3 * i] = tmp[0]; calPx[3 * i + 1] = tmp[1];
-      calPx[3 * i + 2] = (res.phiCal[i] / DEG - scan.oscillation[0]) / scan.oscillation[1];
+      calPx[3 * i + 2] = Scan.frameFromAngle(scan, res.phiCal[i] / DEG);
       // entering: s1 · (e × s0) < 0 with e the lab rotation axis
       const x = experiments[id[i]];
       const g = x.goniometer!;

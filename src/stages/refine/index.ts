@@ -26,6 +26,7 @@ import { Mat3 } from '../../core/math/mat3.js';
 import type { RefinementData } from '../../core/refinement/target.js';
 import { decomposeA } from '../../core/refinement/parameterisation.js';
 import { onePair } from '../../core/io/inputs.js';
+import { Scan } from '../../core/models/scan.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'refined.expt', help: 'Output experiment list' },
@@ -83,7 +84,7 @@ export function annotate(table: ReflectionTable, rows: Int32Array, data: Refinem
     calMm[3 * row] = res.predictions.xCal[k]; calMm[3 * row + 1] = res.predictions.yCal[k]; calMm[3 * row + 2] = res.predictions.phiCal[k];
     Panel.mmToPixelInto(p, res.predictions.xCal[k], res.predictions.yCal[k], tmp);
     calPx[3 * row] = tmp[0]; calPx[3 * row + 1] = tmp[1];
-    calPx[3 * row + 2] = (res.predictions.phiCal[k] / DEG - e.scan!.oscillation[0]) / e.scan!.oscillation[1];
+    calPx[3 * row + 2] = Scan.frameFromAngle(e.scan!, res.predictions.phiCal[k] / DEG);
     for (let j = 0; j < 3; j++) s1[3 * row + j] = res.predictions.s1[3 * k + j];
   });
   t.setVec3('xyzcal.mm', calMm);

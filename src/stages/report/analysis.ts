@@ -28,7 +28,7 @@ export function spotsPerImage(t: ReflectionTable, expts: ExperimentList): Sectio
   const all = new Float64Array(n), indexed = new Float64Array(n);
   for (let i = 0; i < t.nrows; i++) {
     if (id && id[i] !== 0 && expts.length > 1 && expts[id[i]]?.scan !== scan) continue;
-    const k = Math.min(n - 1, Math.max(0, Math.floor(xyz[3 * i + 2])));
+    const k = Math.min(n - 1, Math.max(0, Math.floor(xyz[3 * i + 2]) - (first - 1)));
     all[k]++;
     if (flags && (flags[i] & Flags.indexed)) indexed[k]++;
   }

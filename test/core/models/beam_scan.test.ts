@@ -32,10 +32,17 @@ test('frame ↔ angle: image 1 covers z ∈ [0, 1), φ0 + z·Δφ', () => {
   assert.ok(Scan.isAngleValid(s, 1.7) && !Scan.isAngleValid(s, 1.9));
   assert.equal(Scan.isStill(s), false);
   assert.equal(Scan.isStill(Scan.create({ imageRange: [1, 1], oscillation: [0, 0] })), true);
-  // A scan not starting at image 1 counts frames from its own first image.
+  // DIALS counts frames from image 1 whatever the first image: its strong.refl for example_004
+  // (scan [4, 4], φ0 1191.4°, 0.1°/image) has its spots at z = 3.5 (bbox z 3–4).
+  const ex4 = Scan.create({ imageRange: [4, 4], oscillation: [1191.4, 0.1] });
+  close(Scan.angleFromFrame(ex4, 3.5), 1191.45, 1e-9);
+  assert.equal(Scan.imageIndexFromFrame(ex4, 3.5), 4);
+  close(Scan.frameFromAngle(ex4, 1191.45), 3.5, 1e-9);
+  assert.deepEqual(Scan.arrayRange(ex4), [3, 4]);
+  assert.ok(Scan.isFrameValid(ex4, 3.5) && !Scan.isFrameValid(ex4, 0.5));
   const late = Scan.create({ imageRange: [101, 200], oscillation: [10, 0.5] });
   assert.equal(Scan.angleFromImageIndex(late, 101), 10);
-  assert.equal(Scan.angleFromFrame(late, 1), 10.5);
+  assert.equal(Scan.angleFromFrame(late, 101), 10.5);
 });
 
 test('DIALS φ of observed spots equals angleFromFrame(z) (lysozyme refined.refl)', async () => {
