@@ -42,3 +42,8 @@ test('-c output lists every parameter with its default', () => {
   assert.match(text, /gain = 1/);
   assert.match(text, /method = \*fft3d fft1d real_space_grid_search/);
 });
+
+test("multi-choice values joined with '+' as DIALS writes them (beam.fix=in_spindle_plane+wavelength)", () => {
+  const r = parseCommandLine(defs, ['beam.fix=in_spindle_plane+wavelength']);
+  assert.deepEqual(r.params['refinement.parameterisation.beam.fix'], ['in_spindle_plane', 'wavelength']);
+});

@@ -2,7 +2,7 @@
  * Change of basis applied to experiments (crystal A matrices, scan-point A, space group) and to
  * Miller indices: what `reindex`, `symmetry` and `cosym` all do to put data in a new setting.
  */
-import { UserError } from '../errors.js';
+import { ParameterError, UserError } from '../errors.js';
 import { Mat3 } from '../math/mat3.js';
 import { CbOp, SpaceGroup } from '../symmetry/index.js';
 import { Crystal as CrystalFns } from './crystal.js';
@@ -27,6 +27,10 @@ export function reindexMiller(cb: CbOp, hkl: Int32Array, source = 'reflections')
 
 /** Copies of the experiments with every crystal (once per shared model) in the new basis; the space group given, or the old one transformed. */
 export function reindexExperiments(exps: readonly Experiment[], cb: CbOp, spaceGroupHall: string | null): Experiment[] {
+  // An operator with det ≤ 0 would turn a right-handed basis into a left-handed one (an improper U).
+  if (Mat3.determinant(Mat3.from(CbOp.basis(cb))) <= 0) {
+    throw new ParameterError(`change_of_basis_op=${CbOp.toAbc(cb)} changes the handedness of the basis (determinant ≤ 0)`);
+  }
   const out = ExperimentList.clone(exps);
   const done = new Set<Crystal>();
   for (const e of out) {
@@ -40,7 +44,11 @@ export function reindexExperiments(exps: readonly Experiment[], cb: CbOp, spaceG
     delete c.BCovariance;
     if (spaceGroupHall !== null) c.spaceGroupHall = spaceGroupHall;
     else if (!CbOp.isIdentity(cb)) {
-      try { c.spaceGroupHall = SpaceGroup.changeBasis(SpaceGroup.fromHall(c.spaceGroupHall), cb).hall; } catch { c.spaceGroupHall = ' P 1'; }
+      try {
+        c.spaceGroupHall = SpaceGroup.changeBasis(SpaceGroup.fromHall(c.spaceGroupHall), cb).hall;
+      } catch (e) {
+        throw new UserError(`cannot express space group '${c.spaceGroupHall.trim()}' in the basis ${CbOp.toAbc(cb)}: ${(e as Error).message}`, 'bad_cb_op');
+      }
     }
   }
   return out;

@@ -72,7 +72,8 @@ export function convertValue(def: ParamDef, raw: string): ParamValue {
     if (def.max !== undefined && v > def.max) throw bad(`must be ≤ ${def.max}`);
     return v;
   };
-  const words = () => text.split(/[\s,]+/).filter((w) => w.length > 0);
+  // DIALS joins the choices of a multi-choice parameter with '+' (profile+sum) as well as spaces/commas.
+  const words = () => text.split(def.type === 'strs' ? /[\s,+]+/ : /[\s,]+/).filter((w) => w.length > 0);
   switch (def.type) {
     case 'int': return num(text, true);
     case 'float': return num(text, false);

@@ -11,8 +11,8 @@ import { formatTable } from '../table.js';
 import { ParameterError } from '../errors.js';
 
 export const REFINEMENT_PARAMS: ParamDef[] = [
-  { name: 'refinement.parameterisation.beam.fix', type: 'strs', default: ['out_spindle_plane'], allowNone: true,
-    help: 'Beam parameters to fix: all, in_spindle_plane, out_spindle_plane (None: refine both angles)' },
+  { name: 'refinement.parameterisation.beam.fix', type: 'strs', default: ['in_spindle_plane', 'wavelength'], allowNone: true,
+    help: 'Beam parameters to fix: all, in_spindle_plane (keep the beam in the initial spindle-beam plane), out_spindle_plane, wavelength (None: refine both angles)' },
   { name: 'refinement.parameterisation.detector.fix', type: 'strs', default: null, allowNone: true,
     help: 'Detector parameters to fix: all, position, orientation, distance' },
   { name: 'refinement.parameterisation.goniometer.fix', type: 'strs', default: ['all'], allowNone: true,

@@ -20,7 +20,11 @@ import { ScanVaryingCrystalParameterisation } from './scan_varying.js';
 import { ExperimentList } from '../models/experiment.js';
 
 export interface RefinerOptions {
-  /** DIALS words: all | in_spindle_plane | out_spindle_plane (default: out_spindle_plane, the one degenerate with a rotation of everything about the spindle). */
+  /**
+   * DIALS words: all | in_spindle_plane | out_spindle_plane. DIALS' default `in_spindle_plane`
+   * keeps the beam in the initial spindle–beam plane, i.e. fixes its tilt out of that plane (the
+   * tilt degenerate with a rotation of everything about the spindle).
+   */
   beamFix?: string[];
   /** all | position | orientation | distance (default: none). */
   detectorFix?: string[];
@@ -128,9 +132,10 @@ export function buildParameterisations(exps: Experiment[], opts: RefinerOptions)
     let bp = beams.get(e.beam);
     if (!bp) {
       bp = new BeamParameterisation(e.beam, spindleLab);
-      const f = opts.beamFix ?? ['out_spindle_plane'];
-      bp.fixed[0] = has(f, 'all') || has(f, 'in_spindle_plane');
-      bp.fixed[1] = has(f, 'all') || has(f, 'out_spindle_plane');
+      const f = opts.beamFix ?? ['in_spindle_plane'];
+      // Mu1 (about e1 ⟂ spindle and beam) moves s0 within the spindle–beam plane; Mu2 tilts it out.
+      bp.fixed[0] = has(f, 'all') || has(f, 'out_spindle_plane');
+      bp.fixed[1] = has(f, 'all') || has(f, 'in_spindle_plane');
       beams.set(e.beam, bp);
     }
     let dp = dets.get(e.detector);
@@ -259,7 +264,7 @@ export function experimentRmsds(exps: readonly Experiment[], data: RefinementDat
     }
     const xMm = Math.sqrt(sx / n), yMm = Math.sqrt(sy / n), phiRad = Math.sqrt(sp / n);
     const px = e.detector!.panels[0].pixelSize;
-    const oscRad = ((e.scan?.oscillation[1] ?? 1) * Math.PI) / 180;
+    const oscRad = (Math.abs(e.scan?.oscillation[1] || 1) * Math.PI) / 180;
     return { experiment: id, nref: n, xMm, yMm, phiRad, xPx: xMm / px[0], yPx: yMm / px[1], zImages: phiRad / oscRad };
   });
 }
