@@ -13,7 +13,7 @@
  *
  * Operations act on Miller indices as h' = h·R (R integer, in the common reduced basis).
  */
-import { mulberry32 } from '../stats/merging.js';
+import { mulberry32 } from '../math/random.js';
 import type { IntMat3 } from '../symmetry/op.js';
 import type { UnitCell } from '../symmetry/unitcell.js';
 import { conventionalSetting, latticeGroup, rotKey, type Setting, type TwoFold } from '../laue/lattice.js';

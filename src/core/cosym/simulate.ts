@@ -6,7 +6,7 @@
  * records), with its own scale and B, Poisson-like noise over a background — and each indexed in
  * a random one of the lattice's equivalent settings.
  */
-import { mulberry32 } from '../stats/merging.js';
+import { mulberry32 } from '../math/random.js';
 import { normaliseE2 } from '../stats/prepare.js';
 import type { IntMat3 } from '../symmetry/op.js';
 import { SpaceGroup } from '../symmetry/spacegroup.js';

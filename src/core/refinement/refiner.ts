@@ -18,6 +18,7 @@ import { levenbergMarquardt, type EngineHistory } from './engine.js';
 import { mcdReject, tukeyReject } from './outliers.js';
 import { ScanVaryingCrystalParameterisation } from './scan_varying.js';
 import { ExperimentList } from '../models/experiment.js';
+import { mulberry32 } from '../math/random.js';
 
 export interface RefinerOptions {
   /**
@@ -220,17 +221,6 @@ function applyToModels(exps: Experiment[], target: RefinementTarget): void {
   });
 }
 
-/** Deterministic pseudo-random generator (mulberry32) so subsets are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Groups for MCD: per experiment, up to 5 blocks of consecutive φ with at least 300 reflections
@@ -305,7 +295,7 @@ export function refineGeometry(input: readonly Experiment[], data: RefinementDat
   const perDegree = opts.reflectionsPerDegree;
   const used = Uint8Array.from(active);
   if (perDegree && perDegree > 0) {
-    const rand = seededRandom(42);
+    const rand = mulberry32(42);
     exps.forEach((e, id) => {
       const width = e.scan ? Math.abs(e.scan.oscillation[1]) * (e.scan.imageRange[1] - e.scan.imageRange[0] + 1) : 1;
       const want = Math.max(Math.round(perDegree * width), 20);

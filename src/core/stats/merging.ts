@@ -13,6 +13,7 @@
  * variance of the means (no random split, hence reproducible on small data).
  */
 import { equalVolumeBins, type ResolutionBins } from './binning.js';
+import { mulberry32 } from '../math/random.js';
 
 export interface Observations {
   /** Miller indices in the non-anomalous ASU. */
@@ -101,17 +102,6 @@ export interface MergingOptions {
   weightedHalves?: boolean;
 }
 
-/** Small deterministic PRNG so that CC½ from random halves is reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function key(h: number, k: number, l: number): number {
   return ((h + 1024) * 2048 + (k + 1024)) * 2048 + (l + 1024);

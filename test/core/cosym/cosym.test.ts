@@ -5,7 +5,7 @@ import { simulateDatasets } from '../../../src/core/cosym/simulate.js';
 import { invRot, mulRot, opProductTable, pairwiseCorrelations } from '../../../src/core/cosym/correlation.js';
 import { elbow, embed } from '../../../src/core/cosym/embed.js';
 import { minimiseLbfgs } from '../../../src/core/cosym/lbfgs.js';
-import { mulberry32 } from '../../../src/core/stats/merging.js';
+import { mulberry32 } from '../../../src/core/math/random.js';
 import { SpaceGroup } from '../../../src/core/symmetry/spacegroup.js';
 import { UnitCell } from '../../../src/core/symmetry/unitcell.js';
 import { latticeGroup } from '../../../src/core/laue/lattice.js';

@@ -3,7 +3,7 @@ import { Mat3 } from '../../../src/core/math/mat3.js';
 import type { Experiment, Panel } from '../../../src/core/models/types.js';
 import { panelPlane, predictReflections } from '../../../src/core/geometry/prediction.js';
 import type { RefinementData } from '../../../src/core/refinement/target.js';
-import { seededRandom } from '../../../src/core/refinement/refiner.js';
+import { mulberry32 as seededRandom } from '../../../src/core/math/random.js';
 
 export function panel(overrides: Partial<Panel> = {}): Panel {
   return {

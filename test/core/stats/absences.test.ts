@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyseAbsences, screwTest, type AxialReflection } from '../../../src/core/stats/absences.js';
-import { mulberry32 } from '../../../src/core/stats/merging.js';
+import { mulberry32 } from '../../../src/core/math/random.js';
 
 /** Axial h00 reflections, n = 1..N: centric Wilson intensities (mean m), zero where `absent(n)`, with Gaussian noise σ. */
 function axial(N: number, absent: (n: number) => boolean, seed = 3, m = 1000, sigma = 10): AxialReflection[] {

@@ -1,16 +1,7 @@
 /** Synthetic images for spot-finding tests: Poisson background plus Gaussian spots. */
 
-/** Small deterministic PRNG (mulberry32) so tests are reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small deterministic PRNG so tests are reproducible. */
+export { mulberry32 as rng } from '../../../src/core/math/random.js';
 
 /** Poisson deviate (Knuth for small means, normal approximation above 50). */
 export function poisson(mean: number, r: () => number): number {
