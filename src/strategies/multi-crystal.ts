@@ -35,3 +35,14 @@ export function chooseMultiCrystal(x: MultiCrystalInputs): Decision<boolean> {
 export function jointIndexingConsistent(percentIndexedPerSweep: readonly number[], minPercent = JOINT_MIN_PERCENT_PER_SWEEP): boolean {
   return percentIndexedPerSweep.length > 0 && percentIndexedPerSweep.every((p) => p >= minPercent);
 }
+
+/**
+ * Joint indexing failed outright on several sweeps: before the indexing ladder is declared
+ * exhausted, index each sweep on its own — several crystals cannot share one lattice model.
+ */
+export function indexSeparatelyAfterJointFailure(nSweeps: number, user: MultiCrystalInputs['user'], failure: string): Decision<boolean> {
+  const f = { n_sweeps: nSweeps, joint_failure: failure };
+  if (user === 'false') return decision('multi_crystal', false, `joint indexing of ${nSweeps} sweeps failed (${failure}); multi_crystal=false keeps one crystal`, f);
+  if (nSweeps < 2) return decision('multi_crystal', false, 'one sweep: nothing to index separately', f);
+  return decision('multi_crystal', true, `joint indexing of ${nSweeps} sweeps failed (${failure}): index each sweep separately as its own crystal (multi-crystal path)`, f);
+}

@@ -15,7 +15,7 @@ import { chooseLattice, type BravaisRow } from '../../strategies/lattice.js';
 import { useScanVarying } from '../../strategies/refinement.js';
 import { chooseAbsorptionLevel } from '../../strategies/absorption.js';
 import { chooseResolutionCut } from '../../strategies/resolution.js';
-import { chooseMultiCrystal, jointIndexingConsistent } from '../../strategies/multi-crystal.js';
+import { chooseMultiCrystal, indexSeparatelyAfterJointFailure, jointIndexingConsistent } from '../../strategies/multi-crystal.js';
 import type { Decision } from '../../strategies/decision.js';
 
 export type StepRunner = (request: StepRequest) => Promise<StepResult>;
@@ -139,6 +139,9 @@ export const processMachine = setup({
     indexFailedAndLadderGoesOn: ({ context }) =>
       indexingOutcome(context).failure !== null && nextIndexingAttempt(context.indexing.history, !!context.options.unitCell).choice !== null,
     indexFailed: ({ context }) => indexingOutcome(context).failure !== null,
+    jointIndexingFailedOnSeveralSweeps: ({ context }) =>
+      indexingOutcome(context).failure !== null && context.indexing.joint &&
+      num(lastFigures(context, 'import').n_sweeps, 1) > 1 && context.options.multiCrystal !== 'false',
     severalCrystalsJointlyIndexed: ({ context }) => {
       if (!context.indexing.joint || context.multiCrystal === false) return false;
       const f = lastFigures(context, 'index');
@@ -215,6 +218,14 @@ export const processMachine = setup({
         indexing: { ...context.indexing, history: [...context.indexing.history, indexingOutcome(context)] },
       })),
       always: [
+        {
+          guard: 'jointIndexingFailedOnSeveralSweeps',
+          target: 'index',
+          actions: assign(({ context }) => {
+            const d = indexSeparatelyAfterJointFailure(num(lastFigures(context, 'import').n_sweeps, 1), context.options.multiCrystal, indexingOutcome(context).failure ?? '');
+            return { decisions: withDecision(context, d), multiCrystal: true, indexing: { ...context.indexing, joint: false, attempt: FIRST_ATTEMPT, history: [] } };
+          }),
+        },
         {
           guard: 'indexFailedAndLadderGoesOn',
           target: 'retrySpots',

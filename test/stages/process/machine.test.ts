@@ -157,3 +157,25 @@ test('resume: a run killed during integrate replays the journal and ends as an u
   assert.equal(loadJournal(dir, command, true, silentLog).entries.length, 0);
   assert.equal(loadJournal(dir, ['process', 'other'], false, silentLog).entries.length, 0);
 });
+
+test('joint indexing failing on several sweeps (four crystals) goes to per-crystal indexing, then cosym', async () => {
+  const calls: string[] = [];
+  const script: Script = {
+    ...simulatedSweep,
+    import: () => ({ figures: { scan_width_deg: 15, wavelength: 0.9795, n_sweeps: 4 }, files: { experiments: 'imported.expt' } }),
+    index: (req) => {
+      if (req.params.joint !== false) throw Object.assign(new Error('no lattice found'), { code: 'no_lattice' });
+      return { figures: { percent_indexed: 96, rmsd_x_px: 0.2, rmsd_y_px: 0.2, rmsd_z_images: 0.1, n_spots: 95000, indexed_per_lattice: [22000, 24000, 23000, 22000], percent_indexed_per_sweep: [96, 97, 92, 99] }, files: { experiments: 'indexed.expt', reflections: 'indexed.refl' } };
+    },
+  };
+  const out = await runMachine({ entry: 'import', files: {}, options }, fakeRunner(script, calls));
+  const steps = calls.map((c) => c.split(' ')[0]);
+  assert.deepEqual(steps.slice(0, 4), ['import#1', 'find_spots#1', 'index#1', 'index#2']);
+  assert.match(calls[3], /"joint":false/);
+  assert.match(calls[3], /"indexing.method":"fft3d"/);
+  assert.ok(steps.includes('cosym#1') && !steps.includes('refine_bravais_settings#1'));
+  const d = out.context.decisions.find((x) => x.rule === 'multi_crystal')!;
+  assert.equal(d.choice, true);
+  assert.match(d.reason, /index each sweep separately/);
+  assert.equal(out.finalState, 'done');
+});
