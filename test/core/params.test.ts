@@ -47,3 +47,9 @@ test("multi-choice values joined with '+' as DIALS writes them (beam.fix=in_spin
   const r = parseCommandLine(defs, ['beam.fix=in_spindle_plane+wavelength']);
   assert.deepEqual(r.params['refinement.parameterisation.beam.fix'], ['in_spindle_plane', 'wavelength']);
 });
+
+test('DIALS words for choices are accepted through value aliases (intensity=profile)', () => {
+  const d: ParamDef[] = [{ name: 'intensity', type: 'choice', choices: ['auto', 'prf', 'sum'], valueAliases: { profile: 'prf' }, default: 'auto', help: 'i' }];
+  assert.equal(parseCommandLine(d, ['intensity=profile']).params.intensity, 'prf');
+  assert.throws(() => parseCommandLine(d, ['intensity=other']), /expected one of/);
+});

@@ -18,6 +18,8 @@ export interface ParamDef {
   help: string;
   /** For `choice`: allowed words. */
   choices?: string[];
+  /** For `choice`: other words accepted for a choice (DIALS' names), e.g. { profile: 'prf' }. */
+  valueAliases?: Record<string, string>;
   /** For `ints`/`floats`: required number of values. */
   length?: number;
   /** Other full names accepted for this parameter (DIALS' old names). */
@@ -87,7 +89,8 @@ export function convertValue(def: ParamDef, raw: string): ParamValue {
     case 'path':
       return text;
     case 'choice': {
-      const w = text.replace(/^\*/, '');
+      const given = text.replace(/^\*/, '');
+      const w = def.valueAliases?.[given] ?? given;
       if (!def.choices?.includes(w)) throw bad(`expected one of ${def.choices?.join(', ')}`);
       return w;
     }

@@ -29,7 +29,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'format', type: 'choice', default: 'mtz', choices: ['mtz', 'json'], help: 'Output format' },
   { name: 'mtz.hklout', type: 'path', default: 'scaled.mtz', help: 'Unmerged MTZ file' },
   { name: 'json.filename', type: 'path', default: 'rlp.json', help: 'JSON file of reciprocal-lattice points' },
-  { name: 'intensity', type: 'choice', default: 'auto', choices: ['auto', 'scale', 'prf', 'sum'], help: 'Intensity for I/SIGI (auto: scaled when present, else summed with IPR/SIGIPR from profile fitting)' },
+  { name: 'intensity', type: 'choice', default: 'auto', choices: ['auto', 'scale', 'prf', 'sum'], valueAliases: { profile: 'prf' }, help: 'Intensity for I/SIGI (auto: scaled when present, else summed with IPR/SIGIPR from profile fitting)' },
   { name: 'mtz.crystal_name', type: 'str', default: 'XTAL', help: 'Crystal name' },
   { name: 'mtz.project_name', type: 'str', default: 'AUTOMATIC', help: 'Project name' },
   { name: 'mtz.dataset_name', type: 'str', default: 'NATIVE', help: 'Dataset name' },

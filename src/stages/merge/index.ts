@@ -27,13 +27,13 @@ export const PARAMS: ParamDef[] = [
   { name: 'output.crystal_names', type: 'str', default: 'XTAL', help: 'Crystal name in the MTZ' },
   { name: 'output.project_name', type: 'str', default: 'AUTOMATIC', help: 'Project name in the MTZ' },
   { name: 'output.dataset_names', type: 'str', default: 'NATIVE', help: 'Dataset name in the MTZ' },
-  { name: 'intensity', type: 'choice', default: 'scale', choices: ['scale', 'prf', 'sum', 'auto'], help: 'Intensities to merge (scale: scaled intensities)' },
+  { name: 'intensity', type: 'choice', default: 'scale', choices: ['scale', 'prf', 'sum', 'auto'], valueAliases: { profile: 'prf' }, help: 'Intensities to merge (scale: scaled intensities; profile = prf)' },
   { name: 'd_min', type: 'float', default: null, allowNone: true, help: 'High-resolution limit (Å)' },
   { name: 'd_max', type: 'float', default: null, allowNone: true, help: 'Low-resolution limit (Å)' },
   { name: 'merging.n_bins', type: 'int', default: 20, min: 1, help: 'Resolution shells for the statistics' },
   { name: 'merging.outlier_rejection', type: 'bool', default: true, help: 'Reject outliers among symmetry mates before merging' },
   { name: 'merging.outlier_cutoff', type: 'float', default: 6, min: 0, help: 'Normalised-deviation cut-off for outliers' },
-  { name: 'french_wilson', type: 'bool', default: true, help: 'Write French–Wilson amplitudes (F, SIGF, F(+), F(−), DANO)' },
+  { name: 'french_wilson', type: 'bool', default: true, aliases: ['truncate'], help: 'Write French–Wilson amplitudes (F, SIGF, F(+), F(−), DANO); DIALS calls it truncate' },
   { name: 'merging.cc_half_method', type: 'choice', default: 'half_dataset', choices: ['half_dataset', 'sigma_tau'], help: 'CC½ in the tables: random half-datasets, or the σ-τ estimate (Assmann et al. 2016)' },
 ];
 
