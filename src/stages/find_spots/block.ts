@@ -49,27 +49,35 @@ class IntList {
   toArray(): Int32Array { return this.data.slice(0, this.length); }
 }
 
-export async function findStrongPixels(source: ImageSource, task: BlockTask, emit: Emit): Promise<BlockResult> {
-  const { block, panelSizes, trustedRanges, staticMasks, threshold } = task;
-  const nPanels = panelSizes.length;
-  const workspaces = new Map<string, ThresholdWorkspace>();
-  const offsets = new Int32Array(block.count * nPanels + 1);
-  const index = new IntList(), value = new IntList();
-  const strongPerImage = new Int32Array(block.count);
-  const rejected = new Uint8Array(block.count);
-  for (let im = 0; im < block.count; im++) {
-    const imageIndex = block.first + im;
-    let raw: RawImage;
-    try {
-      raw = await source.read(imageIndex);
-    } catch (e) {
-      const number = task.imageNumberOffset + imageIndex + 1;
-      const file = source.pathOf(imageIndex);
-      const detail = (e instanceof Error ? e.message : String(e)).replace(file + ': ', '');
-      throw new FileFormatError(file, `image ${number} of ${source.description} cannot be read: ${detail}`);
-    }
+/**
+ * Everything a block accumulates, and the per-image work. The work lives in a plain method, not
+ * in the async block function: V8 compiles a loop inside an async function on the fly (on-stack)
+ * and recompiles it whenever anything inlined into it changes, which cost more compile time
+ * than several images of spot finding.
+ */
+class BlockState {
+  readonly nPanels: number;
+  readonly workspaces = new Map<string, ThresholdWorkspace>();
+  readonly offsets: Int32Array;
+  readonly index = new IntList();
+  readonly value = new IntList();
+  readonly strongPerImage: Int32Array;
+  readonly rejected: Uint8Array;
+
+  constructor(readonly task: BlockTask, readonly source: ImageSource) {
+    this.nPanels = task.panelSizes.length;
+    this.offsets = new Int32Array(task.block.count * this.nPanels + 1);
+    this.strongPerImage = new Int32Array(task.block.count);
+    this.rejected = new Uint8Array(task.block.count);
+  }
+
+  /** Threshold image `im` of the block (all panels) and append its strong pixels. Returns their number. */
+  addImage(im: number, raw: RawImage): number {
+    const { task, nPanels, offsets, index, value } = this;
+    const { panelSizes, trustedRanges, staticMasks, threshold } = task;
+    const imageIndex = task.block.first + im;
     if (raw.panels.length !== nPanels) {
-      throw new FileFormatError(source.pathOf(imageIndex), `image ${task.imageNumberOffset + imageIndex + 1} has ${raw.panels.length} panels, the detector model ${nPanels}`);
+      throw new FileFormatError(this.source.pathOf(imageIndex), `image ${task.imageNumberOffset + imageIndex + 1} has ${raw.panels.length} panels, the detector model ${nPanels}`);
     }
     let count = 0, usable = 0;
     const imageStart = index.length;
@@ -77,11 +85,11 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
       const [w, h] = panelSizes[p];
       const values = raw.panels[p];
       if (values.length !== w * h) {
-        throw new FileFormatError(source.pathOf(imageIndex), `image ${task.imageNumberOffset + imageIndex + 1}, panel ${p}: ${values.length} pixels, the detector model has ${w}×${h}`);
+        throw new FileFormatError(this.source.pathOf(imageIndex), `image ${task.imageNumberOffset + imageIndex + 1}, panel ${p}: ${values.length} pixels, the detector model has ${w}×${h}`);
       }
       const key = `${w}x${h}`;
-      let ws = workspaces.get(key);
-      if (!ws) { ws = new ThresholdWorkspace(w, h); workspaces.set(key, ws); }
+      let ws = this.workspaces.get(key);
+      if (!ws) { ws = new ThresholdWorkspace(w, h); this.workspaces.set(key, ws); }
       const n = findStrongPixelsPanel(values, staticMasks[p], trustedRanges[p], w, h, threshold, null, ws);
       usable += ws.usable;
       count += n;
@@ -97,18 +105,41 @@ export async function findStrongPixels(source: ImageSource, task: BlockTask, emi
       index.length = imageStart;
       value.length = imageStart;
       for (let p = 0; p < nPanels; p++) offsets[im * nPanels + p] = imageStart;
-      rejected[im] = 1;
+      this.rejected[im] = 1;
     }
-    strongPerImage[im] = count;
-    emit({ image: imageIndex, strong: count } satisfies ImageDoneEvent);
+    this.strongPerImage[im] = count;
+    return count;
   }
-  offsets[block.count * nPanels] = index.length;
-  const pixels: StrongPixelBlock = {
-    firstImage: block.first, nImages: block.count, nPanels, offsets,
-    index: index.toArray(), value: value.toArray(), label: new Int32Array(index.length), nLabels: 0,
-  };
-  labelBlock(pixels, panelSizes);
-  return { pixels, strongPerImage, rejected };
+
+  finish(): BlockResult {
+    const { task, nPanels, offsets, index, value } = this;
+    offsets[task.block.count * nPanels] = index.length;
+    const pixels: StrongPixelBlock = {
+      firstImage: task.block.first, nImages: task.block.count, nPanels, offsets,
+      index: index.toArray(), value: value.toArray(), label: new Int32Array(index.length), nLabels: 0,
+    };
+    labelBlock(pixels, task.panelSizes);
+    return { pixels, strongPerImage: this.strongPerImage, rejected: this.rejected };
+  }
+}
+
+export async function findStrongPixels(source: ImageSource, task: BlockTask, emit: Emit): Promise<BlockResult> {
+  const state = new BlockState(task, source);
+  for (let im = 0; im < task.block.count; im++) {
+    const imageIndex = task.block.first + im;
+    let raw: RawImage;
+    try {
+      raw = await source.read(imageIndex);
+    } catch (e) {
+      const number = task.imageNumberOffset + imageIndex + 1;
+      const file = source.pathOf(imageIndex);
+      const detail = (e instanceof Error ? e.message : String(e)).replace(file + ': ', '');
+      throw new FileFormatError(file, `image ${number} of ${source.description} cannot be read: ${detail}`);
+    }
+    const strong = state.addImage(im, raw);
+    emit({ image: imageIndex, strong } satisfies ImageDoneEvent);
+  }
+  return state.finish();
 }
 
 /**

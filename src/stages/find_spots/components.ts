@@ -148,3 +148,28 @@ export function mergeBlocks(blocks: StrongPixelBlock[]): LabelledSweep {
   }
   return { blocks, spotOf, nSpots };
 }
+
+/**
+ * Label and merge a few tiny blocks when the module loads, so that the optimising compiler sees
+ * every branch before it compiles these loops (see the note on threshold.ts' warm-up): the
+ * real first call would otherwise be compiled on the fly with half its code unseen and
+ * recompiled after each deoptimisation.
+ */
+function warmUp(): void {
+  const w = 6;
+  // Two images of a 6×4 panel per block: runs along x, neighbours along y and across images.
+  const pattern = [0, 1, 2, 7, 13, 14, 20, 22];
+  const block = (first: number): StrongPixelBlock => {
+    const index = Int32Array.from([...pattern, ...pattern.filter((i) => i % 2 === 0)]);
+    return {
+      firstImage: first, nImages: 2, nPanels: 1, offsets: Int32Array.from([0, pattern.length, index.length]),
+      index, value: index.map((i) => 1 + i), label: new Int32Array(index.length), nLabels: 0,
+    };
+  };
+  for (let rep = 0; rep < 2; rep++) {
+    const blocks = [block(0), block(2)];
+    for (const b of blocks) labelBlock(b, [[w, 4]]);
+    mergeBlocks(blocks);
+  }
+}
+warmUp();

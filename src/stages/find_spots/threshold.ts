@@ -93,7 +93,7 @@ export class ThresholdWorkspace {
 
   constructor(readonly width: number, readonly height: number) {
     this.mask = new Uint8Array(width * height);
-    this.strong = new Int32Array(1 << 12);
+    this.strong = new Int32Array(16);
     this.colN = new Int32Array(0);
     this.colS = new Float64Array(0);
     this.colQ = new Float64Array(0);
@@ -295,8 +295,8 @@ function dispersionPass(image: Int32Array, staticMask: Uint8Array, trusted: read
       s += cs - colS[k];
       q += cq - colQ[k];
       const i = o + x;
-      if (mask[i] === 0 || n < nMin || s <= 0) continue;
-      if (n * q - s * s <= cut[n] * s) continue;
+      // The dispersion test first: it rejects most pixels, so their mask is never loaded.
+      if (n * q - s * s <= cut[n] * s || s <= 0 || n < nMin || mask[i] === 0) continue;
       if (strongTest) {
         const v = image[i];
         const mean = s / n;
@@ -478,3 +478,36 @@ export const EXTENDED = {
   erodeHalfWidth: (k: number): number => Math.ceil(k / 2),
   backgroundHalfWidth: (k: number): number => k + 2,
 } as const;
+
+/**
+ * Run every algorithm once on a small synthetic panel when the module loads (in each worker
+ * too). The optimising compiler specialises on what the code has seen: without this, code
+ * compiled while the first real image is still in its first loop has never run the code after
+ * it, nor seen a squared count overflow 32 bits, and is thrown away and recompiled several
+ * times, at a cost in compile time comparable to spot finding on tens of images. The panel has
+ * a blob brighter than 46 341 counts (its square overflows int32), a fainter one, one in the
+ * corner, a masked column and an untrusted pixel, so every branch of the passes runs; the strong
+ * list starts short so that its growth runs too.
+ */
+function warmUp(): void {
+  const w = 40, h = 36;
+  const image = new Int32Array(w * h), mask = new Uint8Array(w * h).fill(1);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      image[i] = (x * 7 + y * 13) % 5;
+      if (x >= 8 && x < 16 && y >= 8 && y < 16) image[i] = 60000 + 1000 * ((x + y) % 3);
+      if (x >= 26 && x < 29 && y >= 20 && y < 23) image[i] = 40;
+      if (x < 7 && y >= 27) image[i] = 500 + 10 * (x % 2);
+    }
+  }
+  for (let y = 0; y < h; y++) mask[y * w + 33] = 0;
+  image[5 * w + 30] = -1;
+  const ws = new ThresholdWorkspace(w, h), out = new Uint8Array(w * h);
+  for (let rep = 0; rep < 2; rep++) {
+    for (const algorithm of THRESHOLD_ALGORITHMS) {
+      findStrongPixelsPanel(image, mask, [-1, 1e6], w, h, { ...DEFAULT_THRESHOLD, algorithm }, rep === 0 ? out : null, ws);
+    }
+  }
+}
+warmUp();
