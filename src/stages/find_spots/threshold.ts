@@ -177,17 +177,32 @@ export function findStrongPixelsPanel(image: Int32Array, staticMask: Uint8Array,
   if (ws.width !== w || ws.height !== h) throw new Error(`workspace is ${ws.width}×${ws.height}, panel ${w}×${h}`);
   if (image.length !== w * h || staticMask.length !== w * h) throw new Error(`panel ${w}×${h} given ${image.length} pixels and a ${staticMask.length}-pixel mask`);
   if (out) out.fill(0, 0, w * h);
+  p = canonical(p);
+  // Plain numbers: trusted-range arrays arrive in different shapes too (see canonical).
+  const lo = +trustedRange[0], hi = +trustedRange[1];
   switch (p.algorithm) {
-    case 'global': return globalThreshold(image, staticMask, trustedRange, w * h, p.globalThreshold, out, ws);
-    case 'dispersion': return dispersionPass(image, staticMask, trustedRange, w, h, p, out, ws, true);
-    case 'dispersion_extended': return dispersionExtended(image, staticMask, trustedRange, w, h, p, out, ws);
+    case 'global': return globalThreshold(image, staticMask, lo, hi, w * h, p.globalThreshold, out, ws);
+    case 'dispersion': return dispersionPass(image, staticMask, lo, hi, w, h, p, out, ws, true);
+    case 'dispersion_extended': return dispersionExtended(image, staticMask, lo, hi, w, h, p, out, ws);
     default: throw new ParameterError(`threshold.algorithm=${String(p.algorithm)}: unknown algorithm`);
   }
 }
 
-function globalThreshold(image: Int32Array, staticMask: Uint8Array, trusted: readonly [number, number], n: number, t: number,
+/**
+ * The parameters as an object of one fixed shape. Parameters arrive built in different ways
+ * (literals, spread copies, structured clones in workers), and optimised code that met one
+ * shape is discarded when it meets another.
+ */
+function canonical(p: ThresholdParams): ThresholdParams {
+  return {
+    algorithm: p.algorithm, kernelSize: [p.kernelSize[0], p.kernelSize[1]], gain: p.gain,
+    sigmaBackground: p.sigmaBackground, sigmaStrong: p.sigmaStrong, minLocal: p.minLocal, globalThreshold: p.globalThreshold,
+  };
+}
+
+function globalThreshold(image: Int32Array, staticMask: Uint8Array, lo: number, hi: number, n: number, t: number,
   out: Uint8Array | null, ws: ThresholdWorkspace): number {
-  const lo = trusted[0], hi = trusted[1], mask = ws.mask;
+  const mask = ws.mask;
   let count = 0, usable = 0;
   for (let i = 0; i < n; i++) {
     const v = image[i];
@@ -226,12 +241,11 @@ function requiredLocal(p: ThresholdParams, kx: number, ky: number): number {
  * (exact in a double: rows of squared counts stay far below 2⁵³), so the order of summation
  * does not matter.
  */
-function dispersionPass(image: Int32Array, staticMask: Uint8Array, trusted: readonly [number, number], w: number, h: number,
+function dispersionPass(image: Int32Array, staticMask: Uint8Array, lo: number, hi: number, w: number, h: number,
   p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace, strongTest: boolean): number {
   const [kx, ky] = p.kernelSize;
   const nMin = requiredLocal(p, kx, ky);
   const { gain, sigmaBackground: sb, sigmaStrong: ss, globalThreshold: gt } = p;
-  const lo = trusted[0], hi = trusted[1];
   const area = (2 * kx + 1) * (2 * ky + 1);
   if (ws.cut.length <= area) ws.cut = new Float64Array(area + 1);
   const cut = ws.cut;
@@ -324,12 +338,12 @@ function dispersionPass(image: Int32Array, staticMask: Uint8Array, trusted: read
  * counts as strong (DIALS keeps such blobs whole, e.g. the 714-pixel direct-beam halo on the
  * Timepix 512 test image).
  */
-function dispersionExtended(image: Int32Array, staticMask: Uint8Array, trusted: readonly [number, number], w: number, h: number,
+function dispersionExtended(image: Int32Array, staticMask: Uint8Array, lo: number, hi: number, w: number, h: number,
   p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
   const [kx, ky] = p.kernelSize;
   const bx = EXTENDED.backgroundHalfWidth(kx), by = EXTENDED.backgroundHalfWidth(ky);
   ws.bits(Math.max(bx, EXTENDED.erodeHalfWidth(kx)));
-  if (dispersionPass(image, staticMask, trusted, w, h, p, out, ws, false) === 0) return 0;
+  if (dispersionPass(image, staticMask, lo, hi, w, h, p, out, ws, false) === 0) return 0;
   erode(ws, w, h, EXTENDED.erodeHalfWidth(kx), EXTENDED.erodeHalfWidth(ky));
   return strongOverBackground(image, w, h, bx, by, p, out, ws);
 }
@@ -489,6 +503,9 @@ export const EXTENDED = {
  * corner, a masked column and an untrusted pixel, so every branch of the passes runs; the strong
  * list starts short so that its growth runs too.
  */
+/** Calls per function in the warm-ups (V8 allocates feedback on about the 8th call). */
+export const WARM_UP_CALLS = 10;
+
 function warmUp(): void {
   const w = 40, h = 36;
   const image = new Int32Array(w * h), mask = new Uint8Array(w * h).fill(1);
@@ -503,10 +520,13 @@ function warmUp(): void {
   }
   for (let y = 0; y < h; y++) mask[y * w + 33] = 0;
   image[5 * w + 30] = -1;
-  const ws = new ThresholdWorkspace(w, h), out = new Uint8Array(w * h);
-  for (let rep = 0; rep < 2; rep++) {
+  const out = new Uint8Array(w * h);
+  let ws = new ThresholdWorkspace(w, h);
+  for (let rep = 0; rep < WARM_UP_CALLS; rep++) {
+    // Fresh workspaces now and then, so that the buffers' first-use paths run too.
+    if (rep % 3 === 2) ws = new ThresholdWorkspace(w, h);
     for (const algorithm of THRESHOLD_ALGORITHMS) {
-      findStrongPixelsPanel(image, mask, [-1, 1e6], w, h, { ...DEFAULT_THRESHOLD, algorithm }, rep === 0 ? out : null, ws);
+      findStrongPixelsPanel(image, mask, [-1, 1e6], w, h, { ...DEFAULT_THRESHOLD, algorithm }, rep % 2 === 0 ? out : null, ws);
     }
   }
 }

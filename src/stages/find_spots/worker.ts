@@ -1,9 +1,12 @@
 /**
  * Worker-thread entry for spot finding: opens the sweep's images itself (image sources do not
- * cross threads), runs one block, and moves the pixel lists back without copying.
+ * cross threads), runs one block, and sends the pixel lists back as copies. Moving them instead
+ * (transfer) would detach their buffers, and the first detached buffer in a thread makes V8
+ * throw away every optimised function that touches typed arrays (threshold passes, decoder) and
+ * compile them again with detach checks; copying a block's pixel lists (a few MB) costs far less.
  */
 import type { Experiment } from '../../core/models/types.js';
-import { registerWorker, transferable, workerEmit } from '../../core/parallel/index.js';
+import { registerWorker, workerEmit } from '../../core/parallel/index.js';
 import { decodeBlock, findStrongPixels, type BlockResult, type BlockTask } from './block.js';
 import { openSource } from './source.js';
 
@@ -15,8 +18,7 @@ export interface WorkerTask extends BlockTask {
 async function findStrongPixelsTask(task: WorkerTask): Promise<BlockResult> {
   const source = await openSource(task.experiment, task.dir);
   try {
-    const r = await findStrongPixels(source, task, workerEmit);
-    return transferable(r);
+    return await findStrongPixels(source, task, workerEmit);
   } finally {
     await source.close();
   }
