@@ -55,6 +55,7 @@ function union(parent: Int32Array, a: number, b: number): void {
  * previous image by a pointer walking that image's list in step.
  */
 export function labelBlock(block: StrongPixelBlock, panels: PanelSizes): void {
+  if (!warmedUp) { warmedUp = true; warmUp(); }
   const { nImages, nPanels, offsets, index } = block;
   const n = index.length;
   const parent = new Int32Array(n);
@@ -107,6 +108,7 @@ export interface LabelledSweep {
  * Merge labelled blocks (given in image order, contiguous) into sweep-wide spots.
  */
 export function mergeBlocks(blocks: StrongPixelBlock[]): LabelledSweep {
+  if (!warmedUp) { warmedUp = true; warmUp(); }
   const base: number[] = [];
   let total = 0;
   for (const b of blocks) { base.push(total); total += b.nLabels; }
@@ -149,8 +151,10 @@ export function mergeBlocks(blocks: StrongPixelBlock[]): LabelledSweep {
   return { blocks, spotOf, nSpots };
 }
 
+let warmedUp = false;
+
 /**
- * Label and merge a few tiny blocks when the module loads, so that the optimising compiler sees
+ * Label and merge a few tiny blocks before the first real call, so that the optimising compiler sees
  * every branch before it compiles these loops (see the note on threshold.ts' warm-up): the
  * real first call would otherwise be compiled on the fly with half its code unseen and
  * recompiled after each deoptimisation.
@@ -166,10 +170,10 @@ function warmUp(): void {
       index, value: index.map((i) => 1 + i), label: new Int32Array(index.length), nLabels: 0,
     };
   };
-  for (let rep = 0; rep < 2; rep++) {
+  // V8 collects type feedback only from about a function's 8th call on.
+  for (let rep = 0; rep < 10; rep++) {
     const blocks = [block(0), block(2)];
     for (const b of blocks) labelBlock(b, [[w, 4]]);
     mergeBlocks(blocks);
   }
 }
-warmUp();

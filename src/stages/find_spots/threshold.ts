@@ -174,6 +174,7 @@ export function thresholdPanel(image: Int32Array, mask: Uint8Array, w: number, h
  */
 export function findStrongPixelsPanel(image: Int32Array, staticMask: Uint8Array, trustedRange: readonly [number, number],
   w: number, h: number, p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
+  if (!warmedUp) { warmedUp = true; warmUp(); }
   if (ws.width !== w || ws.height !== h) throw new Error(`workspace is ${ws.width}×${ws.height}, panel ${w}×${h}`);
   if (image.length !== w * h || staticMask.length !== w * h) throw new Error(`panel ${w}×${h} given ${image.length} pixels and a ${staticMask.length}-pixel mask`);
   if (out) out.fill(0, 0, w * h);
@@ -493,19 +494,22 @@ export const EXTENDED = {
   backgroundHalfWidth: (k: number): number => k + 2,
 } as const;
 
-/**
- * Run every algorithm once on a small synthetic panel when the module loads (in each worker
- * too). The optimising compiler specialises on what the code has seen: without this, code
- * compiled while the first real image is still in its first loop has never run the code after
- * it, nor seen a squared count overflow 32 bits, and is thrown away and recompiled several
- * times, at a cost in compile time comparable to spot finding on tens of images. The panel has
- * a blob brighter than 46 341 counts (its square overflows int32), a fainter one, one in the
- * corner, a masked column and an untrusted pixel, so every branch of the passes runs; the strong
- * list starts short so that its growth runs too.
- */
-/** Calls per function in the warm-ups (V8 allocates feedback on about the 8th call). */
-export const WARM_UP_CALLS = 10;
+let warmedUp = false;
 
+/** Calls per function in the warm-up (V8 allocates type feedback on about the 8th call). */
+const WARM_UP_CALLS = 10;
+
+/**
+ * Run every algorithm on a small synthetic panel before the first real panel (in each worker
+ * too; on first use rather than at load, so threads that never find spots do not pay for it).
+ * The optimising compiler specialises on what the code has seen: without this, code compiled
+ * while the first real image is still in its first loop has never run the code after it, nor
+ * seen a squared count overflow 32 bits, and is thrown away and recompiled several times, at a
+ * cost in compile time comparable to spot finding on tens of images. The panel has a blob
+ * brighter than 46 341 counts (its square overflows int32), a fainter one, one in the corner, a
+ * masked column and an untrusted pixel, so every branch of the passes runs; the strong list
+ * starts short so that its growth runs too.
+ */
 function warmUp(): void {
   const w = 40, h = 36;
   const image = new Int32Array(w * h), mask = new Uint8Array(w * h).fill(1);
@@ -530,4 +534,3 @@ function warmUp(): void {
     }
   }
 }
-warmUp();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_THRESHOLD, EXTENDED, thresholdPanel, ThresholdWorkspace, type ThresholdParams } from '../../../src/stages/find_spots/threshold.js';
+import { DEFAULT_THRESHOLD, EXTENDED, findStrongPixelsPanel, THRESHOLD_ALGORITHMS, thresholdPanel, ThresholdWorkspace, type ThresholdParams } from '../../../src/stages/find_spots/threshold.js';
 import { resolveParams } from '../../../src/stages/find_spots/index.js';
 import { ParameterError } from '../../../src/core/errors.js';
 import { expectedImage, rng, sample } from './synthetic.js';
@@ -117,6 +117,59 @@ test('dispersion_extended: equals the direct two-pass definition pixel for pixel
       thresholdPanel(img, mask, w, h, p, out, new ThresholdWorkspace(w, h));
       assert.deepEqual(out, bruteExtended(img, mask, w, h, p), `seed ${seed} ${JSON.stringify(v)}`);
     }
+  }
+});
+
+test('wide kernels: erosion and background windows wider than a 32-pixel bit word equal the definitions', () => {
+  // kernel_size 64,1 erodes by 32 px and takes the background from ±66 px: bit shifts across words.
+  const w = 211, h = 23;
+  for (const kernelSize of [[64, 1], [33, 2]] as [number, number][]) {
+    const { img, mask } = scene(11, w, h);
+    for (const algorithm of ['dispersion', 'dispersion_extended'] as const) {
+      const p: ThresholdParams = { ...DEFAULT_THRESHOLD, algorithm, kernelSize };
+      const out = new Uint8Array(w * h);
+      thresholdPanel(img, mask, w, h, p, out, new ThresholdWorkspace(w, h));
+      const ref = algorithm === 'dispersion' ? bruteDispersion(img, mask, w, h, p) : bruteExtended(img, mask, w, h, p);
+      assert.deepEqual(out, ref, `${algorithm} kernel ${kernelSize}`);
+    }
+  }
+});
+
+test('the strong-pixel list equals the flags, one workspace reused across panels and parameters', () => {
+  const w = 61, h = 47;
+  const ws = new ThresholdWorkspace(w, h);
+  for (let seed = 21; seed <= 23; seed++) {
+    const { img, mask } = scene(seed, w, h);
+    for (const v of variants) {
+      for (const algorithm of THRESHOLD_ALGORITHMS) {
+        const p: ThresholdParams = { ...DEFAULT_THRESHOLD, ...v, algorithm };
+        const out = new Uint8Array(w * h);
+        const n = thresholdPanel(img, mask, w, h, p, out, ws);
+        const listed = Array.from(ws.strong.subarray(0, n));
+        assert.deepEqual(listed, Array.from(out.keys()).filter((i) => out[i] === 1), `seed ${seed} ${algorithm} ${JSON.stringify(v)}`);
+        const fresh = new Uint8Array(w * h);
+        thresholdPanel(img, mask, w, h, p, fresh, new ThresholdWorkspace(w, h));
+        assert.deepEqual(out, fresh);
+      }
+    }
+  }
+});
+
+test('findStrongPixelsPanel: the trusted range and static mask give the same pixels as a precomputed mask', () => {
+  const w = 61, h = 47;
+  const { img, mask } = scene(31, w, h);
+  img[5 * w + 7] = -2; img[30 * w + 40] = 70000;
+  const trusted: [number, number] = [-1, 60000];
+  const usable = Uint8Array.from(mask, (m, i) => (m && img[i] > trusted[0] && img[i] < trusted[1] ? 1 : 0));
+  for (const algorithm of THRESHOLD_ALGORITHMS) {
+    const p: ThresholdParams = { ...DEFAULT_THRESHOLD, algorithm };
+    const a = new Uint8Array(w * h), b = new Uint8Array(w * h);
+    const ws = new ThresholdWorkspace(w, h);
+    findStrongPixelsPanel(img, mask, trusted, w, h, p, a, ws);
+    assert.deepEqual(ws.mask, usable);
+    assert.equal(ws.usable, usable.reduce((s, m) => s + m, 0));
+    thresholdPanel(img, usable, w, h, p, b, new ThresholdWorkspace(w, h));
+    assert.deepEqual(a, b, algorithm);
   }
 });
 
