@@ -40,6 +40,14 @@ test('R factors and multiplicity on a hand-computed case', () => {
   assert.ok(Math.abs(s.meanIOverSigma - (11 * Math.SQRT2 + 5 + 23 * Math.sqrt(3)) / 3) < 1e-9);
 });
 
+test('dF/F is the Bijvoet ratio ⟨ΔF²⟩^½/⟨F²⟩^½ over pairs with both intensities positive', () => {
+  // (1 0 0): I+ 16, I− 9 → F 4, 3; (0 1 0): 100, 100 → 10, 10; (0 0 1): I− negative, left out.
+  const o = obsOf([[1, 0, 0, 16, 1, 3], [1, 0, 0, 9, 1, 3], [0, 1, 0, 100, 1, 2], [0, 1, 0, 100, 1, 2], [0, 0, 1, 50, 1, 2.5], [0, 0, 1, -4, 1, 2.5]]);
+  o.friedel.set([1, -1, 1, -1, 1, -1]);
+  const st = mergingStatistics(o, null, { nBins: 1 });
+  assert.ok(Math.abs(st.dFOverF - Math.sqrt(1 / (3.5 ** 2 + 10 ** 2))) < 1e-12);
+});
+
 test('σ-τ CC½ equals 1 for noiseless data and falls with noise', () => {
   assert.equal(sigmaTauCcHalf([1, 2, 3, 4], [0, 0, 0, 0]), 1);
   // σ²y = var(means) = 5/3; σ²ε = 1 → (5/3 − 1/2)/(5/3 + 1/2)
@@ -109,6 +117,7 @@ for (const [name, what] of [
   close(st.bins[0].anomMultiplicity, s['Anomalous multiplicity'][1], 1, 'anomalous multiplicity (low)');
   close(st.anomalousSlope, s['Anomalous slope'][0], 3, 'anomalous slope');
   close(st.dIOverSigma, s['dI/s(dI)'][0], 3, 'dI/s(dI)');
+  close(st.dFOverF, s['dF/F'][0], 3, 'dF/F');
 });
 
 test('per-shell completeness follows dials.merge with 10 to 40 shells (possible reflections end at the shell\'s lowest observed d)', () => {
