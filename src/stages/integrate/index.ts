@@ -430,7 +430,27 @@ interface ExperimentIntegration {
   tooCloseToSpindle: number;
 }
 
-async function integrateExperiment(e: Experiment, id: number, strong: ReflectionTable, params: IntegrateParams, opts: RunOptions): Promise<ExperimentIntegration> {
+/**
+ * DIALS counts the frame coordinate z from image 1 whatever the scan's first image (see Scan);
+ * integration works in frames from the scan's start. Shift z-valued columns (bbox z, observed and
+ * calculated px z) of the rows of experiment `id` by dz, in a copy.
+ */
+function shiftFrames(table: ReflectionTable, id: number | null, dz: number): ReflectionTable {
+  if (dz === 0) return table;
+  const t = table.clone();
+  const ids = t.has('id') ? t.int('id') : null;
+  const bbox = t.has('bbox') ? t.int6('bbox') : null;
+  const vecs = ['xyzobs.px.value', 'xyzcal.px'].filter((c) => t.has(c)).map((c) => t.vec3(c));
+  for (let i = 0; i < t.nrows; i++) {
+    if (id !== null && ids && ids[i] !== id) continue;
+    if (bbox) { bbox[6 * i + 4] += dz; bbox[6 * i + 5] += dz; }
+    for (const v of vecs) if (v[3 * i] !== 0 || v[3 * i + 1] !== 0 || v[3 * i + 2] !== 0) v[3 * i + 2] += dz;
+  }
+  return t;
+}
+
+async function integrateExperiment(e: Experiment, id: number, strongIn: ReflectionTable, params: IntegrateParams, opts: RunOptions): Promise<ExperimentIntegration> {
+  const strong = shiftFrames(strongIn, id, -((e.scan?.imageRange[0] ?? 1) - 1));
   const { log } = opts;
   if (!e.crystal) throw new UserError(`experiment ${id} has no crystal model: integrate needs indexed (refined) experiments`, 'no_crystal');
   if (!e.scan || !e.goniometer || !e.beam || !e.detector || !e.imageset) throw new UserError(`experiment ${id} is not a rotation scan with images (beam, detector, goniometer, scan, imageset)`, 'no_scan');
@@ -617,7 +637,7 @@ function toTable(x: ExperimentIntegration, id: number, e: Experiment, strong: Re
     .setInt('num_pixels.foreground', nfg).setInt('num_pixels.background', nbg).setInt('num_pixels.valid', nval)
     .setVec3('xyzobs.px.value', obs).setInt('imageset_id', idc);
   t.identifiers.set(id, e.identifier);
-  return t;
+  return shiftFrames(t, null, (e.scan?.imageRange[0] ?? 1) - 1);
 }
 
 export async function run(experiments: ExperimentList, strong: ReflectionTable, params: IntegrateParams, opts: RunOptions): Promise<StageResult<IntegrateOutputs>> {
