@@ -321,3 +321,11 @@ export function normaliseE2(miller: Int32Array, d: Float64Array, I: Float64Array
   }
   return { E2, sigmaE2: sE2 };
 }
+
+/** Whether any row carries profile-fitted intensities (columns present and the integrated_prf flag set). */
+export function anyProfileFitted(t: ReflectionTable): boolean {
+  if (!t.has('intensity.prf.value') || !t.has('intensity.prf.variance') || !t.has('flags')) return false;
+  const f = t.sizeT('flags');
+  for (let i = 0; i < t.nrows; i++) if ((f[i] >>> 0) & Flags.integrated_prf) return true;
+  return false;
+}

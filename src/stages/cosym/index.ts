@@ -30,7 +30,7 @@ import type { PlotData } from '../../core/report/plot.js';
 import { Flags } from '../../core/reflections/flags.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
 import { dSpacings, medianCell } from '../../core/stats/dataset.js';
-import { normaliseE2, prepareIntensities } from '../../core/stats/prepare.js';
+import { normaliseE2, prepareIntensities, anyProfileFitted } from '../../core/stats/prepare.js';
 import { fmt, formatTable } from '../../core/table.js';
 import { CbOp } from '../../core/symmetry/cbop.js';
 import { minimumCellTransform } from '../../core/symmetry/niggli.js';
@@ -190,10 +190,7 @@ export function run(input: MultiDataset, opts: CosymStageOptions, log: Log): Sta
   const keptSet = new Int32Array(nIn).fill(-1);
   kept.forEach((i, k) => { keptSet[i] = k; });
   const d = dSpacings(t, allExp);
-  const flags = t.sizeT('flags');
-  let anyPrf = false;
-  if (t.has('intensity.prf.value')) for (let i = 0; i < flags.length && !anyPrf; i++) if ((flags[i] >>> 0) & Flags.integrated_prf) anyPrf = true;
-  const prep = prepareIntensities(t, d, anyPrf
+  const prep = prepareIntensities(t, d, anyProfileFitted(t)
     ? { intensity: 'prf', requireFlags: Flags.integrated_sum | Flags.integrated_prf, partialityThreshold: opts.partialityThreshold, minIOverSigma: -5 }
     : { intensity: 'sum', partialityThreshold: opts.partialityThreshold, minIOverSigma: -5 }, 'reflections');
   const id = t.int('id');

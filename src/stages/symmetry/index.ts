@@ -22,7 +22,7 @@ import type { Program, StageResult } from '../../core/program.js';
 import { Flags } from '../../core/reflections/flags.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
 import { loadDataset, type Dataset } from '../../core/stats/dataset.js';
-import { normaliseE2, prepareIntensities } from '../../core/stats/prepare.js';
+import { anyProfileFitted, normaliseE2, prepareIntensities } from '../../core/stats/prepare.js';
 import { equalCountBinIndex } from '../../core/stats/binning.js';
 import { fmt, formatTable } from '../../core/table.js';
 import { CbOp } from '../../core/symmetry/cbop.js';
@@ -101,9 +101,9 @@ export function run(ds: Dataset, opts: SymmetryOptions, log: Log): StageResult<S
   const t = ds.reflections;
   const userGroup = opts.spaceGroup ? SpaceGroup.find(opts.spaceGroup) : null; // a bad name fails before any work
   const nExp = ds.experiments.length;
-  // Profile-fitted intensities of rows integrated both ways (as DIALS); summation only when the
-  // table has no profile fitting at all.
-  const hasPrf = t.has('intensity.prf.value') && t.has('intensity.prf.variance');
+  // Profile-fitted intensities of rows integrated both ways (as DIALS); summation only when no
+  // row was profile-fitted (no prf columns, or profile fitting skipped, e.g. too few spots).
+  const hasPrf = anyProfileFitted(t);
   const prep = prepareIntensities(t, ds.d, {
     intensity: hasPrf ? 'prf' : 'sum', requireFlags: hasPrf ? Flags.integrated_sum | Flags.integrated_prf : Flags.integrated_sum,
     partialityThreshold: opts.partialityThreshold, minIOverSigma: -5, dMin: null, dMax: null,
