@@ -16,6 +16,7 @@ import { Crystal } from '../src/core/models/crystal.js';
 import { Mat3 } from '../src/core/math/mat3.js';
 import { SpaceGroup, ReciprocalAsu } from '../src/core/symmetry/index.js';
 import type { Vec3 } from '../src/core/math/vec3.js';
+import { pearson } from '../src/core/stats/merging.js';
 
 type Row = Record<string, string | number | null>;
 
@@ -27,15 +28,6 @@ function root(): string {
 const SHARED = process.env.XTALFLOW_SHARED_DATA ?? path.resolve(root(), '..', 'shared', 'data');
 const SWEEP = path.join(SHARED, 'simulated', 'lysozyme_sweep');
 
-function pearson(x: number[], y: number[]): number {
-  const n = x.length;
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) { mx += x[i]; my += y[i]; }
-  mx /= n; my /= n;
-  let sxy = 0, sxx = 0, syy = 0;
-  for (let i = 0; i < n; i++) { const a = x[i] - mx, b = y[i] - my; sxy += a * b; sxx += a * a; syy += b * b; }
-  return sxy / Math.sqrt(sxx * syy);
-}
 
 /** CC(I) of a merged MTZ with the truth, in the truth's basis and ASU. */
 export async function mergedVersusTruth(mtzPath: string, exptPath: string, truthDir: string): Promise<{ cc: number; n: number; cellErrorPct: number }> {

@@ -1,19 +1,9 @@
 /** Locations of test data, valid both under tsx (test/…) and compiled (dist/test/…). */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-function repoRoot(): string {
-  let d = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(d, 'package.json')) || path.basename(d) === 'dist') {
-    const up = path.dirname(d);
-    if (up === d) throw new Error('repository root not found');
-    d = up;
-  }
-  return d;
-}
-
-export const ROOT = repoRoot();
+import { ROOT } from '../../helpers/data.js';
+export { ROOT };
 export const REGRESSION_IMAGES = path.join(ROOT, 'regression-data', 'images');
 export const SHARED_DATA = process.env.XTALFLOW_SHARED_DATA ?? path.resolve(ROOT, '..', 'shared', 'data');
 export const HAVE_SHARED = existsSync(path.join(SHARED_DATA, 'reference', 'pixels.json'));

@@ -17,16 +17,8 @@ import { predictScan, type Predictions } from '../../../src/core/integration/pre
 import { ReflectionTable } from '../../../src/core/reflections/table.js';
 import { Flags } from '../../../src/core/reflections/flags.js';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../src/core/math/random.js';
+export { mulberry32 };
 
 export function poisson(rand: () => number, lambda: number): number {
   if (lambda <= 0) return 0;

@@ -10,16 +10,8 @@ import { Flags } from '../../../src/core/reflections/flags.js';
 import { evalHarmonics } from '../../../src/core/scaling/harmonics.js';
 import { goniometerRotation } from '../../../src/core/scaling/problem.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../../src/core/math/random.js';
+export { rng };
 
 export function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(r() + 1e-300)) * Math.cos(2 * Math.PI * r());
