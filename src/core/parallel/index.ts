@@ -151,6 +151,12 @@ export function workerEmit(payload: unknown): void {
 /**
  * Worker side: return `result`, moving (not copying) the buffers of every typed array found in
  * its top-level fields or one level down in arrays/objects.
+ *
+ * Moving detaches the buffers in the worker, and the first detached ArrayBuffer in a thread
+ * makes V8 discard all optimised code that reads typed arrays and recompile it with detach
+ * checks (measured in find_spots: the threshold passes and the CBF decoder recompiled in every
+ * worker). Worth it for results of hundreds of MB; for a few MB per block, copying is cheaper
+ * (find_spots returns its pixel lists as copies).
  */
 export function transferable<R extends object>(result: R): R {
   const buffers = new Set<ArrayBuffer>();
