@@ -9,17 +9,24 @@
  * (Niggli) cell, where short indices suffice.
  *
  * Rotations act on fractional coordinates, x' = R·x; Miller indices transform as h' = h·R.
+ *
+ * This is the one Le Page search of the code base: refine_bravais_settings (via
+ * src/core/symmetry/lattice-symmetry.ts) enumerates its Bravais candidates with `twoFoldGroups`,
+ * symmetry and cosym take the whole lattice group with `latticeGroup` and its `subgroups`.
  */
 import { Mat3 } from '../math/mat3.js';
 import { CbOp } from '../symmetry/cbop.js';
 import { Op, TDEN, type IntMat3, type IntVec3 } from '../symmetry/op.js';
 import { SpaceGroup } from '../symmetry/spacegroup.js';
-import type { UnitCell } from '../symmetry/unitcell.js';
+import { UnitCell } from '../symmetry/unitcell.js';
 
 export interface TwoFold {
   rot: IntMat3;
-  /** Direct lattice vector along the axis. */
+  /** Direct lattice vector along the axis (primitive, first non-zero component positive). */
   axis: IntVec3;
+  /** Reciprocal lattice vector along the axis, i.e. normal of the lattice plane the two-fold
+   * reverses (primitive, first non-zero component positive): hᵀR = hᵀ. */
+  normal: IntVec3;
   /** Le Page δ, degrees. */
   deltaDeg: number;
 }
@@ -44,9 +51,30 @@ function primitive(v: number[]): IntVec3 {
   return u.map((x) => x || 0) as IntVec3;
 }
 
-/** All lattice two-folds with δ ≤ maxDeltaDeg (Le Page), in the basis of `cell`. */
+/**
+ * Le Page obliquity (degrees) between the direct lattice direction u and the reciprocal one h.
+ * Taken as atan2(|t × s|, |t · s|) of their Cartesian images rather than acos of a cosine: an exact
+ * symmetry then gives δ ≈ 1e-14° instead of the ≈ 1e-6° that acos near 1 leaves.
+ */
+export function obliquityDeg(cell: UnitCell, u: ArrayLike<number>, h: ArrayLike<number>): number {
+  const t = Mat3.mulVec(UnitCell.orthogonalization(cell), [u[0], u[1], u[2]]);
+  const s = Mat3.mulVec(UnitCell.bMatrix(cell), [h[0], h[1], h[2]]);
+  return crossAngleDeg(t, s);
+}
+
+function crossAngleDeg(t: ArrayLike<number>, s: ArrayLike<number>): number {
+  const cross = Math.hypot(t[1] * s[2] - t[2] * s[1], t[2] * s[0] - t[0] * s[2], t[0] * s[1] - t[1] * s[0]);
+  const dot = Math.abs(t[0] * s[0] + t[1] * s[1] + t[2] * s[2]);
+  return (Math.atan2(cross, dot) * 180) / Math.PI;
+}
+
+/**
+ * All lattice two-folds with δ ≤ maxDeltaDeg (Le Page), in the basis of `cell` (normally the
+ * reduced cell, where |indices| ≤ 2 suffice). The order is that of the search (direct vector u
+ * over −range…range, then h), which fixes the order of the closed group downstream.
+ */
 export function latticeTwoFolds(cell: UnitCell, maxDeltaDeg: number, range = 2): TwoFold[] {
-  const G = cell.metric, Gs = cell.reciprocalMetric;
+  const O = UnitCell.orthogonalization(cell), B = UnitCell.bMatrix(cell);
   const found = new Map<string, TwoFold>();
   const vs: IntVec3[] = [];
   for (let a = -range; a <= range; a++) for (let b = -range; b <= range; b++) for (let c = -range; c <= range; c++) {
@@ -54,26 +82,22 @@ export function latticeTwoFolds(cell: UnitCell, maxDeltaDeg: number, range = 2):
     if (gcd(gcd(a, b), c) !== 1) continue;
     vs.push([a, b, c]);
   }
-  for (const u of vs) {
-    const uu = Math.sqrt(quad(G, u));
-    for (const h of vs) {
+  const direct = vs.map((v) => Mat3.mulVec(O, v));
+  const recip = vs.map((v) => Mat3.mulVec(B, v));
+  for (let iu = 0; iu < vs.length; iu++) {
+    const u = vs[iu];
+    for (let ih = 0; ih < vs.length; ih++) {
+      const h = vs[ih];
       const uh = u[0] * h[0] + u[1] * h[1] + u[2] * h[2];
       if (uh !== 1 && uh !== 2) continue;
-      const hh = Math.sqrt(quad(Gs, h));
-      const cos = Math.min(1, uh / (uu * hh));
-      const delta = (Math.acos(cos) * 180) / Math.PI;
+      const delta = crossAngleDeg(direct[iu], recip[ih]);
       if (delta > maxDeltaDeg) continue;
+      // R x = (2/(u·h)) u (h·x) − x keeps u and reverses every x with h·x = 0; integral as u·h divides 2
       const rot = [0, 0, 0, 0, 0, 0, 0, 0, 0] as IntMat3;
-      let integral = true;
-      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-        const v = (2 * u[i] * h[j]) / uh - (i === j ? 1 : 0);
-        if (!Number.isInteger(v)) integral = false;
-        rot[3 * i + j] = v;
-      }
-      if (!integral) continue;
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) rot[3 * i + j] = (2 * u[i] * h[j]) / uh - (i === j ? 1 : 0);
       const k = rotKey(rot);
       const prev = found.get(k);
-      if (!prev || delta < prev.deltaDeg) found.set(k, { rot, axis: primitive(u), deltaDeg: delta });
+      if (!prev || delta < prev.deltaDeg) found.set(k, { rot, axis: primitive(u), normal: primitive(h), deltaDeg: delta });
     }
   }
   return [...found.values()];
@@ -115,6 +139,42 @@ export function latticeGroup(cell: UnitCell, maxDeltaDeg: number): { rotations: 
       twoFolds = [...twoFolds].sort((a, b) => a.deltaDeg - b.deltaDeg).slice(0, -1);
     }
   }
+}
+
+/**
+ * Every group generated by a subset of the two-folds, each as its rotations (identity first),
+ * found breadth-first from the trivial group in the order of `twoFolds`: the candidate lattice
+ * groups of refine_bravais_settings. Unlike `latticeGroup` no two-fold is dropped when all of them
+ * together do not close; a subset closing to more than `maxOrder` rotations (or not at all) is
+ * simply not a candidate. `close` may be swapped for another closure when a caller's choices
+ * depend on the order in which a group's rotations are listed (the set is the same).
+ */
+export function twoFoldGroups(
+  twoFolds: readonly TwoFold[],
+  { maxOrder = 24, close = closeRotations }: { maxOrder?: number; close?: (gens: readonly IntMat3[]) => IntMat3[] } = {},
+): IntMat3[][] {
+  const groups = new Map<string, IntMat3[]>();
+  const keyOf = (rots: readonly IntMat3[]) => rots.map(rotKey).sort().join('|');
+  groups.set(keyOf([I3]), [I3]);
+  let frontier: IntMat3[][] = [[I3]];
+  while (frontier.length) {
+    const next: IntMat3[][] = [];
+    for (const grp of frontier) {
+      for (const tf of twoFolds) {
+        const k0 = rotKey(tf.rot);
+        if (grp.some((r) => rotKey(r) === k0)) continue;
+        let rots: IntMat3[];
+        try { rots = close([...grp, tf.rot]); } catch { continue; }
+        if (rots.length > maxOrder) continue;
+        const k = keyOf(rots);
+        if (groups.has(k)) continue;
+        groups.set(k, rots);
+        next.push(rots);
+      }
+    }
+    frontier = next;
+  }
+  return [...groups.values()];
 }
 
 export function det(r: readonly number[]): number {

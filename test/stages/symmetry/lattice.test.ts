@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { UnitCell } from '../../../src/core/symmetry/unitcell.js';
 import { CbOp } from '../../../src/core/symmetry/cbop.js';
 import { minimumCellTransform } from '../../../src/core/symmetry/niggli.js';
-import { latticeGroup, subgroups, conventionalSetting, symmetryElements, crystalSystem } from '../../../src/core/laue/lattice.js';
+import { latticeGroup, subgroups, conventionalSetting, symmetryElements, crystalSystem, latticeTwoFolds, twoFoldGroups, obliquityDeg } from '../../../src/core/laue/lattice.js';
 
 /** Lattice symmetry of a conventional cell, found from its reduced cell. */
 function lattice(cell: number[], centring: string, maxDelta = 2) {
@@ -54,4 +54,27 @@ test('symmetry elements of 4/mmm: identity, one 4-fold and five 2-folds; the rei
   const conv = UnitCell.changeBasis(red.cell, s.cbOp);
   assert.ok(Math.abs(conv.c - 38.2) < 1e-9);
   assert.ok(CbOp.determinant(s.cbOp) > 0);
+});
+
+test('two-fold search on a cubic P cell: 9 two-folds at δ≈0; their subsets generate the 22 subgroups of 432 that two-folds generate', () => {
+  const cell = UnitCell.create(50, 50, 50);
+  const tf = latticeTwoFolds(cell, 1);
+  assert.equal(tf.length, 9);
+  for (const t of tf) assert.ok(t.deltaDeg < 1e-9, `δ ${t.deltaDeg}`);
+  // 3 along the axes (normal ∥ axis), 6 along face diagonals
+  assert.equal(tf.filter((t) => t.axis.filter((x) => x !== 0).length === 1).length, 3);
+  // 1, nine C2, four D2 (222 on the axes, three with one axis and two diagonals), four D3, three D4, O
+  const orders = twoFoldGroups(tf).map((g) => g.length);
+  const count = (n: number) => orders.filter((o) => o === n).length;
+  assert.deepEqual([count(1), count(2), count(4), count(6), count(8), count(24), orders.length], [1, 9, 4, 4, 3, 1, 22]);
+  // a larger cap admits nothing more: 432 is the whole group
+  assert.equal(twoFoldGroups(tf, { maxOrder: 48 }).length, 22);
+  assert.equal(twoFoldGroups(tf, { maxOrder: 8 }).length, 21);
+});
+
+test('Le Page δ of a direct/reciprocal pair: β = 91° puts a* 1° off a and leaves b ∥ b*', () => {
+  const cell = UnitCell.create(10, 12, 15, 90, 91, 90);
+  assert.ok(Math.abs(obliquityDeg(cell, [1, 0, 0], [1, 0, 0]) - 1) < 1e-9);
+  assert.ok(obliquityDeg(cell, [0, 1, 0], [0, 1, 0]) < 1e-9);
+  assert.ok(Math.abs(obliquityDeg(cell, [0, 0, 1], [0, 0, 1]) - 1) < 1e-9);
 });
