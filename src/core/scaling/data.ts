@@ -50,6 +50,11 @@ export interface PrepOptions {
   partialityCutoff: number;
   /** Only reflections at least this complete refine the model. */
   minPartialityForModel: number;
+  /**
+   * Partials (below minPartialityForModel) on the first or last image of a scan take the summed
+   * intensity over their partiality whatever the intensity choice (see ScalingProblem.edgeSum).
+   */
+  edgePartialsBySum: boolean;
   /** I/σ below this is excluded. */
   minIsigi: number;
   dMin: number | null;
@@ -59,7 +64,7 @@ export interface PrepOptions {
 }
 
 export const DEFAULT_PREP: PrepOptions = {
-  partialityCutoff: 0.4, minPartialityForModel: 0.95, minIsigi: -5, dMin: null, dMax: null, excludeImages: [],
+  partialityCutoff: 0.4, minPartialityForModel: 0.95, edgePartialsBySum: true, minIsigi: -5, dMin: null, dMax: null, excludeImages: [],
 };
 
 /** Image number of an observation (frame z → image; DIALS counts z from image 1, see Scan). */

@@ -10,6 +10,9 @@ import { evalHarmonics, harmonicCount } from './harmonics.js';
 import { SMOOTHER_MAX_NEIGHBOURS as K, smootherWeights } from './smoother.js';
 import { modelParameterCount, type SweepModel } from './model.js';
 import { millerKey, type ReflectionSymmetry } from './symops.js';
+import { HAS_SUM } from '../stats/prepare.js';
+
+const SUM: IntensityChoice = { kind: 'sum' };
 
 export interface ParamBlock { scale: number; decay: number; absorption: number; nAbs: number; end: number }
 
@@ -43,6 +46,21 @@ export class ScalingProblem {
   readonly partiality: Float64Array;
   /** Eligible to refine the model (fully recorded). */
   readonly forModel: Uint8Array;
+  /**
+   * A partial cut by the start or end of its scan: its intensity is the summed one over the
+   * partiality, never the profile-fitted one. Profile fitting estimates the whole reflection from
+   * the recorded part of its profile, and where the rest lies outside the scan that extrapolation
+   * has nothing to check it against: on the simulated P 41 wedges our profile-fitted intensities
+   * of such partials came out at 36 % (p 0.4–0.5), 64 % (p 0.5–0.6) and 93 % (p 0.6–0.8) of
+   * the truth, the summed ones over p at 78 %, 113 % and 128 %, and merging them with the
+   * profile-fitted estimates gave CC(I) with the truth 0.9960 against 0.9967 with the summed ones
+   * (15-image sweeps: 11 % of the observations are such partials). DIALS' integrated data of the
+   * same set lose nothing by it (0.99599 → 0.99607), and DIALS' own integration gives the end-image
+   * partials below p ≈ 0.5 no profile-fitted intensity at all. (Medians over observations of
+   * reflections with true I above 3000, i.e. well above the noise.) Inside the scan, and for full reflections, the intensity
+   * choice applies as usual.
+   */
+  readonly edgeSum: Uint8Array;
   /** Rejected as an outlier in the latest round. */
   readonly outlier: Uint8Array;
   readonly sIdx: Int32Array;
@@ -99,6 +117,7 @@ export class ScalingProblem {
     this.forModel = new Uint8Array(nObs);
     this.partiality = new Float64Array(nObs);
     this.outlier = new Uint8Array(nObs);
+    this.edgeSum = new Uint8Array(nObs);
     for (let o = 0; o < nObs; o++) {
       const s = sweeps[sw[o]], i = rows[o];
       this.invD2[o] = 1 / (s.d[i] * s.d[i]);
@@ -107,6 +126,8 @@ export class ScalingProblem {
       const p = s.intensities.partiality[i];
       this.partiality[o] = p;
       this.forModel[o] = p >= prep.minPartialityForModel ? 1 : 0;
+      const onEndImage = !s.stills && (this.image[o] <= s.imageRange[0] || this.image[o] >= s.imageRange[1]);
+      this.edgeSum[o] = prep.edgePartialsBySum && p < prep.minPartialityForModel && onEndImage && (s.intensities.has[i] & HAS_SUM) ? 1 : 0;
     }
     this.setIntensityChoice(choice);
 
@@ -188,7 +209,7 @@ export class ScalingProblem {
       const s = this.sweeps[this.sweepOf[o]];
       const r = this.rowOf[o];
       const c = s.intensities;
-      if ((chooseIntensity(c, r, choice, tmp) && tmp[1] > 0) || chooseIntensity(c, r, { kind: 'sum' }, tmp) || chooseIntensity(c, r, { kind: 'prf' }, tmp)) {
+      if ((chooseIntensity(c, r, this.edgeSum[o] ? SUM : choice, tmp) && tmp[1] > 0) || chooseIntensity(c, r, { kind: 'sum' }, tmp) || chooseIntensity(c, r, { kind: 'prf' }, tmp)) {
         this.I[o] = tmp[0]; this.V[o] = tmp[1];
       }
     }
