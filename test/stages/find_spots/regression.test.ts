@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,15 +74,19 @@ test('l-cysteine sweep 1 (15 images, 3D spots): DIALS\' spots exactly; nproc 1 a
 test('a corrupt image in the middle of a sweep is reported by file name and image number', async () => {
   const src = path.join(DATA, 'l_cysteine_01');
   const dir = mkdtempSync(path.join(tmpdir(), 'xtalflow-badsweep-'));
-  const files = readdirSync(src).filter((f) => f.endsWith('.cbf.gz')).sort().slice(0, 8);
-  for (const f of files) copyFileSync(path.join(src, f), path.join(dir, f));
-  const experiments = await importExperiments([dir]);
-  // Damage image 5 after import (headers were fine when the sweep was imported).
-  const bad = path.join(dir, files[4]);
-  writeFileSync(bad, readFileSync(bad).subarray(0, 2000));
-  for (const nproc of [1, 2]) {
-    await assert.rejects(run(experiments, resolveParams({ nproc }), { log: silentLog }),
-      (e: unknown) => e instanceof UserError && e.message.includes(bad) && /image 5\b/.test(e.message) && !e.message.includes('\n'),
-      `nproc=${nproc}`);
+  try {
+    const files = readdirSync(src).filter((f) => f.endsWith('.cbf.gz')).sort().slice(0, 8);
+    for (const f of files) copyFileSync(path.join(src, f), path.join(dir, f));
+    const experiments = await importExperiments([dir]);
+    // Damage image 5 after import (headers were fine when the sweep was imported).
+    const bad = path.join(dir, files[4]);
+    writeFileSync(bad, readFileSync(bad).subarray(0, 2000));
+    for (const nproc of [1, 2]) {
+      await assert.rejects(run(experiments, resolveParams({ nproc }), { log: silentLog }),
+        (e: unknown) => e instanceof UserError && e.message.includes(bad) && /image 5\b/.test(e.message) && !e.message.includes('\n'),
+        `nproc=${nproc}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
