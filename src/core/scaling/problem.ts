@@ -57,8 +57,8 @@ export class ScalingProblem {
    * (15-image sweeps: 11 % of the observations are such partials). DIALS' integrated data of the
    * same set lose nothing by it (0.99599 → 0.99607), and DIALS' own integration gives the end-image
    * partials below p ≈ 0.5 no profile-fitted intensity at all. (Medians over observations of
-   * reflections with true I above 3000, i.e. well above the noise.) Inside the scan, and for full reflections, the intensity
-   * choice applies as usual.
+   * reflections with true I above 3000, i.e. well above the noise.) Inside the scan, and for full
+   * reflections, the intensity choice applies as usual.
    */
   readonly edgeSum: Uint8Array;
   /** Rejected as an outlier in the latest round. */
