@@ -38,6 +38,17 @@ export interface MtzDataset {
   wavelength: number;
 }
 
+/**
+ * The two datasets every file we write carries: CCP4's HKL_base (id 0, for H K L) and the data's
+ * own project/crystal/dataset (id 1).
+ */
+export function mtzDatasets(cell: number[], names: { project: string; crystal: string; dataset: string }, wavelength: number): MtzDataset[] {
+  return [
+    { id: 0, project: 'HKL_base', crystal: 'HKL_base', dataset: 'HKL_base', cell, wavelength: 0 },
+    { id: 1, project: names.project, crystal: names.crystal, dataset: names.dataset, cell, wavelength },
+  ];
+}
+
 export interface MtzSymmetry {
   /** International Tables number. */
   number: number;

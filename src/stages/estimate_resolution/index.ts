@@ -46,8 +46,7 @@ export interface ResolutionOutputs {
 
 export function run(ds: Dataset, params: ResolutionParams, log: Log): StageResult<ResolutionOutputs> {
   if (params.ccHalf === null && params.misigma === null && params.isigma === null) throw new UserError('no resolution criterion: set cc_half, misigma or isigma');
-  const hall = ds.experiments.find((e) => e.crystal)?.crystal?.spaceGroupHall;
-  const sg = params.spaceGroup ? SpaceGroup.find(params.spaceGroup) : hall ? SpaceGroup.fromHall(hall) : ds.spaceGroup;
+  const sg = params.spaceGroup ? SpaceGroup.find(params.spaceGroup) : ds.spaceGroup;
   const prep = prepareIntensities(ds.reflections, ds.d, { intensity: 'scale' }, 'scaled reflections');
   log.info(`Selected ${prep.rows.length} scaled reflections (${prep.kind} intensities)`);
   const obs = toObservations(ds.reflections.miller('miller_index'), prep.rows, prep.I, prep.sigma, sg, ds.cell);

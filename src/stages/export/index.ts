@@ -8,7 +8,7 @@
  * per batch (cell, U, φ range, axes, wavelength) so that AIMLESS/POINTLESS can work from it.
  */
 import { writeFileAtomic } from '../../core/io/atomic.js';
-import { batchHeader, writeMtz, type Mtz, type MtzBatch, type MtzColumn } from '../../core/io/mtz.js';
+import { batchHeader, writeMtz, type Mtz, type MtzBatch, type MtzColumn, mtzDatasets } from '../../core/io/mtz.js';
 import { mtzSymmetry } from '../../core/io/mtz_symmetry.js';
 import type { Log } from '../../core/log.js';
 import { Mat3 } from '../../core/math/mat3.js';
@@ -181,10 +181,7 @@ export function runMtz(ds: Dataset, opts: ExportOptions, log: Log): StageResult<
     title: 'xtalflow export (unmerged)',
     cell: cellParams,
     symmetry: mtzSymmetry(sg),
-    datasets: [
-      { id: 0, project: 'HKL_base', crystal: 'HKL_base', dataset: 'HKL_base', cell: cellParams, wavelength: 0 },
-      { id: 1, project: opts.names.project, crystal: opts.names.crystal, dataset: opts.names.dataset, cell: cellParams, wavelength },
-    ],
+    datasets: mtzDatasets(cellParams, opts.names, wavelength),
     columns,
     batches,
     history: [`From xtalflow export, ${new Date().toISOString().slice(0, 19)} UTC`],

@@ -8,7 +8,7 @@
  */
 import type { Log } from '../../core/log.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
-import { writeMtz, type Mtz, type MtzColumn } from '../../core/io/mtz.js';
+import { writeMtz, type Mtz, type MtzColumn, mtzDatasets } from '../../core/io/mtz.js';
 import { mtzSymmetry } from '../../core/io/mtz_symmetry.js';
 import type { ParamDef, Params } from '../../core/params/index.js';
 import type { Program, StageResult } from '../../core/program.js';
@@ -174,10 +174,7 @@ export function run(ds: Dataset, opts: MergeOptions, log: Log): StageResult<Merg
     title: 'xtalflow merge',
     cell: cellParams,
     symmetry: mtzSymmetry(sg),
-    datasets: [
-      { id: 0, project: 'HKL_base', crystal: 'HKL_base', dataset: 'HKL_base', cell: cellParams, wavelength: 0 },
-      { id: 1, project: opts.names.project, crystal: opts.names.crystal, dataset: opts.names.dataset, cell: cellParams, wavelength },
-    ],
+    datasets: mtzDatasets(cellParams, opts.names, wavelength),
     columns,
     batches: [],
     history: [`From xtalflow merge, ${new Date().toISOString().slice(0, 19)} UTC`],

@@ -167,17 +167,8 @@ function statistics(t: ReflectionTable, d: Float64Array, sg: SpaceGroup, cell: U
   return mergingStatistics(obs, completeSet(sg, cell, lo, hi), { nBins, dMin: lo, dMax: hi });
 }
 
-/**
- * The experiments' space group from their Hall symbol. (SpaceGroup.find would read a Hall symbol
- * such as ' P 4 2' as the Hermann–Mauguin 'P 42', so the Hall parser is called directly.)
- */
-export function experimentSpaceGroup(ds: Dataset): SpaceGroup {
-  const hall = ds.experiments.find((e) => e.crystal)?.crystal?.spaceGroupHall;
-  return hall ? SpaceGroup.fromHall(hall) : ds.spaceGroup;
-}
-
 export function run(ds: Dataset, params: ScaleParams, log: Log): StageResult<ScaleOutputs> {
-  const sg = params.spaceGroup ? SpaceGroup.find(params.spaceGroup) : experimentSpaceGroup(ds);
+  const sg = params.spaceGroup ? SpaceGroup.find(params.spaceGroup) : ds.spaceGroup;
   const sym = new ReflectionSymmetry(sg);
   const { sweeps, rows } = sweepsFromModels(ds.experiments, ds.reflections, ds.d, 'reflections');
   log.info(`Space group being used during scaling is ${sg.hm || sg.hall}`);
