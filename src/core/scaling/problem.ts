@@ -47,6 +47,12 @@ export class ScalingProblem {
   /** Eligible to refine the model (fully recorded). */
   readonly forModel: Uint8Array;
   /**
+   * 1 when the observation belongs to the Friedel-mate (I−) half of its symmetry group, whether or
+   * not the groups keep I+ and I− apart: the error model always does (a real anomalous difference
+   * is no error).
+   */
+  readonly friedelMinus: Uint8Array;
+  /**
    * A partial cut by the start or end of its scan: its intensity is the summed one over the
    * partiality, never the profile-fitted one. Profile fitting estimates the whole reflection from
    * the recorded part of its profile, and where the rest lies outside the scan that extrapolation
@@ -134,9 +140,11 @@ export class ScalingProblem {
     // 2. symmetry groups
     const keys = new Float64Array(nObs);
     const canon = new Int32Array(3);
+    this.friedelMinus = new Uint8Array(nObs);
     for (let o = 0; o < nObs; o++) {
       const s = sweeps[sw[o]], i = rows[o];
       const minus = sym.canonical(s.miller[3 * i], s.miller[3 * i + 1], s.miller[3 * i + 2], anomalous, canon);
+      this.friedelMinus[o] = minus ? 1 : 0;
       keys[o] = millerKey(canon[0], canon[1], canon[2]) * 2 + (anomalous && minus ? 1 : 0);
     }
     const order = Int32Array.from({ length: nObs }, (_, i) => i).sort((a, b) => keys[a] - keys[b]);

@@ -109,6 +109,18 @@ function imidCandidates(pr: ScalingProblem): number[] {
   return [median, max / 10, max / 100, max / 1000];
 }
 
+/**
+ * One error-model refinement from the model in force. When it cannot be refined (fewer than 250
+ * suitable observations, as on the simulated sweep where DIALS says the same, or no sensible fit)
+ * the model in force is kept, and the log says why.
+ */
+function refineLogged(pr: ScalingProblem, g: Float64Array, minimisation: ErrorModelMinimisation, em: ErrorModel, log: Log): ErrorModelFit | null {
+  const r = refineErrorModel(pr, g, { minimisation }, em);
+  if (r.fit) log.debug(`error model refined on ${r.nRefl} observations in ${r.nGroups} symmetry groups (I+ and I− apart)`);
+  else log.info(`${r.reason}; keeping the error model a = ${em.a.toFixed(5)}, b = ${em.b.toFixed(5)}`);
+  return r.fit;
+}
+
 /** Re-estimate the partiality error term c with the a, b model in place, and apply it. */
 function refinePartialityTerm(pr: ScalingProblem, g: Float64Array, em: ErrorModel, log: Log): ErrorModel {
   applyErrorModel(pr, { ...em, c: 0 });
@@ -191,11 +203,10 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
   let fit: ErrorModelFit | null = null;
   for (let cycle = 0; cycle < opts.cycles; cycle++) {
     if (opts.errorModel === 'basic') {
-      const f = opts.errorModelFixed ? null : refineErrorModel(pr, g, { minimisation: opts.errorModelMinimisation });
+      const f = opts.errorModelFixed ? null : refineLogged(pr, g, opts.errorModelMinimisation, em, log);
       if (f) { fit = f; em = { a: f.a, b: f.b }; applyErrorModel(pr, em); }
       if (opts.errorModelFixed) { em = { ...opts.errorModelFixed }; applyErrorModel(pr, em); }
       em = refinePartialityTerm(pr, g, em, log);
-      if (!f && !opts.errorModelFixed) log.info(`The basic error model could not be refined on these data (too few reflections, or no a, b bring the deviations to unit variance); keeping a = ${em.a.toFixed(3)}, b = ${em.b.toFixed(4)}`);
     }
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
     refinements.push(refineModel(pr, { log }));
@@ -203,7 +214,7 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
   }
   if (opts.errorModel === 'basic') {
-    const f = opts.errorModelFixed ? null : refineErrorModel(pr, g, { minimisation: opts.errorModelMinimisation });
+    const f = opts.errorModelFixed ? null : refineLogged(pr, g, opts.errorModelMinimisation, em, log);
     if (f) { fit = f; em = { a: f.a, b: f.b, c: em.c }; applyErrorModel(pr, em); }
     if (opts.errorModelFixed) { em = { ...opts.errorModelFixed, c: em.c }; applyErrorModel(pr, em); }
     em = refinePartialityTerm(pr, g, em, log);

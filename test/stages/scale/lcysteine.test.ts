@@ -83,3 +83,14 @@ test('with DIALS’ error model fixed (a 1.32090, b 0.02249) our I/σ is DIALS�
   within(st.bins[st.bins.length - 1].meanIOverSigma, 6.7, 0.05, 'high-resolution I/σ');
   assert.equal(fixed.figures.error_model_a, DIALS.a);
 });
+
+test('DIALS’ error-model selection: I+ and I− apart, mean I/σ² ≥ 0.85 — about DIALS’ 342 groups and 2 777 observations (its final table), few weak ones', () => {
+  const r = run(ds, resolveParams({ 'symmetry.space_group': 'P 21 21 21', 'error_model.basic.minimisation': 'individual' }), silentLog);
+  const fit = r.outputs.run.errorModelFit!;
+  within(fit.nGroups, 342, 0.05, 'groups');
+  within(fit.nRefl, 2777, 0.05, 'observations');
+  // DIALS' table: 8 bins; 94 observations in the strongest, 135 in the weakest (⟨Ih⟩ 26–301)
+  assert.equal(fit.bins.length, 8);
+  assert.ok(fit.bins[0].n >= 80 && fit.bins[0].n <= 110, `strongest bin ${fit.bins[0].n}`);
+  assert.ok(fit.bins[7].n < 250, `weakest bin ${fit.bins[7].n}`);
+});
