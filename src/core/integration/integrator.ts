@@ -4,9 +4,12 @@
  * reflection to the reference profiles (learning pass) or fitting the reference profile to it
  * (fitting pass). Pure numerics on typed arrays with scratch buffers reused across reflections.
  *
- * Foreground: (ε1² + ε2²)/δb² + ε3²/δm² ≤ 1 at the pixel centre and the frame's mid-angle, with
- * δ = n_sigma·σ. Everything else in the shoebox is background unless invalid (negative counts:
- * gaps, dead pixels, off-panel) or overloaded (≥ the panel's trusted maximum).
+ * Foreground, as DIALS' gaussian_rs model draws it (checked pixel by pixel against DIALS 3.12's
+ * own shoebox masks, `dials.integrate debug.output=True`): every frame of the reflection's
+ * ±δm rotation range (the shoebox's frames), and on each frame the pixels with at least one
+ * corner inside the disc ε1² + ε2² ≤ δb², with δ = n_sigma·σ. Everything else in the shoebox is
+ * background unless invalid (negative counts: gaps, dead pixels, off-panel) or overloaded (≥ the
+ * panel's trusted maximum).
  */
 import { Flags } from '../reflections/flags.js';
 import { backgroundAt, glmConstant, simpleConstant, simplePlanes, type BackgroundAlgorithm, type BackgroundFit, type SimpleModel } from './background.js';
@@ -98,6 +101,10 @@ export class ShoeboxIntegrator {
   private eps = new Float64Array(2);
   private e1 = new Float64Array(1024);
   private e2 = new Float64Array(1024);
+  /** ε1² + ε2² at the pixel corners of the current box, (nx + 1)·(ny + 1) */
+  private cornerR2 = new Float64Array(1024);
+  /** 1: the pixel (one frame) has a corner inside the foreground disc */
+  private disc = new Uint8Array(1024);
   private mask = new Uint8Array(8192);
   private bgC = new Float64Array(8192);
   private bgX = new Float64Array(8192);
@@ -122,8 +129,27 @@ export class ShoeboxIntegrator {
   }
 
   /**
-   * Mark the shoebox pixels (bbox x0…, frames z0…) that lie inside a neighbour's foreground
-   * ellipsoid; only the part of the shoebox inside the neighbour's foreground box is tested.
+   * this.disc[j] for the nx × ny pixels from (x0, y0): 1 when a corner of the pixel lies within
+   * ε1² + ε2² ≤ δb² of the reflection in frame f.
+   */
+  private discMask(f: KabschFrame, pg: PanelGeometry, x0: number, y0: number, nx: number, ny: number, dB: number): void {
+    const nc = (nx + 1) * (ny + 1);
+    if (this.cornerR2.length < nc) this.cornerR2 = new Float64Array(1 << Math.ceil(Math.log2(nc)));
+    if (this.disc.length < nx * ny) this.disc = new Uint8Array(1 << Math.ceil(Math.log2(nx * ny)));
+    const c = this.cornerR2, d = this.disc, eps = this.eps, b2 = dB * dB;
+    for (let y = 0; y <= ny; y++) for (let x = 0; x <= nx; x++) {
+      epsilon12(f, pg, x0 + x, y0 + y, eps);
+      c[y * (nx + 1) + x] = eps[0] * eps[0] + eps[1] * eps[1];
+    }
+    for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) {
+      const k = y * (nx + 1) + x;
+      d[y * nx + x] = c[k] <= b2 || c[k + 1] <= b2 || c[k + nx + 1] <= b2 || c[k + nx + 2] <= b2 ? 1 : 0;
+    }
+  }
+
+  /**
+   * Mark the shoebox pixels (bbox x0…, frames z0…) that lie inside a neighbour's foreground;
+   * only the part of the shoebox inside the neighbour's foreground box is tested.
    */
   private markOverlaps(r: number, batch: ReflectionBatch, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number): boolean {
     const off = batch.neighbourOffset, list = batch.neighbours, t = batch.neighbourTable;
@@ -139,15 +165,12 @@ export class ShoeboxIntegrator {
       const za = Math.max(z0, t.box[o + 4]), zb = Math.min(z1, t.box[o + 5]);
       if (xa >= xb || ya >= yb || za >= zb) continue;
       setFrame(q, g.s0, g.m2, t.s1[3 * nb], t.s1[3 * nb + 1], t.s1[3 * nb + 2], t.phi[nb]);
-      const ib2 = 1 / (t.deltaB[nb] * t.deltaB[nb]), im2 = 1 / (t.deltaM[nb] * t.deltaM[nb]);
+      const wx = xb - xa;
+      this.discMask(q, pg, xa, ya, wx, yb - ya, t.deltaB[nb]);
       for (let y = ya; y < yb; y++) for (let x = xa; x < xb; x++) {
-        epsilon12(q, pg, x + 0.5, y + 0.5, this.eps);
-        const t12 = (this.eps[0] * this.eps[0] + this.eps[1] * this.eps[1]) * ib2;
-        if (t12 > 1) continue;
-        for (let z = za; z < zb; z++) {
-          const e3 = q.zeta * (g.phi0Rad + (z + 0.5) * g.dPhiRad - q.phi);
-          if (t12 + e3 * e3 * im2 <= 1) { this.excl[(z - z0) * nxy + (y - y0) * nx + (x - x0)] = 1; any = true; }
-        }
+        if (!this.disc[(y - ya) * wx + (x - xa)]) continue;
+        for (let z = za; z < zb; z++) this.excl[(z - z0) * nxy + (y - y0) * nx + (x - x0)] = 1;
+        any = true;
       }
     }
     return any;
@@ -172,18 +195,17 @@ export class ShoeboxIntegrator {
       e1[y * nx + x] = this.eps[0]; e2[y * nx + x] = this.eps[1];
     }
     const dB = batch.deltaB[r], dM = batch.deltaM[r];
-    const ib2 = 1 / (dB * dB), im2 = 1 / (dM * dM);
     let flags = Flags.predicted;
     const excl = this.excl;
     const overlaps = this.markOverlaps(r, batch, x0, x1, y0, y1, z0, z1);
+    this.discMask(f, pg, x0, y0, nx, ny, dB);
+    const disc = this.disc;
     let nFg = 0, nFgBad = 0, nBg = 0, nValid = 0, overloaded = false;
     for (let z = 0; z < nz; z++) {
-      const e3 = f.zeta * (g.phi0Rad + (z0 + z + 0.5) * g.dPhiRad - f.phi);
-      const t3 = e3 * e3 * im2;
       for (let j = 0; j < nxy; j++) {
         const k = z * nxy + j;
         const c = data[k];
-        const fg = (e1[j] * e1[j] + e2[j] * e2[j]) * ib2 + t3 <= 1;
+        const fg = disc[j] === 1;
         const valid = c >= 0 && c < tmax;
         if (c >= tmax) overloaded = true;
         if (fg) {
