@@ -1,6 +1,6 @@
 /**
  * What happens to one reflection's shoebox once its pixels are in: mask (valid / foreground /
- * background from the Kabsch-frame ellipsoid), background model, summation, and either adding the
+ * background from the Kabsch-frame foreground), background model, summation, and either adding the
  * reflection to the reference profiles (learning pass) or fitting the reference profile to it
  * (fitting pass). Pure numerics on typed arrays with scratch buffers reused across reflections.
  *
