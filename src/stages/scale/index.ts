@@ -56,7 +56,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'error_model.basic.minimisation', type: 'choice', default: 'unit_variance', choices: ['unit_variance', 'individual', 'regression'], help: 'How a and b are refined: unit_variance (each bin\'s normalised deviations to variance 1, a from the weak bins), individual (DIALS\' procedure: its selection and bins, a from the centre of the normal probability plot, then b, alternating) or regression (one linear fit of the squared deviations). With fewer than 250 observations in DIALS\' selection nothing is refined, as in DIALS' },
   { name: 'error_model.basic.a', type: 'float', default: null, allowNone: true, min: 0, help: 'Fixed error-model a (with error_model.basic.b; no refinement of either)' },
   { name: 'error_model.basic.b', type: 'float', default: null, allowNone: true, min: 0, help: 'Fixed error-model b (with error_model.basic.a)' },
-  { name: 'refinement.cycles', type: 'int', default: 2, min: 1, help: 'Refinement / error-model cycles after the intensity choice' },
+  { name: 'refinement.cycles', type: 'int', default: 1, min: 1, help: 'Refinement / error-model rounds after the first error model (1: DIALS\' sequence, two error-model refinements in all)' },
   { name: 'filtering.method', type: 'choice', default: 'None', choices: ['None', 'deltacchalf'], help: 'Remove inconsistent data by ΔCC½' },
   { name: 'filtering.deltacchalf.mode', type: 'choice', default: 'dataset', choices: ['dataset', 'image_group'], help: 'Groups judged by ΔCC½: whole datasets or blocks of images' },
   { name: 'filtering.deltacchalf.group_size', type: 'int', default: 10, min: 1, help: 'Images per group in image_group mode' },
@@ -127,7 +127,7 @@ export function resolveParams(p: Params): ScaleParams {
     errorModel: p['error_model.error_model'] === 'None' ? 'none' : 'basic',
     errorModelMinimisation: p['error_model.basic.minimisation'] ?? 'unit_variance',
     errorModelFixed: fixedErrorModel(p['error_model.basic.a'] ?? null, p['error_model.basic.b'] ?? null),
-    cycles: p['refinement.cycles'] ?? 2,
+    cycles: p['refinement.cycles'] ?? 1,
   };
   const filter: FilterOptions | null = p['filtering.method'] === 'deltacchalf' ? {
     mode: p['filtering.deltacchalf.mode'] ?? 'dataset',
