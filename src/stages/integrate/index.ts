@@ -18,7 +18,7 @@ import { emptyResults } from '../../core/integration/integrator.js';
 import { KabschFrame, panelGeometry, setFrame } from '../../core/integration/kabsch.js';
 import { labAxis, predictScan, rotationGeometry, type Predictions } from '../../core/integration/predict.js';
 import { addMoments, boundingBox, emptyMoments, partiality, sigmaAt, sigmasByShell, sigmasFromMoments, type SigmaModel } from '../../core/integration/profile_model.js';
-import { addAccumulator, emptyAccumulator, finaliseProfiles, numProfiles, profileCentre, profileIndex, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
+import { emptyAccumulator, finaliseProfiles, gridPoints, numProfiles, profileCentre, profileIndex, type ProfileAccumulator, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
 import { readExperiments, writeExperiments } from '../../core/io/expt.js';
 import { readRefl, writeRefl } from '../../core/io/refl.js';
 import type { Log } from '../../core/log.js';
@@ -28,7 +28,7 @@ import type { Experiment, ExperimentList } from '../../core/models/types.js';
 import { maxResolutionAtCorners } from '../../core/geometry/resolution.js';
 import { invert3 } from '../../core/geometry/prediction.js';
 import type { ParamDef, Params } from '../../core/params/index.js';
-import { resolveNproc, runBlocks, workerScriptUrl } from '../../core/parallel/index.js';
+import { resolveNproc, runBlocks, streamBlocks, workerScriptUrl } from '../../core/parallel/index.js';
 import type { Program, StageResult } from '../../core/program.js';
 import { Flags } from '../../core/reflections/flags.js';
 import { ReflectionTable } from '../../core/reflections/table.js';
@@ -199,6 +199,23 @@ async function runPass(ctx: SweepContext, tasks: BlockTask[], nproc: number, onE
   });
 }
 
+/** A learn or fit pass: tasks built on demand, results handed to onResult in block order. */
+async function streamPass(ctx: SweepContext, count: number, task: (bi: number) => BlockTask, onResult: (bi: number, out: BlockOutput) => void, nproc: number, onEvent?: (image: number) => void): Promise<void> {
+  await streamBlocks<WorkerTask, BlockOutput>({
+    workerScript: workerScriptUrl(import.meta.url, './worker'),
+    method: 'integrateBlock',
+    local: async (t, emit) => {
+      const source = ctx.open ? await ctx.open(ctx.experiment) : await openImageSource(ctx.experiment, ctx.dir);
+      try { return await runBlock(source, t, emit); } finally { await source.close(); }
+    },
+    count,
+    task: (bi) => ({ ...task(bi), experiment: ctx.experiment, dir: ctx.dir }),
+    onResult,
+    nproc,
+    onEvent: (ev) => onEvent?.((ev as { image: number }).image),
+  });
+}
+
 function scatterResults(all: IntegrationResults, part: IntegrationResults, rows: Int32Array): void {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
@@ -208,6 +225,50 @@ function scatterResults(all: IntegrationResults, part: IntegrationResults, rows:
     all.xyzObs.set(part.xyzObs.subarray(3 * i, 3 * i + 3), 3 * r);
     all.flags[r] = part.flags[i];
   }
+}
+
+/**
+ * Renumber a block's profile column, in place, to the scan's profile slots it uses (in order of
+ * first use); returns the scan's slot of each local one. The block then accumulates and fits with
+ * arrays of those few slots instead of every slot of the scan.
+ */
+function localSlots(profile: Int32Array): Int32Array {
+  const local = new Map<number, number>(), slots: number[] = [];
+  for (let i = 0; i < profile.length; i++) {
+    let l = local.get(profile[i]);
+    if (l === undefined) { l = slots.length; local.set(profile[i], l); slots.push(profile[i]); }
+    profile[i] = l;
+  }
+  return Int32Array.from(slots);
+}
+
+/**
+ * Add a block's accumulator over local slots into the scan's (slot j is the scan's slots[j]).
+ * Element by element the same sums as adding whole-scan accumulators in block order, so the
+ * profiles do not change.
+ */
+function addLocalAccumulator(acc: ProfileAccumulator, part: ProfileAccumulator, slots: Int32Array): void {
+  const gp = gridPoints(acc.spec);
+  for (let j = 0; j < slots.length; j++) {
+    const a = slots[j] * gp, b = j * gp;
+    for (let i = 0; i < gp; i++) { acc.sumWV[a + i] += part.sumWV[b + i]; acc.sumW[a + i] += part.sumW[b + i]; }
+    acc.count[slots[j]] += part.count[j];
+  }
+}
+
+/** The reference profiles a block needs: its local slots, each pointing at a copy of the grid it uses. */
+function localProfiles(ref: ReferenceProfiles, slots: Int32Array): ReferenceProfiles {
+  const gp = gridPoints(ref.spec), where = new Map<number, number>(), used: number[] = [];
+  const source = new Int32Array(slots.length);
+  slots.forEach((p, j) => {
+    const q = ref.source[p];
+    let l = where.get(q);
+    if (l === undefined) { l = used.length; where.set(q, l); used.push(q); }
+    source[j] = l;
+  });
+  const grid = new Float64Array(used.length * gp);
+  used.forEach((q, l) => grid.set(ref.grid.subarray(q * gp, (q + 1) * gp), l * gp));
+  return { spec: ref.spec, grid, count: Int32Array.from(slots, (p) => ref.count[p]), source };
 }
 
 /**
@@ -567,32 +628,54 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
   }
   const blocks = assignBlocks(zc, Int32Array.from({ length: n }, (_, i) => i), nImages, framesPerBlock);
   const overlaps = findOverlaps(batch, params.margin);
-  const blockBatches = blocks.map((b) => attachNeighbours(subsetBatch(batch, b), b, batch, overlaps, params.margin));
   log.info(`${overlaps.count} reflections have a neighbour's foreground inside their shoebox (masked as overlaps)`);
   const base = { firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: g, background: params.background, profileSpec: spec };
   log.info('='.repeat(80));
   log.info(`Integrating ${n} reflections in ${blocks.length} block(s) of ${framesPerBlock} images, ${params.nproc} worker(s)`);
   const results = emptyResults(n);
-  const learnOut = await runPass(ctx, blockBatches.map((b) => ({ ...base, mode: 'learn' as const, batch: b })), params.nproc, (z) => opts.onImage?.('summation', z));
-  const acc = emptyAccumulator(spec);
-  learnOut.forEach((o, bi) => { scatterResults(results, o.results!, blocks[bi]); addAccumulator(acc, o.accumulator!); });
+  // A block's inputs are cut from the scan's columns when a worker is about to take it and dropped
+  // with its result; its profile slots are renumbered to the few it touches (slotsOf), so neither
+  // the tasks in flight nor the accumulators and profiles they carry grow with the sweep.
+  const slotsOf: (Int32Array | undefined)[] = new Array(blocks.length);
+  const blockBatch = (bi: number): ReflectionBatch => {
+    const sub = attachNeighbours(subsetBatch(batch, blocks[bi]), blocks[bi], batch, overlaps, params.margin);
+    slotsOf[bi] = localSlots(sub.profile);
+    return sub;
+  };
+  let acc: ProfileAccumulator | null = emptyAccumulator(spec);
+  await streamPass(ctx, blocks.length, (bi) => {
+    const b = blockBatch(bi);
+    return { ...base, mode: 'learn', batch: b, profileSlots: slotsOf[bi]!.length };
+  }, (bi, o) => {
+    scatterResults(results, o.results!, blocks[bi]);
+    addLocalAccumulator(acc!, o.accumulator!, slotsOf[bi]!);
+    slotsOf[bi] = undefined;
+  }, params.nproc, (z) => opts.onImage?.('summation', z));
   let nReference = 0;
   for (let p = 0; p < acc.count.length; p++) nReference += acc.count[p];
   let profiles: ReferenceProfiles | null = null;
   if (params.profileFitting) {
     profiles = finaliseProfiles(acc, params.minProfileReflections);
+    acc = null;
     if (!profiles) log.warn(`no reference profile has ${params.minProfileReflections} reflections: profile fitting skipped`);
     else {
+      const ref = profiles;
       log.info('Summary of profile model');
       log.info('  Profile     X (px)     Y (px)   Z (im)  # reflections');
       for (let p = 0; p < numProfiles(spec); p++) {
         const c = profileCentre(spec, p);
-        log.info(`${String(p).padStart(9)} ${c.x.toFixed(1).padStart(10)} ${c.y.toFixed(1).padStart(10)} ${c.z.toFixed(1).padStart(8)} ${String(acc.count[p]).padStart(14)}`);
+        log.info(`${String(p).padStart(9)} ${c.x.toFixed(1).padStart(10)} ${c.y.toFixed(1).padStart(10)} ${c.z.toFixed(1).padStart(8)} ${String(ref.count[p]).padStart(14)}`);
       }
-      const fitOut = await runPass(ctx, blockBatches.map((b) => ({ ...base, mode: 'fit' as const, batch: b, profiles })), params.nproc, (z) => opts.onImage?.('profile fitting', z));
-      fitOut.forEach((o, bi) => scatterResults(results, o.results!, blocks[bi]));
+      await streamPass(ctx, blocks.length, (bi) => {
+        const b = blockBatch(bi);
+        return { ...base, mode: 'fit', batch: b, profileSlots: slotsOf[bi]!.length, profiles: localProfiles(ref, slotsOf[bi]!) };
+      }, (bi, o) => {
+        scatterResults(results, o.results!, blocks[bi]);
+        slotsOf[bi] = undefined;
+      }, params.nproc, (z) => opts.onImage?.('profile fitting', z));
     }
   }
+  acc = null;
   return { predictions: pred, keep, bbox, partiality: part, lp, qe, matched, results, sigmaBDeg, sigmaMDeg, model, nReference, profiles, tooCloseToSpindle: tooClose };
 }
 
