@@ -34,7 +34,7 @@ import { Flags } from '../../core/reflections/flags.js';
 import { ReflectionTable } from '../../core/reflections/table.js';
 import type { BlockOutput, BlockTask } from './block.js';
 import { runBlock } from './block.js';
-import { summaryTables, type Summary } from './report.js';
+import { experimentSummary, summaryTables, type ExperimentSummary } from './report.js';
 import type { WorkerTask } from './worker.js';
 
 const DEG = Math.PI / 180;
@@ -474,13 +474,30 @@ function dummySpec(ctx: SweepContext): ProfileGridSpec {
   return { halfSize: 1, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]), nFrames: ctx.nImages, scanStepFrames: ctx.nImages };
 }
 
-interface ExperimentIntegration {
-  predictions: Predictions;
-  keep: Int32Array;
+/** The kept predictions of one experiment (prediction order), one typed column each. */
+interface KeptPredictions {
+  /** row in the full prediction list (DIALS' partial_id) */
+  predIndex: Int32Array;
+  miller: Int32Array;
+  entering: Uint8Array;
+  panel: Int32Array;
+  s1: Float64Array;
+  xyzMm: Float64Array;
+  xyzPx: Float64Array;
+  d: Float64Array;
+  zeta: Float64Array;
   bbox: Int32Array;
   partiality: Float64Array;
   lp: Float64Array;
   qe: Float64Array;
+  /** foreground half-widths n_sigma·σ_b, n_sigma·σ_m (radians) */
+  deltaB: Float64Array;
+  deltaM: Float64Array;
+}
+
+interface ExperimentIntegration {
+  kept: KeptPredictions;
+  /** per kept row: the matched strong spot, or −1 */
   matched: Int32Array;
   results: IntegrationResults;
   sigmaBDeg: number;
@@ -492,13 +509,31 @@ interface ExperimentIntegration {
 }
 
 /**
+ * Move rows keep[0], keep[1], … (ascending) of a column of `stride` values per row to its front,
+ * in place, and return the view of those rows.
+ */
+function compactRows<T extends Float64Array | Int32Array | Uint8Array>(a: T, stride: number, keep: Int32Array): T {
+  for (let k = 0; k < keep.length; k++) {
+    const i = keep[k];
+    if (i !== k) a.copyWithin(stride * k, stride * i, stride * i + stride);
+  }
+  return a.subarray(0, stride * keep.length) as T;
+}
+
+/** One number per Miller index |h|, |k|, |l| < 2048 (NaN outside). */
+function millerKey(h: number, k: number, l: number): number {
+  if (Math.abs(h) >= 2048 || Math.abs(k) >= 2048 || Math.abs(l) >= 2048) return NaN;
+  return ((h + 2048) * 4096 + (k + 2048)) * 4096 + (l + 2048);
+}
+
+/**
  * DIALS counts the frame coordinate z from image 1 whatever the scan's first image (see Scan);
  * integration works in frames from the scan's start. Shift z-valued columns (bbox z, observed and
- * calculated px z) of the rows of experiment `id` by dz, in a copy.
+ * calculated px z) of the rows of experiment `id` by dz, in a copy (or in place: a table of our own).
  */
-function shiftFrames(table: ReflectionTable, id: number | null, dz: number): ReflectionTable {
+function shiftFrames(table: ReflectionTable, id: number | null, dz: number, inPlace = false): ReflectionTable {
   if (dz === 0) return table;
-  const t = table.clone();
+  const t = inPlace ? table : table.clone();
   const ids = t.has('id') ? t.int('id') : null;
   const bbox = t.has('bbox') ? t.int6('bbox') : null;
   const vecs = ['xyzobs.px.value', 'xyzcal.px'].filter((c) => t.has(c)).map((c) => t.vec3(c));
@@ -548,17 +583,19 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
   log.info('Predicting reflections');
   const widest = Math.max(...model.sigmaMDeg);
   const pred = predictScan(e, dMin, params.nSigma * widest / Math.max(params.minZeta, 0.05) + 1);
-  const deltaB = new Float64Array(pred.n), deltaM = new Float64Array(pred.n), sig = new Float64Array(2);
+  const nPred = pred.n;
+  const deltaB = new Float64Array(nPred), deltaM = new Float64Array(nPred), sig = new Float64Array(2);
   const g = ctx.geometry;
   const nImages = ctx.nImages;
   const phiA = g.phi0Rad, phiB = g.phi0Rad + nImages * g.dPhiRad;
   const f = new KabschFrame();
-  const bbox = new Int32Array(6 * pred.n), part = new Float64Array(pred.n), lp = new Float64Array(pred.n), qe = new Float64Array(pred.n);
-  const keepList: number[] = [];
+  const bbox = new Int32Array(6 * nPred), part = new Float64Array(nPred), lp = new Float64Array(nPred), qe = new Float64Array(nPred);
+  const keepAll = new Int32Array(nPred);
+  let n = 0;
   const cg = correctionGeometry(g.s0, g.m2, e.beam.polarizationNormal, e.beam.polarizationFraction);
   const Dinv = e.detector.panels.map((p) => invert3([p.fastAxis[0], p.slowAxis[0], p.origin[0], p.fastAxis[1], p.slowAxis[1], p.origin[1], p.fastAxis[2], p.slowAxis[2], p.origin[2]]));
   let tooClose = 0;
-  for (let i = 0; i < pred.n; i++) {
+  for (let i = 0; i < nPred; i++) {
     const sx = pred.s1[3 * i], sy = pred.s1[3 * i + 1], sz = pred.s1[3 * i + 2];
     setFrame(f, g.s0, g.m2, sx, sy, sz, pred.xyzMm[3 * i + 2]);
     if (Math.abs(f.zeta) < params.minZeta) { tooClose++; continue; }
@@ -576,20 +613,31 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     lp[i] = lpCorrection(cg, sx, sy, sz);
     const nrm = g.normals[p];
     qe[i] = quantumEfficiency(panel.mu, panel.thickness, nrm[0], nrm[1], nrm[2], sx, sy, sz);
-    keepList.push(i);
+    keepAll[n++] = i;
   }
-  const keep = Int32Array.from(keepList);
-  log.info(`Predicted ${keep.length} reflections to d_min ${dMin.toFixed(2)} Å (${tooClose} too close to the spindle, |ζ| < ${params.minZeta}, not integrated)`);
+  log.info(`Predicted ${n} reflections to d_min ${dMin.toFixed(2)} Å (${tooClose} too close to the spindle, |ζ| < ${params.minZeta}, not integrated)`);
+  // From here on only the kept predictions, in prediction order: every column is compacted in
+  // place (no second copy), and the block batches and the output table are cut from these.
+  const keep = keepAll.subarray(0, n);
+  const kept: KeptPredictions = {
+    predIndex: keep,
+    miller: compactRows(pred.miller, 3, keep), entering: compactRows(pred.entering, 1, keep), panel: compactRows(pred.panel, 1, keep),
+    s1: compactRows(pred.s1, 3, keep), xyzMm: compactRows(pred.xyzMm, 3, keep), xyzPx: compactRows(pred.xyzPx, 3, keep),
+    d: compactRows(pred.d, 1, keep), zeta: compactRows(pred.zeta, 1, keep),
+    bbox: compactRows(bbox, 6, keep), partiality: compactRows(part, 1, keep), lp: compactRows(lp, 1, keep), qe: compactRows(qe, 1, keep),
+    deltaB: compactRows(deltaB, 1, keep), deltaM: compactRows(deltaM, 1, keep),
+  };
   // reference spots: predictions matched to the indexed strong spots by Miller index and the
   // nearest rotation angle (the two crossings of one index are half a turn apart, so the angle
   // decides; the `entering` column is not trusted, its sense differs between programs)
-  const matched = new Int32Array(pred.n).fill(-1);
+  const matched = new Int32Array(n).fill(-1);
   {
-    const index = new Map<string, number[]>();
-    for (const i of keep) {
-      const k = `${pred.miller[3 * i]},${pred.miller[3 * i + 1]},${pred.miller[3 * i + 2]}`;
-      const l = index.get(k);
-      if (l) l.push(i); else index.set(k, [i]);
+    // predictions by Miller index: first row of each index, then a chain through the others (row order)
+    const first = new Map<number, number>(), chain = new Int32Array(n);
+    for (let k = n - 1; k >= 0; k--) {
+      const key = millerKey(kept.miller[3 * k], kept.miller[3 * k + 1], kept.miller[3 * k + 2]);
+      chain[k] = first.get(key) ?? -1;
+      first.set(key, k);
     }
     const hkl = strong.miller('miller_index');
     const zobs = strong.has('xyzobs.px.value') ? strong.vec3('xyzobs.px.value') : null;
@@ -599,32 +647,30 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     for (const s of rows) {
       const z = zobs ? zobs[3 * s + 2] : ((phiObs ? phiObs[3 * s + 2] : phiCal[3 * s + 2]) - g.phi0Rad) / g.dPhiRad;
       let best = -1, bestDz = 3;
-      for (const j of index.get(`${hkl[3 * s]},${hkl[3 * s + 1]},${hkl[3 * s + 2]}`) ?? []) {
-        const dz = Math.abs(pred.xyzPx[3 * j + 2] - z);
+      const key = millerKey(hkl[3 * s], hkl[3 * s + 1], hkl[3 * s + 2]);
+      for (let j = Number.isNaN(key) ? -1 : first.get(key) ?? -1; j >= 0; j = chain[j]) {
+        const dz = Math.abs(kept.xyzPx[3 * j + 2] - z);
         if (dz < bestDz) { bestDz = dz; best = j; }
       }
       if (best >= 0 && matched[best] < 0) { matched[best] = s; nMatched++; }
     }
     log.info(`Matched ${nMatched} of ${rows.length} reference spots with predicted reflections`);
   }
-  // batch over kept rows
-  const n = keep.length;
   const spec: ProfileGridSpec = {
     halfSize: params.gridSize, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]),
     nFrames: nImages, scanStepFrames: Math.max(1, Math.round(params.scanStepDeg / osc)),
   };
-  const batch: ReflectionBatch = { bbox: new Int32Array(6 * n), panel: new Int32Array(n), s1: new Float64Array(3 * n), phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n), deltaB: new Float64Array(n), deltaM: new Float64Array(n) };
+  // the integrator's inputs: views of the kept columns where they are the same numbers
+  const batch: ReflectionBatch = {
+    bbox: kept.bbox, panel: kept.panel, s1: kept.s1, phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n),
+    deltaB: kept.deltaB, deltaM: kept.deltaM,
+  };
   const zc = new Float64Array(n);
   for (let k = 0; k < n; k++) {
-    const i = keep[k];
-    batch.deltaB[k] = deltaB[i]; batch.deltaM[k] = deltaM[i];
-    batch.bbox.set(bbox.subarray(6 * i, 6 * i + 6), 6 * k);
-    batch.panel[k] = pred.panel[i];
-    batch.s1.set(pred.s1.subarray(3 * i, 3 * i + 3), 3 * k);
-    batch.phi[k] = pred.xyzMm[3 * i + 2];
-    batch.profile[k] = profileIndex(spec, pred.panel[i], pred.xyzPx[3 * i], pred.xyzPx[3 * i + 1], pred.xyzPx[3 * i + 2]);
-    batch.reference[k] = matched[i] >= 0 && part[i] > 0.99 ? 1 : 0;
-    zc[k] = Math.min(Math.max(pred.xyzPx[3 * i + 2], 0), nImages - 1e-9);
+    batch.phi[k] = kept.xyzMm[3 * k + 2];
+    batch.profile[k] = profileIndex(spec, kept.panel[k], kept.xyzPx[3 * k], kept.xyzPx[3 * k + 1], kept.xyzPx[3 * k + 2]);
+    batch.reference[k] = matched[k] >= 0 && kept.partiality[k] > 0.99 ? 1 : 0;
+    zc[k] = Math.min(Math.max(kept.xyzPx[3 * k + 2], 0), nImages - 1e-9);
   }
   const blocks = assignBlocks(zc, Int32Array.from({ length: n }, (_, i) => i), nImages, framesPerBlock);
   const overlaps = findOverlaps(batch, params.margin);
@@ -676,51 +722,48 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     }
   }
   acc = null;
-  return { predictions: pred, keep, bbox, partiality: part, lp, qe, matched, results, sigmaBDeg, sigmaMDeg, model, nReference, profiles, tooCloseToSpindle: tooClose };
+  return { kept, matched, results, sigmaBDeg, sigmaMDeg, model, nReference, profiles, tooCloseToSpindle: tooClose };
 }
 
-/** integrated.refl rows (integrated ones only, as DIALS keeps them) of one experiment. */
+/**
+ * integrated.refl rows (integrated ones only, as DIALS keeps them) of one experiment, made from
+ * the experiment's own columns, which it consumes: each is compacted in place to the integrated
+ * rows, copied once to its exact length and released, so the table never exists twice.
+ */
 function toTable(x: ExperimentIntegration, id: number, e: Experiment, strong: ReflectionTable): ReflectionTable {
-  const { predictions: p, keep, results: r } = x;
-  const sel: number[] = [];
-  for (let k = 0; k < keep.length; k++) if ((r.flags[k] >>> 0) & Flags.integrated) sel.push(k);
-  const n = sel.length;
-  const t = ReflectionTable.empty(n);
-  const hkl = new Int32Array(3 * n), idc = new Int32Array(n), panel = new Float64Array(n), flags = new Float64Array(n), entering = new Uint8Array(n);
-  const s1 = new Float64Array(3 * n), mm = new Float64Array(3 * n), px = new Float64Array(3 * n), bbox = new Int32Array(6 * n);
-  const d = new Float64Array(n), part = new Float64Array(n), lp = new Float64Array(n), qe = new Float64Array(n), zeta = new Float64Array(n);
-  const iS = new Float64Array(n), vS = new Float64Array(n), iP = new Float64Array(n), vP = new Float64Array(n), cc = new Float64Array(n);
-  const bgm = new Float64Array(n), bgd = new Float64Array(n), nfg = new Int32Array(n), nbg = new Int32Array(n), nval = new Int32Array(n);
-  const obs = new Float64Array(3 * n), partialId = new Float64Array(n);
+  const c: Partial<KeptPredictions> = x.kept, r: Partial<IntegrationResults> = x.results;
+  const flagsIn = r.flags!, nKept = flagsIn.length;
+  const selAll = new Int32Array(nKept);
+  let n = 0;
+  for (let k = 0; k < nKept; k++) if ((flagsIn[k] >>> 0) & Flags.integrated) selAll[n++] = k;
+  const sel = selAll.subarray(0, n);
   const strongFlags = strong.sizeT('flags');
-  for (let j = 0; j < n; j++) {
-    const k = sel[j], i = keep[k];
-    hkl.set(p.miller.subarray(3 * i, 3 * i + 3), 3 * j);
-    idc[j] = id; panel[j] = p.panel[i]; entering[j] = p.entering[i];
-    let fl = r.flags[k] >>> 0;
-    const m = x.matched[i];
+  for (const k of sel) {
+    let fl = flagsIn[k] >>> 0;
+    const m = x.matched[k];
     if (m >= 0) fl |= ((strongFlags[m] >>> 0) & (Flags.indexed | Flags.used_in_refinement | Flags.strong)) | Flags.reference_spot;
-    flags[j] = fl;
-    s1.set(p.s1.subarray(3 * i, 3 * i + 3), 3 * j);
-    mm.set(p.xyzMm.subarray(3 * i, 3 * i + 3), 3 * j);
-    px.set(p.xyzPx.subarray(3 * i, 3 * i + 3), 3 * j);
-    bbox.set(x.bbox.subarray(6 * i, 6 * i + 6), 6 * j);
-    d[j] = p.d[i]; part[j] = x.partiality[i]; lp[j] = x.lp[i]; qe[j] = x.qe[i]; zeta[j] = p.zeta[i];
-    iS[j] = r.iSum[k]; vS[j] = r.vSum[k]; iP[j] = r.iPrf[k]; vP[j] = r.vPrf[k]; cc[j] = r.cc[k];
-    bgm[j] = r.bgMean[k]; bgd[j] = r.bgDispersion[k]; nfg[j] = r.nForeground[k]; nbg[j] = r.nBackground[k]; nval[j] = r.nValid[k];
-    obs.set(r.xyzObs.subarray(3 * k, 3 * k + 3), 3 * j);
-    partialId[j] = i;
+    flagsIn[k] = fl;
   }
-  t.setMiller('miller_index', hkl).setInt('id', idc).setSizeT('panel', panel).setSizeT('flags', flags).setBool('entering', entering)
-    .setVec3('s1', s1).setVec3('xyzcal.mm', mm).setVec3('xyzcal.px', px).setInt6('bbox', bbox)
-    .setDouble('d', d).setDouble('partiality', part).setSizeT('partial_id', partialId).setDouble('lp', lp).setDouble('qe', qe).setDouble('zeta', zeta)
-    .setDouble('intensity.sum.value', iS).setDouble('intensity.sum.variance', vS)
-    .setDouble('intensity.prf.value', iP).setDouble('intensity.prf.variance', vP).setDouble('profile.correlation', cc)
-    .setDouble('background.mean', bgm).setDouble('background.dispersion', bgd)
-    .setInt('num_pixels.foreground', nfg).setInt('num_pixels.background', nbg).setInt('num_pixels.valid', nval)
-    .setVec3('xyzobs.px.value', obs).setInt('imageset_id', idc);
+  /** The integrated rows of a column, which is then dropped from `from`. */
+  const take = <O extends object, K extends keyof O>(from: O, key: K, stride: number): NonNullable<O[K]> => {
+    const a = from[key] as unknown as Float64Array | Int32Array | Uint8Array;
+    const out = compactRows(a, stride, sel).slice();
+    delete from[key];
+    return out as unknown as NonNullable<O[K]>;
+  };
+  const t = ReflectionTable.empty(n);
+  const idc = new Int32Array(n).fill(id);
+  const panel = Float64Array.from(sel, (k) => c.panel![k]), partialId = Float64Array.from(sel, (k) => c.predIndex![k]);
+  t.setMiller('miller_index', take(c, 'miller', 3)).setInt('id', idc).setSizeT('panel', panel).setSizeT('flags', take(r, 'flags', 1)).setBool('entering', take(c, 'entering', 1))
+    .setVec3('s1', take(c, 's1', 3)).setVec3('xyzcal.mm', take(c, 'xyzMm', 3)).setVec3('xyzcal.px', take(c, 'xyzPx', 3)).setInt6('bbox', take(c, 'bbox', 6))
+    .setDouble('d', take(c, 'd', 1)).setDouble('partiality', take(c, 'partiality', 1)).setSizeT('partial_id', partialId).setDouble('lp', take(c, 'lp', 1)).setDouble('qe', take(c, 'qe', 1)).setDouble('zeta', take(c, 'zeta', 1))
+    .setDouble('intensity.sum.value', take(r, 'iSum', 1)).setDouble('intensity.sum.variance', take(r, 'vSum', 1))
+    .setDouble('intensity.prf.value', take(r, 'iPrf', 1)).setDouble('intensity.prf.variance', take(r, 'vPrf', 1)).setDouble('profile.correlation', take(r, 'cc', 1))
+    .setDouble('background.mean', take(r, 'bgMean', 1)).setDouble('background.dispersion', take(r, 'bgDispersion', 1))
+    .setInt('num_pixels.foreground', take(r, 'nForeground', 1)).setInt('num_pixels.background', take(r, 'nBackground', 1)).setInt('num_pixels.valid', take(r, 'nValid', 1))
+    .setVec3('xyzobs.px.value', take(r, 'xyzObs', 3)).setInt('imageset_id', idc);
   t.identifiers.set(id, e.identifier);
-  return shiftFrames(t, null, (e.scan?.imageRange[0] ?? 1) - 1);
+  return shiftFrames(t, null, (e.scan?.imageRange[0] ?? 1) - 1, true);
 }
 
 export async function run(experiments: ExperimentList, strong: ReflectionTable, params: IntegrateParams, opts: RunOptions): Promise<StageResult<IntegrateOutputs>> {
@@ -729,10 +772,12 @@ export async function run(experiments: ExperimentList, strong: ReflectionTable, 
   const tables: ReflectionTable[] = [];
   const sigmas: { sigmaBDeg: number; sigmaMDeg: number }[] = [];
   const outExperiments: ExperimentList = [];
-  const summaries: Summary[] = [];
+  const summaries: ExperimentSummary[] = [];
   for (let id = 0; id < experiments.length; id++) {
     const e = experiments[id];
     const x = await integrateExperiment(e, id, strong, params, opts);
+    // the summary needs every prediction's result; the table keeps the integrated ones
+    summaries.push(experimentSummary({ id, predicted: x.kept.d.length, results: x.results, partiality: x.kept.partiality, d: x.kept.d }));
     const t = toTable(x, id, e, strong);
     tables.push(t);
     sigmas.push({ sigmaBDeg: x.sigmaBDeg, sigmaMDeg: x.sigmaMDeg });
@@ -744,7 +789,6 @@ export async function run(experiments: ExperimentList, strong: ReflectionTable, 
         xtalflow_shells: { d: x.model.s2.map((v) => 1 / Math.sqrt(v)), sigma_b: x.model.sigmaBDeg, sigma_m: x.model.sigmaMDeg },
       },
     });
-    summaries.push({ id, table: t, predicted: x.keep.length, results: x.results, keep: x.keep, partiality: x.partiality, d: x.predictions.d });
   }
   const reflections = tables.length === 1 ? tables[0] : ReflectionTable.concat(tables);
   const report = summaryTables(summaries);
