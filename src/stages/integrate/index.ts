@@ -5,8 +5,17 @@
  * σ_b and σ_m from the strong spots' pixels (first pass over the images); build shoeboxes of
  * ±n_sigma·σ in the Kabsch frame plus a background margin; integrate by summation while learning
  * reference profiles (second pass); fit the profiles (third pass). Every pass streams the images
- * in blocks of `block.size` degrees through the worker pool; memory is bounded by the shoeboxes
- * open at one time, not by the number of images.
+ * in blocks of `block.size` degrees through the worker pool.
+ *
+ * Memory. A worker holds one block: its reflections' inputs, the shoeboxes open at one time, and
+ * an accumulator or profiles for the few profile slots the block touches — bounded by block.size,
+ * not by the number of images. Block tasks are built only when a worker is about to take them and
+ * their results folded in block order as they arrive (streamBlocks). What grows with the sweep is
+ * in this thread: one typed column set per kept prediction, which becomes the output table (273 B
+ * per reflection in integrated.refl; about 330 B per prediction while integrating, with the
+ * integrator's inputs and the overlap lists), and the reference-profile accumulator (2·(2g+1)³
+ * doubles per slot, 9 slots per panel per scan_step). The table is cut from those columns in place
+ * and written column by column, never held twice.
  */
 import path from 'node:path';
 import { ParameterError, UserError } from '../../core/errors.js';
@@ -167,6 +176,13 @@ function assignBlocks(zCentre: Float64Array, rows: Int32Array, nImages: number, 
     lists[b].push(r);
   }
   return lists.map((l) => Int32Array.from(l));
+}
+
+/** Blocks of the kept predictions by the frame of their centre (xyzcal.px z). */
+function blocksByCentre(xyzPx: Float64Array, nImages: number, framesPerBlock: number): Int32Array[] {
+  const n = xyzPx.length / 3, zc = new Float64Array(n);
+  for (let k = 0; k < n; k++) zc[k] = Math.min(Math.max(xyzPx[3 * k + 2], 0), nImages - 1e-9);
+  return assignBlocks(zc, Int32Array.from({ length: n }, (_, i) => i), nImages, framesPerBlock);
 }
 
 function subsetBatch(b: ReflectionBatch, rows: Int32Array): ReflectionBatch {
@@ -665,14 +681,12 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     bbox: kept.bbox, panel: kept.panel, s1: kept.s1, phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n),
     deltaB: kept.deltaB, deltaM: kept.deltaM,
   };
-  const zc = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     batch.phi[k] = kept.xyzMm[3 * k + 2];
     batch.profile[k] = profileIndex(spec, kept.panel[k], kept.xyzPx[3 * k], kept.xyzPx[3 * k + 1], kept.xyzPx[3 * k + 2]);
     batch.reference[k] = matched[k] >= 0 && kept.partiality[k] > 0.99 ? 1 : 0;
-    zc[k] = Math.min(Math.max(kept.xyzPx[3 * k + 2], 0), nImages - 1e-9);
   }
-  const blocks = assignBlocks(zc, Int32Array.from({ length: n }, (_, i) => i), nImages, framesPerBlock);
+  const blocks = blocksByCentre(kept.xyzPx, nImages, framesPerBlock);
   const overlaps = findOverlaps(batch, params.margin);
   log.info(`${overlaps.count} reflections have a neighbour's foreground inside their shoebox (masked as overlaps)`);
   const base = { firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: g, background: params.background, profileSpec: spec };
