@@ -39,6 +39,8 @@ export interface BlockTask {
    * covers those, not every slot of the scan.
    */
   profileSlots?: number;
+  /** 'learn': also return the per-reflection results (false: only the profile sums) */
+  withResults?: boolean;
   profiles?: ReferenceProfiles | null;
 }
 
@@ -71,7 +73,8 @@ export async function runBlock(source: ImageSource, task: BlockTask, emit: Emit)
   const learn = task.mode === 'learn' ? slotAccumulator(task.profileSpec, task.profileSlots ?? numProfiles(task.profileSpec)) : null;
   const profiles = task.mode === 'fit' ? task.profiles ?? null : null;
   await streamShoeboxes(source, req, (r, data) => integrator.process(r, data, batch, out, learn, profiles), onImage);
-  return learn ? { results: out, accumulator: learn } : { results: out };
+  if (!learn) return { results: out };
+  return task.withResults === false ? { accumulator: learn } : { results: out, accumulator: learn };
 }
 
 /** An empty accumulator of `nSlots` profiles on the grid of `spec`. */

@@ -692,7 +692,6 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
   const base = { firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: g, background: params.background, profileSpec: spec };
   log.info('='.repeat(80));
   log.info(`Integrating ${n} reflections in ${blocks.length} block(s) of ${framesPerBlock} images, ${params.nproc} worker(s)`);
-  const results = emptyResults(n);
   // A block's inputs are cut from the scan's columns when a worker is about to take it and dropped
   // with its result; its profile slots are renumbered to the few it touches (slotsOf), so neither
   // the tasks in flight nor the accumulators and profiles they carry grow with the sweep.
@@ -702,12 +701,15 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     slotsOf[bi] = localSlots(sub.profile);
     return sub;
   };
+  // The fitting pass redoes the summation, so when it is to run the learning pass returns only the
+  // profile sums: the scan's results columns then never coexist with the scan's accumulator.
+  let results: IntegrationResults | null = params.profileFitting ? null : emptyResults(n);
   let acc: ProfileAccumulator | null = emptyAccumulator(spec);
   await streamPass(ctx, blocks.length, (bi) => {
     const b = blockBatch(bi);
-    return { ...base, mode: 'learn', batch: b, profileSlots: slotsOf[bi]!.length };
+    return { ...base, mode: 'learn', batch: b, profileSlots: slotsOf[bi]!.length, withResults: results !== null };
   }, (bi, o) => {
-    scatterResults(results, o.results!, blocks[bi]);
+    if (results) scatterResults(results, o.results!, blocks[bi]);
     addLocalAccumulator(acc!, o.accumulator!, slotsOf[bi]!);
     slotsOf[bi] = undefined;
   }, params.nproc, (z) => opts.onImage?.('summation', z));
@@ -717,8 +719,15 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
   if (params.profileFitting) {
     profiles = finaliseProfiles(acc, params.minProfileReflections);
     acc = null;
-    if (!profiles) log.warn(`no reference profile has ${params.minProfileReflections} reflections: profile fitting skipped`);
-    else {
+    const out = (results = emptyResults(n));
+    if (!profiles) {
+      log.warn(`no reference profile has ${params.minProfileReflections} reflections: profile fitting skipped`);
+      // summation only, as the learning pass found it (it did not keep its results)
+      await streamPass(ctx, blocks.length, (bi) => ({ ...base, mode: 'fit', batch: blockBatch(bi), profileSlots: slotsOf[bi]!.length, profiles: null }), (bi, o) => {
+        scatterResults(out, o.results!, blocks[bi]);
+        slotsOf[bi] = undefined;
+      }, params.nproc, (z) => opts.onImage?.('summation', z));
+    } else {
       const ref = profiles;
       log.info('Summary of profile model');
       log.info('  Profile     X (px)     Y (px)   Z (im)  # reflections');
@@ -730,12 +739,13 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
         const b = blockBatch(bi);
         return { ...base, mode: 'fit', batch: b, profileSlots: slotsOf[bi]!.length, profiles: localProfiles(ref, slotsOf[bi]!) };
       }, (bi, o) => {
-        scatterResults(results, o.results!, blocks[bi]);
+        scatterResults(out, o.results!, blocks[bi]);
         slotsOf[bi] = undefined;
       }, params.nproc, (z) => opts.onImage?.('profile fitting', z));
     }
   }
   acc = null;
+  if (!results) throw new Error('internal: integration produced no results');
   return { kept, matched, results, sigmaBDeg, sigmaMDeg, model, nReference, profiles, tooCloseToSpindle: tooClose };
 }
 
