@@ -289,47 +289,75 @@ function localProfiles(ref: ReferenceProfiles, slots: Int32Array): ReferenceProf
 
 /**
  * For each reflection, the reflections whose foreground box (the shoebox without the background
- * margin) intersects its shoebox: a hash on 16-pixel cells of each panel, z tested directly.
+ * margin) intersects its shoebox, in ascending order: foreground boxes are bucketed on a grid of
+ * square cells of each panel (typed arrays, counting sort; the cell size only sets how many
+ * candidates are tested), candidates tested exactly, z included.
  */
 function findOverlaps(b: ReflectionBatch, margin: number): { offset: Int32Array; list: Int32Array; count: number } {
-  const n = b.panel.length, C = 16;
-  const cells = new Map<number, number[]>();
-  const key = (p: number, cy: number, cx: number) => (p * 65536 + cy) * 65536 + cx + 32768;
+  const n = b.panel.length, bb = b.bbox;
+  let nPanels = 1, xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
   for (let k = 0; k < n; k++) {
     const o = 6 * k;
-    for (let cy = Math.floor((b.bbox[o + 2] + margin) / C); cy <= Math.floor((b.bbox[o + 3] - margin - 1) / C); cy++)
-      for (let cx = Math.floor((b.bbox[o] + margin) / C); cx <= Math.floor((b.bbox[o + 1] - margin - 1) / C); cx++) {
-        const kk = key(b.panel[k], cy + 32768, cx);
-        const l = cells.get(kk);
-        if (l) l.push(k); else cells.set(kk, [k]);
-      }
+    nPanels = Math.max(nPanels, b.panel[k] + 1);
+    xMin = Math.min(xMin, bb[o]); xMax = Math.max(xMax, bb[o + 1]); yMin = Math.min(yMin, bb[o + 2]); yMax = Math.max(yMax, bb[o + 3]);
   }
-  const offset = new Int32Array(n + 1), out: number[] = [];
-  let count = 0;
-  const seen = new Set<number>();
+  const offset = new Int32Array(n + 1);
+  if (n === 0) return { offset, list: new Int32Array(0), count: 0 };
+  let C = 16;
+  while (nPanels * (Math.floor((yMax - yMin) / C) + 1) * (Math.floor((xMax - xMin) / C) + 1) > 4 * n + 65536) C *= 2;
+  const nCx = Math.floor((xMax - xMin) / C) + 1, nCy = Math.floor((yMax - yMin) / C) + 1;
+  const cellOf = (p: number, cy: number, cx: number) => (p * nCy + cy) * nCx + cx;
+  const cellStart = new Int32Array(nPanels * nCy * nCx + 1);
+  let items = new Int32Array(0), fill = new Int32Array(0);
+  // foreground boxes (bbox less the margin) by cell: count, prefix sums, fill in row order
+  for (let pass = 0; pass < 2; pass++) {
+    for (let k = 0; k < n; k++) {
+      const o = 6 * k, p = b.panel[k];
+      const cy0 = Math.floor((bb[o + 2] + margin - yMin) / C), cy1 = Math.floor((bb[o + 3] - margin - 1 - yMin) / C);
+      const cx0 = Math.floor((bb[o] + margin - xMin) / C), cx1 = Math.floor((bb[o + 1] - margin - 1 - xMin) / C);
+      for (let cy = cy0; cy <= cy1; cy++) for (let cx = cx0; cx <= cx1; cx++) {
+        if (pass === 0) cellStart[cellOf(p, cy, cx) + 1]++;
+        else items[fill[cellOf(p, cy, cx)]++] = k;
+      }
+    }
+    if (pass === 0) {
+      for (let c = 1; c < cellStart.length; c++) cellStart[c] += cellStart[c - 1];
+      items = new Int32Array(cellStart[cellStart.length - 1]);
+      fill = cellStart.slice(0, cellStart.length - 1);
+    }
+  }
+  let list = new Int32Array(Math.max(1024, 2 * n)), used = 0, count = 0;
+  const seen = new Int32Array(n).fill(-1);
+  let found = new Int32Array(64);
   for (let k = 0; k < n; k++) {
-    offset[k] = out.length;
-    const o = 6 * k;
-    seen.clear();
-    for (let cy = Math.floor(b.bbox[o + 2] / C); cy <= Math.floor((b.bbox[o + 3] - 1) / C); cy++)
-      for (let cx = Math.floor(b.bbox[o] / C); cx <= Math.floor((b.bbox[o + 1] - 1) / C); cx++) {
-        for (const q of cells.get(key(b.panel[k], cy + 32768, cx)) ?? []) {
-          if (q === k || seen.has(q)) continue;
-          seen.add(q);
-          const a = 6 * q;
-          if (b.bbox[a] + margin >= b.bbox[o + 1] || b.bbox[a + 1] - margin <= b.bbox[o] || b.bbox[a + 2] + margin >= b.bbox[o + 3] || b.bbox[a + 3] - margin <= b.bbox[o + 2]) continue;
-          if (b.bbox[a + 4] >= b.bbox[o + 5] || b.bbox[a + 5] <= b.bbox[o + 4]) continue;
-          out.push(q);
-        }
+    offset[k] = used;
+    const o = 6 * k, p = b.panel[k];
+    let nFound = 0;
+    const cy0 = Math.max(0, Math.floor((bb[o + 2] - yMin) / C)), cy1 = Math.min(nCy - 1, Math.floor((bb[o + 3] - 1 - yMin) / C));
+    const cx0 = Math.max(0, Math.floor((bb[o] - xMin) / C)), cx1 = Math.min(nCx - 1, Math.floor((bb[o + 1] - 1 - xMin) / C));
+    for (let cy = cy0; cy <= cy1; cy++) for (let cx = cx0; cx <= cx1; cx++) {
+      const c = cellOf(p, cy, cx);
+      for (let t = cellStart[c]; t < cellStart[c + 1]; t++) {
+        const q = items[t];
+        if (q === k || seen[q] === k) continue;
+        seen[q] = k;
+        const a = 6 * q;
+        if (bb[a] + margin >= bb[o + 1] || bb[a + 1] - margin <= bb[o] || bb[a + 2] + margin >= bb[o + 3] || bb[a + 3] - margin <= bb[o + 2]) continue;
+        if (bb[a + 4] >= bb[o + 5] || bb[a + 5] <= bb[o + 4]) continue;
+        if (nFound === found.length) { const g = new Int32Array(2 * found.length); g.set(found); found = g; }
+        found[nFound++] = q;
       }
-    // a fixed order, so the result does not depend on hash iteration
-    const start = offset[k];
-    const part = out.splice(start).sort((x, y) => x - y);
-    out.push(...part);
-    if (part.length > 0) count++;
+    }
+    if (nFound === 0) continue;
+    count++;
+    // a fixed order, so the result does not depend on the bucketing
+    found.subarray(0, nFound).sort();
+    if (used + nFound > list.length) { const g = new Int32Array(Math.max(2 * list.length, used + nFound)); g.set(list.subarray(0, used)); list = g; }
+    list.set(found.subarray(0, nFound), used);
+    used += nFound;
   }
-  offset[n] = out.length;
-  return { offset, list: Int32Array.from(out), count };
+  offset[n] = used;
+  return { offset, list: list.slice(0, used), count };
 }
 
 /** Give a block's batch its rows' neighbour lists and a compact table of those neighbours. */
