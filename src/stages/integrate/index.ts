@@ -25,7 +25,7 @@ import { correctionGeometry, lpCorrection, quantumEfficiency } from '../../core/
 import type { BackgroundParams, IntegrationGeometry, IntegrationResults, ReflectionBatch } from '../../core/integration/integrator.js';
 import { emptyResults } from '../../core/integration/integrator.js';
 import { KabschFrame, panelGeometry, setFrame } from '../../core/integration/kabsch.js';
-import { labAxis, predictScan, rotationGeometry, type Predictions } from '../../core/integration/predict.js';
+import { labAxis, predictScan, rotationGeometry } from '../../core/integration/predict.js';
 import { addMoments, boundingBox, emptyMoments, partiality, sigmaAt, sigmasByShell, sigmasFromMoments, type SigmaModel } from '../../core/integration/profile_model.js';
 import { emptyAccumulator, finaliseProfiles, gridPoints, numProfiles, profileCentre, profileIndex, type ProfileAccumulator, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
 import { readExperiments, writeExperiments } from '../../core/io/expt.js';
