@@ -7,9 +7,10 @@ function tempName(target: string): string {
 
 /**
  * Write a file so that readers never see half of it: write a temporary file beside it, then
- * rename (atomic on POSIX within one filesystem).
+ * rename (atomic on POSIX within one filesystem). `data` may be an iterable of chunks, written in
+ * order as they are produced.
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(target: string, data: string | Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
   const tmp = tempName(target);
   try {
     await fs.writeFile(tmp, data);

@@ -302,8 +302,15 @@ function payloadSize(table: ReflectionTable, name: string): number {
   return data.length * BYTES_PER_VALUE[type];
 }
 
-/** Encode a table as `.refl` bytes (msgpack, DIALS layout). */
-export function encodeRefl(table: ReflectionTable): Uint8Array {
+/** Rows of a std::size_t column converted per chunk when streaming (8 bytes each). */
+const SIZE_T_CHUNK_ROWS = 1 << 16;
+
+/**
+ * A table as `.refl` bytes (msgpack, DIALS layout), in pieces: the msgpack framing in small
+ * buffers and each column's payload as a view of the column itself (std::size_t columns converted
+ * a chunk at a time), so writing a table never holds a second copy of it.
+ */
+export function* reflChunks(table: ReflectionTable): Generator<Uint8Array> {
   const n = table.nrows;
   const names = table.columnNames().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const name of names) {
@@ -322,43 +329,64 @@ export function encodeRefl(table: ReflectionTable): Uint8Array {
   for (const [id, s] of ids) size += intSize(id) + strSize(s);
   size += strSize('nrows') + uintSize(n);
   size += strSize('data') + headerSize(names.length, 16);
-  const payloads = names.map((name) => payloadSize(table, name));
-  names.forEach((name, k) => {
-    size += strSize(name) + 1 + strSize(table.typeOf(name)) + 1 + uintSize(n) + binSize(payloads[k]);
-  });
-
-  const w = new MsgpackWriter(size);
-  w.array(3); w.str(MAGIC); w.uint(VERSION);
-  w.map(3);
-  w.str('identifiers'); w.map(ids.length);
-  for (const [id, s] of ids) { w.int(id); w.str(s); }
-  w.str('nrows'); w.uint(n);
-  w.str('data'); w.map(names.length);
-  names.forEach((name, k) => {
+  const head = new MsgpackWriter(size);
+  head.array(3); head.str(MAGIC); head.uint(VERSION);
+  head.map(3);
+  head.str('identifiers'); head.map(ids.length);
+  for (const [id, s] of ids) { head.int(id); head.str(s); }
+  head.str('nrows'); head.uint(n);
+  head.str('data'); head.map(names.length);
+  if (head.pos !== size) throw new Error(`internal: .refl header size mismatch ${head.pos} != ${size}`);
+  yield head.buf;
+  for (const name of names) {
     const type = table.typeOf(name);
+    const payload = payloadSize(table, name);
+    const colSize = strSize(name) + 1 + strSize(type) + 1 + uintSize(n) + binSize(payload) - payload;
+    const w = new MsgpackWriter(colSize);
     w.str(name); w.array(2); w.str(type); w.array(2); w.uint(n);
-    w.binHeader(payloads[k]);
-    if (type === SHOEBOX_TYPE) { writeShoeboxPayload(w, table.shoebox(name)); return; }
-    const data = table.get(name) as NumericArray;
-    if (type === 'std::size_t') {
-      const view = new DataView(w.buf.buffer, w.pos, payloads[k]);
-      for (let i = 0; i < n; i++) {
-        const x = data[i];
-        view.setUint32(8 * i, x >>> 0, true);
-        view.setUint32(8 * i + 4, Math.floor(x / TWO32), true);
+    w.binHeader(payload);
+    if (w.pos !== colSize) throw new Error(`internal: .refl column header size mismatch ${w.pos} != ${colSize}`);
+    yield w.buf;
+    if (type === SHOEBOX_TYPE) {
+      const sb = new MsgpackWriter(payload);
+      writeShoeboxPayload(sb, table.shoebox(name));
+      yield sb.buf;
+    } else if (type === 'std::size_t') {
+      const data = table.get(name) as NumericArray;
+      for (let a = 0; a < n; a += SIZE_T_CHUNK_ROWS) {
+        const b = Math.min(n, a + SIZE_T_CHUNK_ROWS);
+        const chunk = new Uint8Array(8 * (b - a)), view = new DataView(chunk.buffer);
+        for (let i = a; i < b; i++) {
+          const x = data[i];
+          view.setUint32(8 * (i - a), x >>> 0, true);
+          view.setUint32(8 * (i - a) + 4, Math.floor(x / TWO32), true);
+        }
+        yield chunk;
       }
-    } else {
-      w.buf.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), w.pos);
+    } else if (payload > 0) {
+      const data = table.get(name) as NumericArray;
+      yield new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     }
-    w.pos += payloads[k];
-  });
-  if (w.pos !== size) throw new Error(`internal: .refl size mismatch ${w.pos} != ${size}`);
-  return w.buf;
+  }
 }
 
-/** Write a `.refl` atomically: readers never see a half-written file. */
+/** Encode a table as `.refl` bytes (msgpack, DIALS layout) in one buffer. */
+export function encodeRefl(table: ReflectionTable): Uint8Array {
+  const chunks = [...reflChunks(table)];
+  let size = 0;
+  for (const c of chunks) size += c.length;
+  const out = new Uint8Array(size);
+  let pos = 0;
+  for (const c of chunks) { out.set(c, pos); pos += c.length; }
+  return out;
+}
+
+/**
+ * Write a `.refl` atomically (readers never see a half-written file), streaming the columns to
+ * the temporary file rather than encoding the whole table in memory first.
+ */
 export async function writeRefl(path: string, table: ReflectionTable): Promise<void> {
-  await writeFileAtomic(path, encodeRefl(table));
+  await writeFileAtomic(path, reflChunks(table));
 }
 
 export function writeReflSync(path: string, table: ReflectionTable): void {

@@ -120,6 +120,75 @@ export async function runBlocks<T, R>(opts: RunBlocksOptions<T, R>): Promise<R[]
   }
 }
 
+export interface StreamBlocksOptions<T, R> {
+  /** Worker module (see workerScriptUrl) and the method it registers. */
+  workerScript: string;
+  method: string;
+  /** The same function, for running in this thread when nproc = 1. */
+  local: (task: T, emit: Emit) => Promise<R> | R;
+  /** Number of tasks; `task(i)` builds task i only when it is about to be sent. */
+  count: number;
+  task: (i: number) => T;
+  /** Each result in task order, as soon as it and every earlier one are in. */
+  onResult: (i: number, result: R) => void;
+  nproc: number;
+  /** Progress events from blocks (any order). */
+  onEvent?: (payload: unknown) => void;
+}
+
+/**
+ * runBlocks for work whose inputs and outputs grow with the sweep: tasks are built one at a time
+ * just before a worker takes them, and each result is handed over (in task order) and can be
+ * dropped, so at most about 2·nproc tasks and results exist at once instead of all of them.
+ * A task is not started while more than 2·nproc results wait for an earlier, slower one.
+ */
+export async function streamBlocks<T, R>(opts: StreamBlocksOptions<T, R>): Promise<void> {
+  const emit: Emit = opts.onEvent ?? (() => {});
+  const { count } = opts;
+  if (opts.nproc <= 1 || count <= 1) {
+    for (let i = 0; i < count; i++) opts.onResult(i, await opts.local(opts.task(i), emit));
+    return;
+  }
+  const launch = workerLaunch(opts.workerScript);
+  const pool = workerpool.pool(launch.script, {
+    maxWorkers: Math.min(opts.nproc, count),
+    workerType: 'thread',
+    workerThreadOpts: launch.threadOpts,
+  });
+  const window = 2 * opts.nproc;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const waiting = new Map<number, R>();
+      let next = 0, delivered = 0, running = 0, failed = false;
+      const fail = (e: unknown) => { if (!failed) { failed = true; reject(reviveError(e)); } };
+      const pump = () => {
+        while (!failed && running < opts.nproc && next < count && next < delivered + window) {
+          const i = next++;
+          let t: T;
+          try { t = opts.task(i); } catch (e) { fail(e); return; }
+          running++;
+          (pool.exec(opts.method, [t], { on: emit }) as unknown as Promise<R>).then((r) => {
+            running--;
+            if (failed) return;
+            waiting.set(i, r);
+            try {
+              while (waiting.has(delivered)) {
+                const x = waiting.get(delivered)!;
+                waiting.delete(delivered);
+                opts.onResult(delivered++, x);
+              }
+            } catch (e) { fail(e); return; }
+            if (delivered === count) resolve(); else pump();
+          }, fail);
+        }
+      };
+      pump();
+    });
+  } finally {
+    await pool.terminate(true);
+  }
+}
+
 /**
  * Errors cross the thread boundary as plain objects; give back an Error whose message and name
  * survive, and mark user-facing ones (name UserError/FileFormatError/ParameterError) so the CLI

@@ -10,7 +10,7 @@ import type { ImageSource } from '../../core/formats/types.js';
 import { addSpotMoments, emptyMoments, type SigmaMoments } from '../../core/integration/profile_model.js';
 import { KabschFrame, setFrame } from '../../core/integration/kabsch.js';
 import { emptyResults, ShoeboxIntegrator, type BackgroundParams, type IntegrationGeometry, type IntegrationResults, type ReflectionBatch } from '../../core/integration/integrator.js';
-import { emptyAccumulator, type ProfileAccumulator, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
+import { gridPoints, numProfiles, type ProfileAccumulator, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
 import { streamShoeboxes } from '../../core/integration/shoebox_stream.js';
 import type { Emit } from '../../core/parallel/index.js';
 
@@ -33,6 +33,14 @@ export interface BlockTask {
   nShells?: number;
   background: BackgroundParams;
   profileSpec: ProfileGridSpec;
+  /**
+   * 'learn'/'fit': number of profile slots `batch.profile` indexes. The main thread renumbers a
+   * block's slots to the few it uses, so the block's accumulator (and, for 'fit', `profiles`)
+   * covers those, not every slot of the scan.
+   */
+  profileSlots?: number;
+  /** 'learn': also return the per-reflection results (false: only the profile sums) */
+  withResults?: boolean;
   profiles?: ReferenceProfiles | null;
 }
 
@@ -62,8 +70,15 @@ export async function runBlock(source: ImageSource, task: BlockTask, emit: Emit)
   }
   const out = emptyResults(n);
   const integrator = new ShoeboxIntegrator(g, task.background);
-  const learn = task.mode === 'learn' ? emptyAccumulator(task.profileSpec) : null;
+  const learn = task.mode === 'learn' ? slotAccumulator(task.profileSpec, task.profileSlots ?? numProfiles(task.profileSpec)) : null;
   const profiles = task.mode === 'fit' ? task.profiles ?? null : null;
   await streamShoeboxes(source, req, (r, data) => integrator.process(r, data, batch, out, learn, profiles), onImage);
-  return learn ? { results: out, accumulator: learn } : { results: out };
+  if (!learn) return { results: out };
+  return task.withResults === false ? { accumulator: learn } : { results: out, accumulator: learn };
+}
+
+/** An empty accumulator of `nSlots` profiles on the grid of `spec`. */
+function slotAccumulator(spec: ProfileGridSpec, nSlots: number): ProfileAccumulator {
+  const n = nSlots * gridPoints(spec);
+  return { spec, sumWV: new Float64Array(n), sumW: new Float64Array(n), count: new Int32Array(nSlots) };
 }

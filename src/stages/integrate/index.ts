@@ -5,8 +5,17 @@
  * σ_b and σ_m from the strong spots' pixels (first pass over the images); build shoeboxes of
  * ±n_sigma·σ in the Kabsch frame plus a background margin; integrate by summation while learning
  * reference profiles (second pass); fit the profiles (third pass). Every pass streams the images
- * in blocks of `block.size` degrees through the worker pool; memory is bounded by the shoeboxes
- * open at one time, not by the number of images.
+ * in blocks of `block.size` degrees through the worker pool.
+ *
+ * Memory. A worker holds one block: its reflections' inputs, the shoeboxes open at one time, and
+ * an accumulator or profiles for the few profile slots the block touches — bounded by block.size,
+ * not by the number of images. Block tasks are built only when a worker is about to take them and
+ * their results folded in block order as they arrive (streamBlocks). What grows with the sweep is
+ * in this thread: one typed column set per kept prediction, which becomes the output table (273 B
+ * per reflection in integrated.refl; about 330 B per prediction while integrating, with the
+ * integrator's inputs and the overlap lists), and the reference-profile accumulator (2·(2g+1)³
+ * doubles per slot, 9 slots per panel per scan_step). The table is cut from those columns in place
+ * and written column by column, never held twice.
  */
 import path from 'node:path';
 import { ParameterError, UserError } from '../../core/errors.js';
@@ -16,9 +25,9 @@ import { correctionGeometry, lpCorrection, quantumEfficiency } from '../../core/
 import type { BackgroundParams, IntegrationGeometry, IntegrationResults, ReflectionBatch } from '../../core/integration/integrator.js';
 import { emptyResults } from '../../core/integration/integrator.js';
 import { KabschFrame, panelGeometry, setFrame } from '../../core/integration/kabsch.js';
-import { labAxis, predictScan, rotationGeometry, type Predictions } from '../../core/integration/predict.js';
+import { labAxis, predictScan, rotationGeometry } from '../../core/integration/predict.js';
 import { addMoments, boundingBox, emptyMoments, partiality, sigmasFromMoments } from '../../core/integration/profile_model.js';
-import { addAccumulator, emptyAccumulator, finaliseProfiles, numProfiles, profileCentre, profileIndex, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
+import { emptyAccumulator, finaliseProfiles, gridPoints, numProfiles, profileCentre, profileIndex, type ProfileAccumulator, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
 import { readExperiments, writeExperiments } from '../../core/io/expt.js';
 import { readRefl, writeRefl } from '../../core/io/refl.js';
 import type { Log } from '../../core/log.js';
@@ -28,13 +37,13 @@ import type { Experiment, ExperimentList } from '../../core/models/types.js';
 import { maxResolutionAtCorners } from '../../core/geometry/resolution.js';
 import { invert3 } from '../../core/geometry/prediction.js';
 import type { ParamDef, Params } from '../../core/params/index.js';
-import { resolveNproc, runBlocks, workerScriptUrl } from '../../core/parallel/index.js';
+import { resolveNproc, runBlocks, streamBlocks, workerScriptUrl } from '../../core/parallel/index.js';
 import type { Program, StageResult } from '../../core/program.js';
 import { Flags } from '../../core/reflections/flags.js';
 import { ReflectionTable } from '../../core/reflections/table.js';
 import type { BlockOutput, BlockTask } from './block.js';
 import { runBlock } from './block.js';
-import { summaryTables, type Summary } from './report.js';
+import { experimentSummary, summaryTables, type ExperimentSummary } from './report.js';
 import type { WorkerTask } from './worker.js';
 
 const DEG = Math.PI / 180;
@@ -169,6 +178,13 @@ function assignBlocks(zCentre: Float64Array, rows: Int32Array, nImages: number, 
   return lists.map((l) => Int32Array.from(l));
 }
 
+/** Blocks of the kept predictions by the frame of their centre (xyzcal.px z). */
+function blocksByCentre(xyzPx: Float64Array, nImages: number, framesPerBlock: number): Int32Array[] {
+  const n = xyzPx.length / 3, zc = new Float64Array(n);
+  for (let k = 0; k < n; k++) zc[k] = Math.min(Math.max(xyzPx[3 * k + 2], 0), nImages - 1e-9);
+  return assignBlocks(zc, Int32Array.from({ length: n }, (_, i) => i), nImages, framesPerBlock);
+}
+
 function subsetBatch(b: ReflectionBatch, rows: Int32Array): ReflectionBatch {
   const n = rows.length;
   const out: ReflectionBatch = {
@@ -199,6 +215,23 @@ async function runPass(ctx: SweepContext, tasks: BlockTask[], nproc: number, onE
   });
 }
 
+/** A learn or fit pass: tasks built on demand, results handed to onResult in block order. */
+async function streamPass(ctx: SweepContext, count: number, task: (bi: number) => BlockTask, onResult: (bi: number, out: BlockOutput) => void, nproc: number, onEvent?: (image: number) => void): Promise<void> {
+  await streamBlocks<WorkerTask, BlockOutput>({
+    workerScript: workerScriptUrl(import.meta.url, './worker'),
+    method: 'integrateBlock',
+    local: async (t, emit) => {
+      const source = ctx.open ? await ctx.open(ctx.experiment) : await openImageSource(ctx.experiment, ctx.dir);
+      try { return await runBlock(source, t, emit); } finally { await source.close(); }
+    },
+    count,
+    task: (bi) => ({ ...task(bi), experiment: ctx.experiment, dir: ctx.dir }),
+    onResult,
+    nproc,
+    onEvent: (ev) => onEvent?.((ev as { image: number }).image),
+  });
+}
+
 function scatterResults(all: IntegrationResults, part: IntegrationResults, rows: Int32Array): void {
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
@@ -211,48 +244,120 @@ function scatterResults(all: IntegrationResults, part: IntegrationResults, rows:
 }
 
 /**
+ * Renumber a block's profile column, in place, to the scan's profile slots it uses (in order of
+ * first use); returns the scan's slot of each local one. The block then accumulates and fits with
+ * arrays of those few slots instead of every slot of the scan.
+ */
+function localSlots(profile: Int32Array): Int32Array {
+  const local = new Map<number, number>(), slots: number[] = [];
+  for (let i = 0; i < profile.length; i++) {
+    let l = local.get(profile[i]);
+    if (l === undefined) { l = slots.length; local.set(profile[i], l); slots.push(profile[i]); }
+    profile[i] = l;
+  }
+  return Int32Array.from(slots);
+}
+
+/**
+ * Add a block's accumulator over local slots into the scan's (slot j is the scan's slots[j]).
+ * Element by element the same sums as adding whole-scan accumulators in block order, so the
+ * profiles do not change.
+ */
+function addLocalAccumulator(acc: ProfileAccumulator, part: ProfileAccumulator, slots: Int32Array): void {
+  const gp = gridPoints(acc.spec);
+  for (let j = 0; j < slots.length; j++) {
+    const a = slots[j] * gp, b = j * gp;
+    for (let i = 0; i < gp; i++) { acc.sumWV[a + i] += part.sumWV[b + i]; acc.sumW[a + i] += part.sumW[b + i]; }
+    acc.count[slots[j]] += part.count[j];
+  }
+}
+
+/** The reference profiles a block needs: its local slots, each pointing at a copy of the grid it uses. */
+function localProfiles(ref: ReferenceProfiles, slots: Int32Array): ReferenceProfiles {
+  const gp = gridPoints(ref.spec), where = new Map<number, number>(), used: number[] = [];
+  const source = new Int32Array(slots.length);
+  slots.forEach((p, j) => {
+    const q = ref.source[p];
+    let l = where.get(q);
+    if (l === undefined) { l = used.length; where.set(q, l); used.push(q); }
+    source[j] = l;
+  });
+  const grid = new Float64Array(used.length * gp);
+  used.forEach((q, l) => grid.set(ref.grid.subarray(q * gp, (q + 1) * gp), l * gp));
+  return { spec: ref.spec, grid, count: Int32Array.from(slots, (p) => ref.count[p]), source };
+}
+
+/**
  * For each reflection, the reflections whose foreground box (the shoebox without the background
- * margin) intersects its shoebox: a hash on 16-pixel cells of each panel, z tested directly.
+ * margin) intersects its shoebox, in ascending order: foreground boxes are bucketed on a grid of
+ * square cells of each panel (typed arrays, counting sort; the cell size only sets how many
+ * candidates are tested), candidates tested exactly, z included.
  */
 function findOverlaps(b: ReflectionBatch, margin: number): { offset: Int32Array; list: Int32Array; count: number } {
-  const n = b.panel.length, C = 16;
-  const cells = new Map<number, number[]>();
-  const key = (p: number, cy: number, cx: number) => (p * 65536 + cy) * 65536 + cx + 32768;
+  const n = b.panel.length, bb = b.bbox;
+  let nPanels = 1, xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
   for (let k = 0; k < n; k++) {
     const o = 6 * k;
-    for (let cy = Math.floor((b.bbox[o + 2] + margin) / C); cy <= Math.floor((b.bbox[o + 3] - margin - 1) / C); cy++)
-      for (let cx = Math.floor((b.bbox[o] + margin) / C); cx <= Math.floor((b.bbox[o + 1] - margin - 1) / C); cx++) {
-        const kk = key(b.panel[k], cy + 32768, cx);
-        const l = cells.get(kk);
-        if (l) l.push(k); else cells.set(kk, [k]);
-      }
+    nPanels = Math.max(nPanels, b.panel[k] + 1);
+    xMin = Math.min(xMin, bb[o]); xMax = Math.max(xMax, bb[o + 1]); yMin = Math.min(yMin, bb[o + 2]); yMax = Math.max(yMax, bb[o + 3]);
   }
-  const offset = new Int32Array(n + 1), out: number[] = [];
-  let count = 0;
-  const seen = new Set<number>();
+  const offset = new Int32Array(n + 1);
+  if (n === 0) return { offset, list: new Int32Array(0), count: 0 };
+  let C = 16;
+  while (nPanels * (Math.floor((yMax - yMin) / C) + 1) * (Math.floor((xMax - xMin) / C) + 1) > 4 * n + 65536) C *= 2;
+  const nCx = Math.floor((xMax - xMin) / C) + 1, nCy = Math.floor((yMax - yMin) / C) + 1;
+  const cellOf = (p: number, cy: number, cx: number) => (p * nCy + cy) * nCx + cx;
+  const cellStart = new Int32Array(nPanels * nCy * nCx + 1);
+  let items = new Int32Array(0), fill = new Int32Array(0);
+  // foreground boxes (bbox less the margin) by cell: count, prefix sums, fill in row order
+  for (let pass = 0; pass < 2; pass++) {
+    for (let k = 0; k < n; k++) {
+      const o = 6 * k, p = b.panel[k];
+      const cy0 = Math.floor((bb[o + 2] + margin - yMin) / C), cy1 = Math.floor((bb[o + 3] - margin - 1 - yMin) / C);
+      const cx0 = Math.floor((bb[o] + margin - xMin) / C), cx1 = Math.floor((bb[o + 1] - margin - 1 - xMin) / C);
+      for (let cy = cy0; cy <= cy1; cy++) for (let cx = cx0; cx <= cx1; cx++) {
+        if (pass === 0) cellStart[cellOf(p, cy, cx) + 1]++;
+        else items[fill[cellOf(p, cy, cx)]++] = k;
+      }
+    }
+    if (pass === 0) {
+      for (let c = 1; c < cellStart.length; c++) cellStart[c] += cellStart[c - 1];
+      items = new Int32Array(cellStart[cellStart.length - 1]);
+      fill = cellStart.slice(0, cellStart.length - 1);
+    }
+  }
+  let list = new Int32Array(Math.max(1024, 2 * n)), used = 0, count = 0;
+  const seen = new Int32Array(n).fill(-1);
+  let found = new Int32Array(64);
   for (let k = 0; k < n; k++) {
-    offset[k] = out.length;
-    const o = 6 * k;
-    seen.clear();
-    for (let cy = Math.floor(b.bbox[o + 2] / C); cy <= Math.floor((b.bbox[o + 3] - 1) / C); cy++)
-      for (let cx = Math.floor(b.bbox[o] / C); cx <= Math.floor((b.bbox[o + 1] - 1) / C); cx++) {
-        for (const q of cells.get(key(b.panel[k], cy + 32768, cx)) ?? []) {
-          if (q === k || seen.has(q)) continue;
-          seen.add(q);
-          const a = 6 * q;
-          if (b.bbox[a] + margin >= b.bbox[o + 1] || b.bbox[a + 1] - margin <= b.bbox[o] || b.bbox[a + 2] + margin >= b.bbox[o + 3] || b.bbox[a + 3] - margin <= b.bbox[o + 2]) continue;
-          if (b.bbox[a + 4] >= b.bbox[o + 5] || b.bbox[a + 5] <= b.bbox[o + 4]) continue;
-          out.push(q);
-        }
+    offset[k] = used;
+    const o = 6 * k, p = b.panel[k];
+    let nFound = 0;
+    const cy0 = Math.max(0, Math.floor((bb[o + 2] - yMin) / C)), cy1 = Math.min(nCy - 1, Math.floor((bb[o + 3] - 1 - yMin) / C));
+    const cx0 = Math.max(0, Math.floor((bb[o] - xMin) / C)), cx1 = Math.min(nCx - 1, Math.floor((bb[o + 1] - 1 - xMin) / C));
+    for (let cy = cy0; cy <= cy1; cy++) for (let cx = cx0; cx <= cx1; cx++) {
+      const c = cellOf(p, cy, cx);
+      for (let t = cellStart[c]; t < cellStart[c + 1]; t++) {
+        const q = items[t];
+        if (q === k || seen[q] === k) continue;
+        seen[q] = k;
+        const a = 6 * q;
+        if (bb[a] + margin >= bb[o + 1] || bb[a + 1] - margin <= bb[o] || bb[a + 2] + margin >= bb[o + 3] || bb[a + 3] - margin <= bb[o + 2]) continue;
+        if (bb[a + 4] >= bb[o + 5] || bb[a + 5] <= bb[o + 4]) continue;
+        if (nFound === found.length) { const g = new Int32Array(2 * found.length); g.set(found); found = g; }
+        found[nFound++] = q;
       }
-    // a fixed order, so the result does not depend on hash iteration
-    const start = offset[k];
-    const part = out.splice(start).sort((x, y) => x - y);
-    out.push(...part);
-    if (part.length > 0) count++;
+    }
+    if (nFound === 0) continue;
+    count++;
+    // a fixed order, so the result does not depend on the bucketing
+    found.subarray(0, nFound).sort();
+    if (used + nFound > list.length) { const g = new Int32Array(Math.max(2 * list.length, used + nFound)); g.set(list.subarray(0, used)); list = g; }
+    list.set(found.subarray(0, nFound), used);
+    used += nFound;
   }
-  offset[n] = out.length;
-  return { offset, list: Int32Array.from(out), count };
+  offset[n] = used;
+  return { offset, list: list.slice(0, used), count };
 }
 
 /** Give a block's batch its rows' neighbour lists and a compact table of those neighbours. */
@@ -419,13 +524,30 @@ function dummySpec(ctx: SweepContext): ProfileGridSpec {
   return { halfSize: 1, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]), nFrames: ctx.nImages, scanStepFrames: ctx.nImages };
 }
 
-interface ExperimentIntegration {
-  predictions: Predictions;
-  keep: Int32Array;
+/** The kept predictions of one experiment (prediction order), one typed column each. */
+interface KeptPredictions {
+  /** row in the full prediction list (DIALS' partial_id) */
+  predIndex: Int32Array;
+  miller: Int32Array;
+  entering: Uint8Array;
+  panel: Int32Array;
+  s1: Float64Array;
+  xyzMm: Float64Array;
+  xyzPx: Float64Array;
+  d: Float64Array;
+  zeta: Float64Array;
   bbox: Int32Array;
   partiality: Float64Array;
   lp: Float64Array;
   qe: Float64Array;
+  /** foreground half-widths n_sigma·σ_b, n_sigma·σ_m (radians) */
+  deltaB: Float64Array;
+  deltaM: Float64Array;
+}
+
+interface ExperimentIntegration {
+  kept: KeptPredictions;
+  /** per kept row: the matched strong spot, or −1 */
   matched: Int32Array;
   results: IntegrationResults;
   sigmaBDeg: number;
@@ -436,13 +558,31 @@ interface ExperimentIntegration {
 }
 
 /**
+ * Move rows keep[0], keep[1], … (ascending) of a column of `stride` values per row to its front,
+ * in place, and return the view of those rows.
+ */
+function compactRows<T extends Float64Array | Int32Array | Uint8Array>(a: T, stride: number, keep: Int32Array): T {
+  for (let k = 0; k < keep.length; k++) {
+    const i = keep[k];
+    if (i !== k) a.copyWithin(stride * k, stride * i, stride * i + stride);
+  }
+  return a.subarray(0, stride * keep.length) as T;
+}
+
+/** One number per Miller index |h|, |k|, |l| < 2048 (NaN outside). */
+function millerKey(h: number, k: number, l: number): number {
+  if (Math.abs(h) >= 2048 || Math.abs(k) >= 2048 || Math.abs(l) >= 2048) return NaN;
+  return ((h + 2048) * 4096 + (k + 2048)) * 4096 + (l + 2048);
+}
+
+/**
  * DIALS counts the frame coordinate z from image 1 whatever the scan's first image (see Scan);
  * integration works in frames from the scan's start. Shift z-valued columns (bbox z, observed and
- * calculated px z) of the rows of experiment `id` by dz, in a copy.
+ * calculated px z) of the rows of experiment `id` by dz, in a copy (or in place: a table of our own).
  */
-function shiftFrames(table: ReflectionTable, id: number | null, dz: number): ReflectionTable {
+function shiftFrames(table: ReflectionTable, id: number | null, dz: number, inPlace = false): ReflectionTable {
   if (dz === 0) return table;
-  const t = table.clone();
+  const t = inPlace ? table : table.clone();
   const ids = t.has('id') ? t.int('id') : null;
   const bbox = t.has('bbox') ? t.int6('bbox') : null;
   const vecs = ['xyzobs.px.value', 'xyzcal.px'].filter((c) => t.has(c)).map((c) => t.vec3(c));
@@ -493,17 +633,19 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
   log.info('='.repeat(80));
   log.info('Predicting reflections');
   const pred = predictScan(e, dMin, params.nSigma * sigmaMDeg / Math.max(params.minZeta, 0.05) + 1);
-  const deltaB = new Float64Array(pred.n), deltaM = new Float64Array(pred.n);
+  const nPred = pred.n;
+  const deltaB = new Float64Array(nPred), deltaM = new Float64Array(nPred);
   const g = ctx.geometry;
   const nImages = ctx.nImages;
   const phiA = g.phi0Rad, phiB = g.phi0Rad + nImages * g.dPhiRad;
   const f = new KabschFrame();
-  const bbox = new Int32Array(6 * pred.n), part = new Float64Array(pred.n), lp = new Float64Array(pred.n), qe = new Float64Array(pred.n);
-  const keepList: number[] = [];
+  const bbox = new Int32Array(6 * nPred), part = new Float64Array(nPred), lp = new Float64Array(nPred), qe = new Float64Array(nPred);
+  const keepAll = new Int32Array(nPred);
+  let n = 0;
   const cg = correctionGeometry(g.s0, g.m2, e.beam.polarizationNormal, e.beam.polarizationFraction);
   const Dinv = e.detector.panels.map((p) => invert3([p.fastAxis[0], p.slowAxis[0], p.origin[0], p.fastAxis[1], p.slowAxis[1], p.origin[1], p.fastAxis[2], p.slowAxis[2], p.origin[2]]));
   let tooClose = 0;
-  for (let i = 0; i < pred.n; i++) {
+  for (let i = 0; i < nPred; i++) {
     const sx = pred.s1[3 * i], sy = pred.s1[3 * i + 1], sz = pred.s1[3 * i + 2];
     setFrame(f, g.s0, g.m2, sx, sy, sz, pred.xyzMm[3 * i + 2]);
     if (Math.abs(f.zeta) < params.minZeta) { tooClose++; continue; }
@@ -520,20 +662,31 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     lp[i] = lpCorrection(cg, sx, sy, sz);
     const nrm = g.normals[p];
     qe[i] = quantumEfficiency(panel.mu, panel.thickness, nrm[0], nrm[1], nrm[2], sx, sy, sz);
-    keepList.push(i);
+    keepAll[n++] = i;
   }
-  const keep = Int32Array.from(keepList);
-  log.info(`Predicted ${keep.length} reflections to d_min ${dMin.toFixed(2)} Å (${tooClose} too close to the spindle, |ζ| < ${params.minZeta}, not integrated)`);
+  log.info(`Predicted ${n} reflections to d_min ${dMin.toFixed(2)} Å (${tooClose} too close to the spindle, |ζ| < ${params.minZeta}, not integrated)`);
+  // From here on only the kept predictions, in prediction order: every column is compacted in
+  // place (no second copy), and the block batches and the output table are cut from these.
+  const keep = keepAll.subarray(0, n);
+  const kept: KeptPredictions = {
+    predIndex: keep,
+    miller: compactRows(pred.miller, 3, keep), entering: compactRows(pred.entering, 1, keep), panel: compactRows(pred.panel, 1, keep),
+    s1: compactRows(pred.s1, 3, keep), xyzMm: compactRows(pred.xyzMm, 3, keep), xyzPx: compactRows(pred.xyzPx, 3, keep),
+    d: compactRows(pred.d, 1, keep), zeta: compactRows(pred.zeta, 1, keep),
+    bbox: compactRows(bbox, 6, keep), partiality: compactRows(part, 1, keep), lp: compactRows(lp, 1, keep), qe: compactRows(qe, 1, keep),
+    deltaB: compactRows(deltaB, 1, keep), deltaM: compactRows(deltaM, 1, keep),
+  };
   // reference spots: predictions matched to the indexed strong spots by Miller index and the
   // nearest rotation angle (the two crossings of one index are half a turn apart, so the angle
   // decides; the `entering` column is not trusted, its sense differs between programs)
-  const matched = new Int32Array(pred.n).fill(-1);
+  const matched = new Int32Array(n).fill(-1);
   {
-    const index = new Map<string, number[]>();
-    for (const i of keep) {
-      const k = `${pred.miller[3 * i]},${pred.miller[3 * i + 1]},${pred.miller[3 * i + 2]}`;
-      const l = index.get(k);
-      if (l) l.push(i); else index.set(k, [i]);
+    // predictions by Miller index: first row of each index, then a chain through the others (row order)
+    const first = new Map<number, number>(), chain = new Int32Array(n);
+    for (let k = n - 1; k >= 0; k--) {
+      const key = millerKey(kept.miller[3 * k], kept.miller[3 * k + 1], kept.miller[3 * k + 2]);
+      chain[k] = first.get(key) ?? -1;
+      first.set(key, k);
     }
     const hkl = strong.miller('miller_index');
     const zobs = strong.has('xyzobs.px.value') ? strong.vec3('xyzobs.px.value') : null;
@@ -543,106 +696,131 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     for (const s of rows) {
       const z = zobs ? zobs[3 * s + 2] : ((phiObs ? phiObs[3 * s + 2] : phiCal[3 * s + 2]) - g.phi0Rad) / g.dPhiRad;
       let best = -1, bestDz = 3;
-      for (const j of index.get(`${hkl[3 * s]},${hkl[3 * s + 1]},${hkl[3 * s + 2]}`) ?? []) {
-        const dz = Math.abs(pred.xyzPx[3 * j + 2] - z);
+      const key = millerKey(hkl[3 * s], hkl[3 * s + 1], hkl[3 * s + 2]);
+      for (let j = Number.isNaN(key) ? -1 : first.get(key) ?? -1; j >= 0; j = chain[j]) {
+        const dz = Math.abs(kept.xyzPx[3 * j + 2] - z);
         if (dz < bestDz) { bestDz = dz; best = j; }
       }
       if (best >= 0 && matched[best] < 0) { matched[best] = s; nMatched++; }
     }
     log.info(`Matched ${nMatched} of ${rows.length} reference spots with predicted reflections`);
   }
-  // batch over kept rows
-  const n = keep.length;
   const spec: ProfileGridSpec = {
     halfSize: params.gridSize, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]),
     nFrames: nImages, scanStepFrames: Math.max(1, Math.round(params.scanStepDeg / osc)),
   };
-  const batch: ReflectionBatch = { bbox: new Int32Array(6 * n), panel: new Int32Array(n), s1: new Float64Array(3 * n), phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n), deltaB: new Float64Array(n), deltaM: new Float64Array(n) };
-  const zc = new Float64Array(n);
+  // the integrator's inputs: views of the kept columns where they are the same numbers
+  const batch: ReflectionBatch = {
+    bbox: kept.bbox, panel: kept.panel, s1: kept.s1, phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n),
+    deltaB: kept.deltaB, deltaM: kept.deltaM,
+  };
   for (let k = 0; k < n; k++) {
-    const i = keep[k];
-    batch.deltaB[k] = deltaB[i]; batch.deltaM[k] = deltaM[i];
-    batch.bbox.set(bbox.subarray(6 * i, 6 * i + 6), 6 * k);
-    batch.panel[k] = pred.panel[i];
-    batch.s1.set(pred.s1.subarray(3 * i, 3 * i + 3), 3 * k);
-    batch.phi[k] = pred.xyzMm[3 * i + 2];
-    batch.profile[k] = profileIndex(spec, pred.panel[i], pred.xyzPx[3 * i], pred.xyzPx[3 * i + 1], pred.xyzPx[3 * i + 2]);
-    batch.reference[k] = matched[i] >= 0 && part[i] > 0.99 ? 1 : 0;
-    zc[k] = Math.min(Math.max(pred.xyzPx[3 * i + 2], 0), nImages - 1e-9);
+    batch.phi[k] = kept.xyzMm[3 * k + 2];
+    batch.profile[k] = profileIndex(spec, kept.panel[k], kept.xyzPx[3 * k], kept.xyzPx[3 * k + 1], kept.xyzPx[3 * k + 2]);
+    batch.reference[k] = matched[k] >= 0 && kept.partiality[k] > 0.99 ? 1 : 0;
   }
-  const blocks = assignBlocks(zc, Int32Array.from({ length: n }, (_, i) => i), nImages, framesPerBlock);
+  const blocks = blocksByCentre(kept.xyzPx, nImages, framesPerBlock);
   const overlaps = findOverlaps(batch, params.margin);
-  const blockBatches = blocks.map((b) => attachNeighbours(subsetBatch(batch, b), b, batch, overlaps, params.margin));
   log.info(`${overlaps.count} reflections have a neighbour's foreground inside their shoebox (masked as overlaps)`);
   const base = { firstImageNumber: ctx.firstImageNumber, widths: ctx.widths, heights: ctx.heights, geometry: g, background: params.background, profileSpec: spec };
   log.info('='.repeat(80));
   log.info(`Integrating ${n} reflections in ${blocks.length} block(s) of ${framesPerBlock} images, ${params.nproc} worker(s)`);
-  const results = emptyResults(n);
-  const learnOut = await runPass(ctx, blockBatches.map((b) => ({ ...base, mode: 'learn' as const, batch: b })), params.nproc, (z) => opts.onImage?.('summation', z));
-  const acc = emptyAccumulator(spec);
-  learnOut.forEach((o, bi) => { scatterResults(results, o.results!, blocks[bi]); addAccumulator(acc, o.accumulator!); });
+  // A block's inputs are cut from the scan's columns when a worker is about to take it and dropped
+  // with its result; its profile slots are renumbered to the few it touches (slotsOf), so neither
+  // the tasks in flight nor the accumulators and profiles they carry grow with the sweep.
+  const slotsOf: (Int32Array | undefined)[] = new Array(blocks.length);
+  const blockBatch = (bi: number): ReflectionBatch => {
+    const sub = attachNeighbours(subsetBatch(batch, blocks[bi]), blocks[bi], batch, overlaps, params.margin);
+    slotsOf[bi] = localSlots(sub.profile);
+    return sub;
+  };
+  // The fitting pass redoes the summation, so when it is to run the learning pass returns only the
+  // profile sums: the scan's results columns then never coexist with the scan's accumulator.
+  let results: IntegrationResults | null = params.profileFitting ? null : emptyResults(n);
+  let acc: ProfileAccumulator | null = emptyAccumulator(spec);
+  await streamPass(ctx, blocks.length, (bi) => {
+    const b = blockBatch(bi);
+    return { ...base, mode: 'learn', batch: b, profileSlots: slotsOf[bi]!.length, withResults: results !== null };
+  }, (bi, o) => {
+    if (results) scatterResults(results, o.results!, blocks[bi]);
+    addLocalAccumulator(acc!, o.accumulator!, slotsOf[bi]!);
+    slotsOf[bi] = undefined;
+  }, params.nproc, (z) => opts.onImage?.('summation', z));
   let nReference = 0;
   for (let p = 0; p < acc.count.length; p++) nReference += acc.count[p];
   let profiles: ReferenceProfiles | null = null;
   if (params.profileFitting) {
     profiles = finaliseProfiles(acc, params.minProfileReflections);
-    if (!profiles) log.warn(`no reference profile has ${params.minProfileReflections} reflections: profile fitting skipped`);
-    else {
+    acc = null;
+    const out = (results = emptyResults(n));
+    if (!profiles) {
+      log.warn(`no reference profile has ${params.minProfileReflections} reflections: profile fitting skipped`);
+      // summation only, as the learning pass found it (it did not keep its results)
+      await streamPass(ctx, blocks.length, (bi) => ({ ...base, mode: 'fit', batch: blockBatch(bi), profileSlots: slotsOf[bi]!.length, profiles: null }), (bi, o) => {
+        scatterResults(out, o.results!, blocks[bi]);
+        slotsOf[bi] = undefined;
+      }, params.nproc, (z) => opts.onImage?.('summation', z));
+    } else {
+      const ref = profiles;
       log.info('Summary of profile model');
       log.info('  Profile     X (px)     Y (px)   Z (im)  # reflections');
       for (let p = 0; p < numProfiles(spec); p++) {
         const c = profileCentre(spec, p);
-        log.info(`${String(p).padStart(9)} ${c.x.toFixed(1).padStart(10)} ${c.y.toFixed(1).padStart(10)} ${c.z.toFixed(1).padStart(8)} ${String(acc.count[p]).padStart(14)}`);
+        log.info(`${String(p).padStart(9)} ${c.x.toFixed(1).padStart(10)} ${c.y.toFixed(1).padStart(10)} ${c.z.toFixed(1).padStart(8)} ${String(ref.count[p]).padStart(14)}`);
       }
-      const fitOut = await runPass(ctx, blockBatches.map((b) => ({ ...base, mode: 'fit' as const, batch: b, profiles })), params.nproc, (z) => opts.onImage?.('profile fitting', z));
-      fitOut.forEach((o, bi) => scatterResults(results, o.results!, blocks[bi]));
+      await streamPass(ctx, blocks.length, (bi) => {
+        const b = blockBatch(bi);
+        return { ...base, mode: 'fit', batch: b, profileSlots: slotsOf[bi]!.length, profiles: localProfiles(ref, slotsOf[bi]!) };
+      }, (bi, o) => {
+        scatterResults(out, o.results!, blocks[bi]);
+        slotsOf[bi] = undefined;
+      }, params.nproc, (z) => opts.onImage?.('profile fitting', z));
     }
   }
-  return { predictions: pred, keep, bbox, partiality: part, lp, qe, matched, results, sigmaBDeg, sigmaMDeg, nReference, profiles, tooCloseToSpindle: tooClose };
+  acc = null;
+  if (!results) throw new Error('internal: integration produced no results');
+  return { kept, matched, results, sigmaBDeg, sigmaMDeg, nReference, profiles, tooCloseToSpindle: tooClose };
 }
 
-/** integrated.refl rows (integrated ones only, as DIALS keeps them) of one experiment. */
+/**
+ * integrated.refl rows (integrated ones only, as DIALS keeps them) of one experiment, made from
+ * the experiment's own columns, which it consumes: each is compacted in place to the integrated
+ * rows, copied once to its exact length and released, so the table never exists twice.
+ */
 function toTable(x: ExperimentIntegration, id: number, e: Experiment, strong: ReflectionTable): ReflectionTable {
-  const { predictions: p, keep, results: r } = x;
-  const sel: number[] = [];
-  for (let k = 0; k < keep.length; k++) if ((r.flags[k] >>> 0) & Flags.integrated) sel.push(k);
-  const n = sel.length;
-  const t = ReflectionTable.empty(n);
-  const hkl = new Int32Array(3 * n), idc = new Int32Array(n), panel = new Float64Array(n), flags = new Float64Array(n), entering = new Uint8Array(n);
-  const s1 = new Float64Array(3 * n), mm = new Float64Array(3 * n), px = new Float64Array(3 * n), bbox = new Int32Array(6 * n);
-  const d = new Float64Array(n), part = new Float64Array(n), lp = new Float64Array(n), qe = new Float64Array(n), zeta = new Float64Array(n);
-  const iS = new Float64Array(n), vS = new Float64Array(n), iP = new Float64Array(n), vP = new Float64Array(n), cc = new Float64Array(n);
-  const bgm = new Float64Array(n), bgd = new Float64Array(n), nfg = new Int32Array(n), nbg = new Int32Array(n), nval = new Int32Array(n);
-  const obs = new Float64Array(3 * n), partialId = new Float64Array(n);
+  const c: Partial<KeptPredictions> = x.kept, r: Partial<IntegrationResults> = x.results;
+  const flagsIn = r.flags!, nKept = flagsIn.length;
+  const selAll = new Int32Array(nKept);
+  let n = 0;
+  for (let k = 0; k < nKept; k++) if ((flagsIn[k] >>> 0) & Flags.integrated) selAll[n++] = k;
+  const sel = selAll.subarray(0, n);
   const strongFlags = strong.sizeT('flags');
-  for (let j = 0; j < n; j++) {
-    const k = sel[j], i = keep[k];
-    hkl.set(p.miller.subarray(3 * i, 3 * i + 3), 3 * j);
-    idc[j] = id; panel[j] = p.panel[i]; entering[j] = p.entering[i];
-    let fl = r.flags[k] >>> 0;
-    const m = x.matched[i];
+  for (const k of sel) {
+    let fl = flagsIn[k] >>> 0;
+    const m = x.matched[k];
     if (m >= 0) fl |= ((strongFlags[m] >>> 0) & (Flags.indexed | Flags.used_in_refinement | Flags.strong)) | Flags.reference_spot;
-    flags[j] = fl;
-    s1.set(p.s1.subarray(3 * i, 3 * i + 3), 3 * j);
-    mm.set(p.xyzMm.subarray(3 * i, 3 * i + 3), 3 * j);
-    px.set(p.xyzPx.subarray(3 * i, 3 * i + 3), 3 * j);
-    bbox.set(x.bbox.subarray(6 * i, 6 * i + 6), 6 * j);
-    d[j] = p.d[i]; part[j] = x.partiality[i]; lp[j] = x.lp[i]; qe[j] = x.qe[i]; zeta[j] = p.zeta[i];
-    iS[j] = r.iSum[k]; vS[j] = r.vSum[k]; iP[j] = r.iPrf[k]; vP[j] = r.vPrf[k]; cc[j] = r.cc[k];
-    bgm[j] = r.bgMean[k]; bgd[j] = r.bgDispersion[k]; nfg[j] = r.nForeground[k]; nbg[j] = r.nBackground[k]; nval[j] = r.nValid[k];
-    obs.set(r.xyzObs.subarray(3 * k, 3 * k + 3), 3 * j);
-    partialId[j] = i;
+    flagsIn[k] = fl;
   }
-  t.setMiller('miller_index', hkl).setInt('id', idc).setSizeT('panel', panel).setSizeT('flags', flags).setBool('entering', entering)
-    .setVec3('s1', s1).setVec3('xyzcal.mm', mm).setVec3('xyzcal.px', px).setInt6('bbox', bbox)
-    .setDouble('d', d).setDouble('partiality', part).setSizeT('partial_id', partialId).setDouble('lp', lp).setDouble('qe', qe).setDouble('zeta', zeta)
-    .setDouble('intensity.sum.value', iS).setDouble('intensity.sum.variance', vS)
-    .setDouble('intensity.prf.value', iP).setDouble('intensity.prf.variance', vP).setDouble('profile.correlation', cc)
-    .setDouble('background.mean', bgm).setDouble('background.dispersion', bgd)
-    .setInt('num_pixels.foreground', nfg).setInt('num_pixels.background', nbg).setInt('num_pixels.valid', nval)
-    .setVec3('xyzobs.px.value', obs).setInt('imageset_id', idc);
+  /** The integrated rows of a column, which is then dropped from `from`. */
+  const take = <O extends object, K extends keyof O>(from: O, key: K, stride: number): NonNullable<O[K]> => {
+    const a = from[key] as unknown as Float64Array | Int32Array | Uint8Array;
+    const out = compactRows(a, stride, sel).slice();
+    delete from[key];
+    return out as unknown as NonNullable<O[K]>;
+  };
+  const t = ReflectionTable.empty(n);
+  const idc = new Int32Array(n).fill(id);
+  const panel = Float64Array.from(sel, (k) => c.panel![k]), partialId = Float64Array.from(sel, (k) => c.predIndex![k]);
+  t.setMiller('miller_index', take(c, 'miller', 3)).setInt('id', idc).setSizeT('panel', panel).setSizeT('flags', take(r, 'flags', 1)).setBool('entering', take(c, 'entering', 1))
+    .setVec3('s1', take(c, 's1', 3)).setVec3('xyzcal.mm', take(c, 'xyzMm', 3)).setVec3('xyzcal.px', take(c, 'xyzPx', 3)).setInt6('bbox', take(c, 'bbox', 6))
+    .setDouble('d', take(c, 'd', 1)).setDouble('partiality', take(c, 'partiality', 1)).setSizeT('partial_id', partialId).setDouble('lp', take(c, 'lp', 1)).setDouble('qe', take(c, 'qe', 1)).setDouble('zeta', take(c, 'zeta', 1))
+    .setDouble('intensity.sum.value', take(r, 'iSum', 1)).setDouble('intensity.sum.variance', take(r, 'vSum', 1))
+    .setDouble('intensity.prf.value', take(r, 'iPrf', 1)).setDouble('intensity.prf.variance', take(r, 'vPrf', 1)).setDouble('profile.correlation', take(r, 'cc', 1))
+    .setDouble('background.mean', take(r, 'bgMean', 1)).setDouble('background.dispersion', take(r, 'bgDispersion', 1))
+    .setInt('num_pixels.foreground', take(r, 'nForeground', 1)).setInt('num_pixels.background', take(r, 'nBackground', 1)).setInt('num_pixels.valid', take(r, 'nValid', 1))
+    .setVec3('xyzobs.px.value', take(r, 'xyzObs', 3)).setInt('imageset_id', idc);
   t.identifiers.set(id, e.identifier);
-  return shiftFrames(t, null, (e.scan?.imageRange[0] ?? 1) - 1);
+  return shiftFrames(t, null, (e.scan?.imageRange[0] ?? 1) - 1, true);
 }
 
 export async function run(experiments: ExperimentList, strong: ReflectionTable, params: IntegrateParams, opts: RunOptions): Promise<StageResult<IntegrateOutputs>> {
@@ -651,10 +829,12 @@ export async function run(experiments: ExperimentList, strong: ReflectionTable, 
   const tables: ReflectionTable[] = [];
   const sigmas: { sigmaBDeg: number; sigmaMDeg: number }[] = [];
   const outExperiments: ExperimentList = [];
-  const summaries: Summary[] = [];
+  const summaries: ExperimentSummary[] = [];
   for (let id = 0; id < experiments.length; id++) {
     const e = experiments[id];
     const x = await integrateExperiment(e, id, strong, params, opts);
+    // the summary needs every prediction's result; the table keeps the integrated ones
+    summaries.push(experimentSummary({ id, predicted: x.kept.d.length, results: x.results, partiality: x.kept.partiality, d: x.kept.d }));
     const t = toTable(x, id, e, strong);
     tables.push(t);
     sigmas.push({ sigmaBDeg: x.sigmaBDeg, sigmaMDeg: x.sigmaMDeg });
@@ -662,7 +842,6 @@ export async function run(experiments: ExperimentList, strong: ReflectionTable, 
       ...e,
       profile: { __id__: 'gaussian_rs', n_sigma: params.nSigma, sigma_b: x.sigmaBDeg, sigma_m: x.sigmaMDeg },
     });
-    summaries.push({ id, table: t, predicted: x.keep.length, results: x.results, keep: x.keep, partiality: x.partiality, d: x.predictions.d });
   }
   const reflections = tables.length === 1 ? tables[0] : ReflectionTable.concat(tables);
   const report = summaryTables(summaries);

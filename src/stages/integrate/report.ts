@@ -7,17 +7,21 @@
 import type { IntegrationResults } from '../../core/integration/integrator.js';
 import type { PlotData } from '../../core/report/plot.js';
 import { Flags } from '../../core/reflections/flags.js';
-import type { ReflectionTable } from '../../core/reflections/table.js';
 
 export interface Summary {
   id: number;
-  table: ReflectionTable;
   predicted: number;
-  /** results over the kept predictions (keep[k] = prediction row) */
+  /** per predicted (kept) reflection: results, partiality and resolution, same rows */
   results: IntegrationResults;
-  keep: Int32Array;
   partiality: Float64Array;
   d: Float64Array;
+}
+
+/** One experiment's tables and plot, and the sums the overall figures are made of. */
+export interface ExperimentSummary {
+  tables: { title: string; text: string }[];
+  plots: Record<string, PlotData>;
+  nSum: number; nPrf: number; ioSum: number; ioPrf: number; ccSum: number; nPred: number;
 }
 
 interface Bin { dMin: number; dMax: number; full: number; part: number; over: number; nSum: number; nPrf: number; bg: number; nBg: number; ioSum: number; ioPrf: number; cc: number }
@@ -47,35 +51,47 @@ function row(b: Bin, label: string): string {
 const HEADER = ['   d min', '   # full', '   # part', '  # over', ' # ice', '   # sum', '   # prf', '    Ibg', '  I/sigI', '  I/sigI', '  CC prf'].join(' ')
   + '\n' + ['        ', '         ', '         ', '        ', '      ', '        ', '        ', '       ', '    (sum)', '    (prf)', '        '].join(' ');
 
-export function summaryTables(summaries: Summary[], nBins = 10): { tables: { title: string; text: string }[]; figures: Record<string, number>; plots: Record<string, PlotData> } {
+/**
+ * One experiment's summary, taken while its per-prediction results are still at hand (the output
+ * table keeps only the integrated rows).
+ */
+export function experimentSummary(s: Summary, nBins = 10): ExperimentSummary {
+  const tables: { title: string; text: string }[] = [];
+  const plots: Record<string, PlotData> = {};
+  const r = s.results, n = s.d.length;
+  // equal-volume bins in 1/d³ between the extreme resolutions
+  let dmin = Infinity, dmax = 0;
+  for (let k = 0; k < n; k++) { const d = s.d[k]; dmin = Math.min(dmin, d); dmax = Math.max(dmax, d); }
+  const v0 = 1 / dmax ** 3, v1 = 1 / dmin ** 3;
+  const bins = Array.from({ length: nBins }, emptyBin);
+  const overall = emptyBin();
+  for (let k = 0; k < n; k++) {
+    const d = s.d[k], fl = r.flags[k] >>> 0;
+    const b = Math.min(nBins - 1, Math.max(0, Math.floor(((1 / d ** 3 - v0) / (v1 - v0)) * nBins)));
+    addTo(bins[b], d, s.partiality[k], fl, r, k);
+    addTo(overall, d, s.partiality[k], fl, r, k);
+  }
+  const lines = [HEADER];
+  for (const b of bins) if (b.full + b.part > 0) lines.push(row(b, f2(b.dMin)));
+  tables.push({ title: `Summary vs resolution, experiment ${s.id}`, text: lines.join('\n') });
+  tables.push({ title: `Summary for experiment ${s.id}`, text: [HEADER, row(overall, 'overall')].join('\n') });
+  const used = bins.filter((b) => b.nSum > 0);
+  plots[`i_over_sigma_vs_resolution_${s.id}`] = {
+    title: `⟨I/σ(I)⟩ by resolution (experiment ${s.id})`, xLabel: 'resolution (Å)', yLabel: '⟨I/σ(I)⟩', kind: 'line', xTickFormat: 'd_from_s2',
+    x: used.map((b) => 1 / (0.5 * (b.dMin + b.dMax)) ** 2),
+    series: [{ label: 'summation', y: used.map((b) => b.ioSum / b.nSum) }, { label: 'profile fitting', y: used.map((b) => (b.nPrf ? b.ioPrf / b.nPrf : NaN)) }],
+  };
+  return { tables, plots, nSum: overall.nSum, nPrf: overall.nPrf, ioSum: overall.ioSum, ioPrf: overall.ioPrf, ccSum: overall.cc, nPred: s.predicted };
+}
+
+export function summaryTables(parts: ExperimentSummary[]): { tables: { title: string; text: string }[]; figures: Record<string, number>; plots: Record<string, PlotData> } {
   const tables: { title: string; text: string }[] = [];
   let nSum = 0, nPrf = 0, ioSum = 0, ioPrf = 0, ccSum = 0, nPred = 0;
-  const plots: Record<string, PlotData> = {};
-  for (const s of summaries) {
-    const { results: r, keep } = s;
-    // equal-volume bins in 1/d³ between the extreme resolutions
-    let dmin = Infinity, dmax = 0;
-    for (let k = 0; k < keep.length; k++) { const d = s.d[keep[k]]; dmin = Math.min(dmin, d); dmax = Math.max(dmax, d); }
-    const v0 = 1 / dmax ** 3, v1 = 1 / dmin ** 3;
-    const bins = Array.from({ length: nBins }, emptyBin);
-    const overall = emptyBin();
-    for (let k = 0; k < keep.length; k++) {
-      const i = keep[k], d = s.d[i], fl = r.flags[k] >>> 0;
-      const b = Math.min(nBins - 1, Math.max(0, Math.floor(((1 / d ** 3 - v0) / (v1 - v0)) * nBins)));
-      addTo(bins[b], d, s.partiality[i], fl, r, k);
-      addTo(overall, d, s.partiality[i], fl, r, k);
-    }
-    const lines = [HEADER];
-    for (const b of bins) if (b.full + b.part > 0) lines.push(row(b, f2(b.dMin)));
-    tables.push({ title: `Summary vs resolution, experiment ${s.id}`, text: lines.join('\n') });
-    tables.push({ title: `Summary for experiment ${s.id}`, text: [HEADER, row(overall, 'overall')].join('\n') });
-    nSum += overall.nSum; nPrf += overall.nPrf; ioSum += overall.ioSum; ioPrf += overall.ioPrf; ccSum += overall.cc; nPred += s.predicted;
-    const used = bins.filter((b) => b.nSum > 0);
-    plots[`i_over_sigma_vs_resolution_${s.id}`] = {
-      title: `⟨I/σ(I)⟩ by resolution (experiment ${s.id})`, xLabel: 'resolution (Å)', yLabel: '⟨I/σ(I)⟩', kind: 'line', xTickFormat: 'd_from_s2',
-      x: used.map((b) => 1 / (0.5 * (b.dMin + b.dMax)) ** 2),
-      series: [{ label: 'summation', y: used.map((b) => b.ioSum / b.nSum) }, { label: 'profile fitting', y: used.map((b) => (b.nPrf ? b.ioPrf / b.nPrf : NaN)) }],
-    };
+  let plots: Record<string, PlotData> = {};
+  for (const p of parts) {
+    tables.push(...p.tables);
+    plots = { ...plots, ...p.plots };
+    nSum += p.nSum; nPrf += p.nPrf; ioSum += p.ioSum; ioPrf += p.ioPrf; ccSum += p.ccSum; nPred += p.nPred;
   }
   return {
     tables,
