@@ -166,7 +166,7 @@ test('findStrongPixelsPanel: the trusted range and static mask give the same pix
     const a = new Uint8Array(w * h), b = new Uint8Array(w * h);
     const ws = new ThresholdWorkspace(w, h);
     findStrongPixelsPanel(img, mask, trusted, w, h, p, a, ws);
-    assert.deepEqual(ws.mask, usable);
+    assert.deepEqual(ws.usableMask(), usable);
     assert.equal(ws.usable, usable.reduce((s, m) => s + m, 0));
     thresholdPanel(img, usable, w, h, p, b, new ThresholdWorkspace(w, h));
     assert.deepEqual(a, b, algorithm);

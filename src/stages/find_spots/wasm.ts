@@ -1,0 +1,282 @@
+/**
+ * The first pass of the extended dispersion threshold (usable-pixel mask and dispersion test for
+ * every pixel) as a small WebAssembly module, assembled here from the instructions below when
+ * first needed. This pass touches every pixel of every image: in V8's optimised JavaScript each
+ * typed-array access carries its own map, bounds and overflow checks (≈ 180 machine
+ * instructions per pixel for this loop), where WebAssembly's loads are plain loads; the pass
+ * runs several times faster and spot finding's cost falls to about that of decoding the images.
+ *
+ * No toolchain: the module is written out opcode by opcode (WebAssembly 1.0 binary format, one
+ * helper per instruction), so building the repository stays `tsc`. The arithmetic is the same
+ * IEEE double arithmetic as threshold.ts' dispersionPass on exact integers, so results are
+ * identical; the tests compare the two and both with a brute-force evaluation.
+ *
+ * Exports (all addresses are byte offsets into the imported memory `env.memory`):
+ *  - maskRow(y, w, pad, stride, img, sm, mk, vmin, span) → usable pixels of row y. Writes row y
+ *    of the padded masked image (ThresholdWorkspace.masked): the count where sm ≠ 0 and
+ *    vmin ≤ v ≤ vmin + span (unsigned span: one compare), UNUSABLE elsewhere.
+ *  - sweepRow(y, w, pad, stride, kx, ky, nMin, mk, cp, cq, cut, sig, bitStride, bitPad, shift,
+ *    invShift) → over-dispersed pixels of row y. Moves the column sums (cp: Σ(v + shift), cq: Σv²)
+ *    down by one row and slides the window along the row, setting signal bits (threshold.ts'
+ *    dispersionPass, without the strong test).
+ */
+/** Marks an unusable pixel in the masked image (a count of −2³¹ is never usable). */
+export const UNUSABLE = -0x80000000;
+
+const I32 = 0x7f, F64 = 0x7c;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
+    out.push(b | 0x80);
+  }
+}
+
+/** Instructions (WebAssembly 1.0 opcodes), each returning its bytes. */
+const get = (i: number) => [0x20, ...uleb(i)];
+const set = (i: number) => [0x21, ...uleb(i)];
+const tee = (i: number) => [0x22, ...uleb(i)];
+const i32c = (n: number) => [0x41, ...sleb(n)];
+const f64c0 = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
+const load32 = [0x28, 2, 0], load8u = [0x2d, 0, 0], loadF64 = [0x2b, 3, 0];
+const store32 = [0x36, 2, 0], storeF64 = [0x39, 3, 0];
+const loop = [0x03, 0x40], ifThen = [0x04, 0x40], end = [0x0b], brIf = (d: number) => [0x0d, ...uleb(d)];
+const select = [0x1b], drop = [0x1a], call = (f: number) => [0x10, ...uleb(f)];
+const i32Ne = [0x47], i32LtS = [0x48], i32LeU = [0x4d];
+const i32Add = [0x6a], i32Sub = [0x6b], i32Mul = [0x6c], i32RemU = [0x70], i32And = [0x71], i32Or = [0x72], i32Shl = [0x74], i32ShrS = [0x75];
+const f64Gt = [0x64], f64Ge = [0x66];
+const f64Add = [0xa0], f64Sub = [0xa1], f64Mul = [0xa2], f64Nearest = [0x9e];
+const i32TruncF64 = [0xaa], f64FromI32 = [0xb7];
+
+/** A function body: locals as runs of [count, type], then the code. */
+function body(locals: [number, number][], code: number[][]): number[] {
+  const bytes = [...uleb(locals.length), ...locals.flatMap(([n, t]) => [...uleb(n), t]), ...code.flat(), ...end];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function section(id: number, content: number[]): number[] {
+  return [id, ...uleb(content.length), ...content];
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+
+/**
+ * The parameter block at the start of the memory, written by the caller (FirstPassParams):
+ * i32 fields at the byte offsets below, then the f64 fields.
+ */
+export const PARAM = {
+  w: 0, h: 4, pad: 8, stride: 12, kx: 16, ky: 20, nMin: 24, img: 28, sm: 32, mk: 36, cp: 40, cq: 44, cut: 48, sig: 52,
+  bitStride: 56, bitPad: 60, vmin: 64, span: 68, ring: 72, slots: 76, plane: 80, usable: 84, shift: 96, invShift: 104,
+} as const;
+/** Bytes the parameter block takes. */
+export const PARAM_BYTES = 128;
+
+/** Locals of every function: the i32 parameters, loaded at entry, then scratch. */
+const L = {
+  y: 0, w: 1, h: 2, pad: 3, stride: 4, kx: 5, ky: 6, nMin: 7, img: 8, sm: 9, mk: 10, cp: 11, cq: 12, cut: 13, sig: 14,
+  bitStride: 15, bitPad: 16, vmin: 17, span: 18, ring: 19, slots: 20, plane: 21,
+  x: 22, i: 23, iEnd: 24, o: 25, v: 26, ok: 27, usable: 28, count: 29, j: 30, jEnd: 31, e: 32, l: 33, centre: 34,
+  bitRow: 35, addr: 36, dk: 37, t: 38,
+  // f64
+  shift: 39, invShift: 40, P: 41, Q: 42, cpv: 43, cqv: 44, n: 45, s: 46, vf: 47,
+} as const;
+const I32_LOCALS = 38, F64_LOCALS = 9; // beyond the one parameter (y)
+
+/** Load the parameter block into the locals. */
+function loadParams(): number[][] {
+  const fields = ['w', 'h', 'pad', 'stride', 'kx', 'ky', 'nMin', 'img', 'sm', 'mk', 'cp', 'cq', 'cut', 'sig', 'bitStride', 'bitPad', 'vmin', 'span', 'ring', 'slots', 'plane'] as const;
+  return [
+    ...fields.map((f) => [...i32c(PARAM[f]), ...load32, ...set(L[f])]),
+    [...i32c(PARAM.shift), ...loadF64, ...set(L.shift)],
+    [...i32c(PARAM.invShift), ...loadF64, ...set(L.invShift)],
+  ];
+}
+
+/** Byte address of ring slot of row (local `row`), column 0: ring + ((row + ky + 1) mod slots)·stride·8. */
+function slotOf(row: number[]): number[][] {
+  return [row, get(L.ky), i32Add, i32c(1), i32Add, get(L.slots), i32RemU, get(L.stride), i32Mul, i32c(3), i32Shl, get(L.ring), i32Add];
+}
+
+/**
+ * maskRow(y) → usable pixels of row y. Writes row y of the padded masked image: the count where
+ * sm ≠ 0 and vmin ≤ v ≤ vmin + span (unsigned: one compare), UNUSABLE elsewhere; and the row's
+ * contributions to the window sums into its ring slot: v + shift and v² (planes `plane` bytes
+ * apart), 0 for unusable pixels.
+ */
+function maskRowBody(): number[] {
+  return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
+    ...loadParams(),
+    get(L.y), get(L.w), i32Mul, tee(L.i), get(L.w), i32Add, set(L.iEnd),
+    get(L.y), get(L.pad), i32Add, get(L.stride), i32Mul, get(L.pad), i32Add, i32c(2), i32Shl, get(L.mk), i32Add, set(L.o),
+    ...slotOf(get(L.y)), get(L.pad), i32c(3), i32Shl, i32Add, set(L.addr),
+    loop,
+    get(L.img), get(L.i), i32c(2), i32Shl, i32Add, load32, set(L.v),
+    get(L.v), get(L.vmin), i32Sub, get(L.span), i32LeU, get(L.sm), get(L.i), i32Add, load8u, i32c(0), i32Ne, i32And, set(L.ok),
+    get(L.o), get(L.v), i32c(UNUSABLE), get(L.ok), select, store32,
+    get(L.v), f64FromI32, set(L.vf),
+    get(L.addr), get(L.vf), get(L.shift), f64Add, f64c0, get(L.ok), select, storeF64,
+    get(L.addr), get(L.plane), i32Add, get(L.vf), get(L.vf), f64Mul, f64c0, get(L.ok), select, storeF64,
+    get(L.usable), get(L.ok), i32Add, set(L.usable),
+    get(L.o), i32c(4), i32Add, set(L.o),
+    get(L.addr), i32c(8), i32Add, set(L.addr),
+    get(L.i), i32c(1), i32Add, tee(L.i), get(L.iEnd), i32LtS, brIf(0),
+    end,
+    get(L.usable),
+  ]);
+}
+
+/** zeroRow(y): row y lies beyond the panel; its ring slot holds zeros (the panel's columns). */
+function zeroRowBody(): number[] {
+  return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
+    ...loadParams(),
+    ...slotOf(get(L.y)), get(L.pad), i32c(3), i32Shl, i32Add, set(L.addr),
+    i32c(0), set(L.x),
+    loop,
+    get(L.addr), f64c0, storeF64,
+    get(L.addr), get(L.plane), i32Add, f64c0, storeF64,
+    get(L.addr), i32c(8), i32Add, set(L.addr),
+    get(L.x), i32c(1), i32Add, tee(L.x), get(L.w), i32LtS, brIf(0),
+    end,
+    i32c(0),
+  ]);
+}
+
+/**
+ * sweepRow(y) → over-dispersed pixels of row y: moves the column sums (cp: Σ(v + shift), cq: Σv²)
+ * down by one row (row y + ky enters, y − ky − 1 leaves) and slides the window along the row,
+ * setting signal bits; threshold.ts' dispersionPass without the strong test.
+ */
+function sweepRowBody(): number[] {
+  const at = (base: number, index: number, sh: number) => [get(base), get(index), i32c(sh), i32Shl, i32Add];
+  /** Column j moves down one row: cpv, cqv = the new sums, also stored. (e, l: slot addresses of the rows.) */
+  const updateColumn = [
+    ...at(L.cp, L.j, 3), loadF64,
+    ...at(L.e, L.j, 3), loadF64, ...at(L.l, L.j, 3), loadF64, f64Sub, f64Add, set(L.cpv),
+    ...at(L.cq, L.j, 3), loadF64,
+    ...at(L.e, L.j, 3), get(L.plane), i32Add, loadF64, ...at(L.l, L.j, 3), get(L.plane), i32Add, loadF64, f64Sub, f64Add, set(L.cqv),
+    ...at(L.cp, L.j, 3), get(L.cpv), storeF64,
+    ...at(L.cq, L.j, 3), get(L.cqv), storeF64,
+  ];
+  return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
+    ...loadParams(),
+    ...slotOf([...get(L.y), ...get(L.ky), ...i32Add]), set(L.e),
+    ...slotOf([...get(L.y), ...get(L.ky), ...i32Sub, ...i32c(1), ...i32Sub]), set(L.l),
+    get(L.y), get(L.pad), i32Add, get(L.stride), i32Mul, get(L.pad), i32Add, i32c(2), i32Shl, get(L.mk), i32Add, set(L.centre),
+    get(L.y), get(L.bitStride), i32Mul, get(L.bitPad), i32Add, i32c(2), i32Shl, get(L.sig), i32Add, set(L.bitRow),
+    get(L.kx), i32c(1), i32Shl, i32c(1), i32Add, i32c(3), i32Shl, set(L.dk),
+    // Columns −kx−1 … kx−1 (padded pad − kx − 1 …): the window of x = −1.
+    get(L.pad), get(L.kx), i32Sub, i32c(1), i32Sub, set(L.j),
+    get(L.pad), get(L.kx), i32Add, set(L.jEnd),
+    loop,
+    ...updateColumn,
+    get(L.P), get(L.cpv), f64Add, set(L.P),
+    get(L.Q), get(L.cqv), f64Add, set(L.Q),
+    get(L.j), i32c(1), i32Add, tee(L.j), get(L.jEnd), i32LtS, brIf(0),
+    end,
+    // x = 0 … w−1: entering column j = pad + x + kx, leaving column j − 2kx − 1.
+    get(L.pad), get(L.kx), i32Add, set(L.j),
+    loop,
+    ...updateColumn,
+    get(L.P), get(L.cpv), ...at(L.cp, L.j, 3), get(L.dk), i32Sub, loadF64, f64Sub, f64Add, set(L.P),
+    get(L.Q), get(L.cqv), ...at(L.cq, L.j, 3), get(L.dk), i32Sub, loadF64, f64Sub, f64Add, set(L.Q),
+    // n = round(P / shift), s = P − n·shift (see threshold.ts: never a tie)
+    get(L.P), get(L.invShift), f64Mul, f64Nearest, set(L.n),
+    get(L.P), get(L.n), get(L.shift), f64Mul, f64Sub, set(L.s),
+    // n·Q − s² > cut[n]·s and s > 0 and n ≥ nMin and the pixel itself usable
+    get(L.n), get(L.Q), f64Mul, get(L.s), get(L.s), f64Mul, f64Sub,
+    get(L.cut), get(L.n), i32TruncF64, i32c(3), i32Shl, i32Add, loadF64, get(L.s), f64Mul, f64Gt,
+    get(L.s), f64c0, f64Gt, i32And,
+    get(L.n), get(L.nMin), f64FromI32, f64Ge, i32And,
+    ...at(L.centre, L.x, 2), load32, i32c(UNUSABLE), i32Ne, i32And,
+    ifThen,
+    get(L.bitRow), get(L.x), i32c(5), i32ShrS, i32c(2), i32Shl, i32Add, tee(L.addr),
+    get(L.addr), load32, i32c(1), get(L.x), i32Shl, i32Or, store32,
+    get(L.count), i32c(1), i32Add, set(L.count),
+    end,
+    get(L.j), i32c(1), i32Add, set(L.j),
+    get(L.x), i32c(1), i32Add, tee(L.x), get(L.w), i32LtS, brIf(0),
+    end,
+    get(L.count),
+  ]);
+}
+
+/** rows() → over-dispersed pixels of the panel: for every row, the entering row masked (or zeroed) and the row swept. */
+function rowsBody(): number[] {
+  return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
+    ...loadParams(),
+    i32c(0), set(L.y),
+    loop,
+    get(L.y), get(L.ky), i32Add, tee(L.t), get(L.h), i32LtS,
+    ifThen,
+    get(L.usable), get(L.t), call(FN.maskRow), i32Add, set(L.usable),
+    [0x05], // else
+    get(L.t), call(FN.zeroRow), drop,
+    end,
+    get(L.count), get(L.y), call(FN.sweepRow), i32Add, set(L.count),
+    get(L.y), i32c(1), i32Add, tee(L.y), get(L.h), i32LtS, brIf(0),
+    end,
+    i32c(PARAM.usable), get(L.usable), store32,
+    get(L.count),
+  ]);
+}
+
+const FN = { maskRow: 0, zeroRow: 1, sweepRow: 2, rows: 3 } as const;
+
+function assemble(): Uint8Array {
+  const type = [0x60, 1, I32, 1, I32];
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, ...type]),
+    // import env.memory (kind 2), limits: minimum 0 pages, no maximum
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]),
+    ...section(3, [4, 0, 0, 0, 0]),
+    ...section(7, [2, ...name('maskRow'), 0x00, FN.maskRow, ...name('rows'), 0x00, FN.rows]),
+    ...section(10, [4, ...maskRowBody(), ...zeroRowBody(), ...sweepRowBody(), ...rowsBody()]),
+  ];
+  return Uint8Array.from(bytes);
+}
+
+export interface FirstPassKernel {
+  /** Row y into the masked image and its ring slot; returns its usable pixels. */
+  maskRow(y: number): number;
+  /** All rows (rows 0 … ky−1 masked and the column sums started by the caller); returns the over-dispersed pixels, usable pixels of rows ky … h−1 at PARAM.usable. */
+  rows(): number;
+}
+
+/** What this module uses of the WebAssembly JavaScript API (the project's type libraries do not declare it). */
+export interface WasmMemory { readonly buffer: ArrayBuffer }
+interface WasmApi {
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** A memory of `bytes` bytes (rounded up to whole 64 KiB pages). */
+export function wasmMemory(bytes: number): WasmMemory {
+  return new wasmApi.Memory({ initial: Math.ceil(bytes / 65536) });
+}
+
+let compiled: object | null = null;
+
+/** The kernel bound to `memory` (compiled once per thread). */
+export function firstPassKernel(memory: WasmMemory): FirstPassKernel {
+  compiled ??= new wasmApi.Module(assemble());
+  return new wasmApi.Instance(compiled, { env: { memory } }).exports as FirstPassKernel;
+}
