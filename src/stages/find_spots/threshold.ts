@@ -296,7 +296,7 @@ export function thresholdPanel(image: Int32Array, mask: Uint8Array, w: number, h
  */
 export function findStrongPixelsPanel(image: Int32Array, staticMask: Uint8Array, trustedRange: readonly [number, number],
   w: number, h: number, p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
-  if (!warmedUp) { warmedUp = true; warmUp(); }
+  if (!warmedUp.has(p.algorithm)) { warmedUp.add(p.algorithm); warmUp(p.algorithm); }
   if (ws.width !== w || ws.height !== h) throw new Error(`workspace is ${ws.width}×${ws.height}, panel ${w}×${h}`);
   if (image.length !== w * h || staticMask.length !== w * h) throw new Error(`panel ${w}×${h} given ${image.length} pixels and a ${staticMask.length}-pixel mask`);
   if (out) out.fill(0, 0, w * h);
@@ -601,10 +601,15 @@ function strongOverBackground(image: Int32Array, w: number, h: number, bx: numbe
     let any = 0;
     for (let k = 0; k < words; k++) any |= core[cr + k];
     if (any === 0) continue;
-    // need = core row dilated by bx (OR of shifts), bits beyond the panel cleared.
+    // need = core row dilated by bx (OR of shifts), bits beyond the panel cleared. Core pixels
+    // are sparse: a word whose reach (bx pixels either side) holds none stays 0.
+    const reach = (bx >>> 5) + 1;
     for (let k = 0; k < words; k++) {
       const j = cr + k;
       let v = core[j];
+      let near = v;
+      for (let q = 1; q <= reach; q++) near |= core[j + q] | core[j - q];
+      if (near === 0) { need[k] = 0; continue; }
       for (let d = 1; d <= bx; d++) {
         const q = d >>> 5, r = d & 31;
         v |= r === 0 ? core[j + q] : (core[j + q] >>> r) | (core[j + q + 1] << (32 - r));
@@ -690,24 +695,28 @@ export const EXTENDED = {
   backgroundHalfWidth: (k: number): number => k + 2,
 } as const;
 
-let warmedUp = false;
+/** Algorithms warmed up in this thread. */
+const warmedUp = new Set<ThresholdAlgorithm>();
 
 /** Calls per function in the warm-up (V8 allocates type feedback on about the 8th call). */
 const WARM_UP_CALLS = 10;
 
 /**
- * Run every algorithm on a small synthetic panel before the first real panel (in each worker
- * too; on first use rather than at load, so threads that never find spots do not pay for it).
+ * Run an algorithm on a small synthetic panel before its first real panel (in each worker too;
+ * on first use rather than at load, and only the algorithm asked for, so threads do not compile
+ * code they never run).
  * The optimising compiler specialises on what the code has seen: without this, code compiled
  * while the first real image is still in its first loop has never run the code after it, nor
  * seen a squared count overflow 32 bits, and is thrown away and recompiled several times, at a
  * cost in compile time comparable to spot finding on tens of images. The panel has a blob
  * brighter than 46 341 counts (its square overflows int32), a fainter one, one in the corner, a
- * masked column and an untrusted pixel, so every branch of the passes runs; the strong list
+ * masked column, an untrusted pixel and empty columns on the right, so every branch of the
+ * passes runs; the strong list
  * starts short so that its growth runs too.
  */
-function warmUp(): void {
-  const w = 40, h = 36;
+function warmUp(algorithm: ThresholdAlgorithm): void {
+  // Wide enough that some 32-pixel words of a row are far from every spot.
+  const w = 100, h = 36;
   const image = new Int32Array(w * h), mask = new Uint8Array(w * h).fill(1);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -725,8 +734,6 @@ function warmUp(): void {
   for (let rep = 0; rep < WARM_UP_CALLS; rep++) {
     // Fresh workspaces now and then, so that the buffers' first-use paths run too.
     if (rep % 3 === 2) ws = new ThresholdWorkspace(w, h);
-    for (const algorithm of THRESHOLD_ALGORITHMS) {
-      findStrongPixelsPanel(image, mask, [-1, 1e6], w, h, { ...DEFAULT_THRESHOLD, algorithm }, rep % 2 === 0 ? out : null, ws);
-    }
+    findStrongPixelsPanel(image, mask, [-1, 1e6], w, h, { ...DEFAULT_THRESHOLD, algorithm }, rep % 2 === 0 ? out : null, ws);
   }
 }
