@@ -78,9 +78,9 @@ export class ThresholdWorkspace {
   /** The strong pixels of the last call, as y·width + x in ascending order. */
   strong: Int32Array;
   /**
-   * Column sums over the window's rows. First pass: colP = Σ(v + shift) (count and Σv packed,
-   * see dispersionPass) and colQ = Σv², column x at pad + x of `masked`. Background pass:
-   * colN = usable-pixel count, colS = Σv, column x at x + bx + 1 with zero columns on both sides.
+   * Column sums over the window's rows. dispersionPass (TypeScript): colP = Σ(v + shift) (count
+   * and Σv packed) and colQ = Σv², column x at pad + x of `masked`. Background pass: colN =
+   * usable-pixel count, colS = Σv, column x at x + bx + 1 with zero columns on both sides.
    */
   colP: Float64Array;
   colQ: Float64Array;
@@ -107,13 +107,15 @@ export class ThresholdWorkspace {
   /** The static mask last copied into staticMaskIn (masks are the same object image after image). */
   staticMaskSource: Uint8Array | null = null;
   /** Byte offsets of the arrays above in `memory`. */
-  readonly at = { cut: 0, colP: 0, colQ: 0, imageIn: 0, masked: 0, signalBits: 0, staticMaskIn: 0, ring: 0, plane: 0 };
+  readonly at = { cut: 0, cols: 0, imageIn: 0, masked: 0, signalBits: 0, staticMaskIn: 0, ring: 0 };
   /**
-   * Per-pixel contributions to the first pass's window sums (v + shift, v²; 0 for unusable
-   * pixels) of the rows in the window, one slot per row (row r in slot (r + ky + 1) mod (2ky + 2)),
-   * two planes `at.plane` bytes apart; laid out like `masked` rows.
+   * The WebAssembly first pass's data: per-pixel contributions to the window sums, the pair
+   * (v + shift, v²), 0 for unusable pixels, of the rows in the window, one slot per row (row r in
+   * slot (r + ky + 1) mod (2ky + 2)) laid out like a `masked` row; and the column sums, the pair
+   * (colP, colQ) per padded column.
    */
   ring: Float64Array;
+  cols: Float64Array;
   /** The parameter block of the WebAssembly first pass (wasm.ts PARAM), as i32 and f64. */
   params32: Int32Array;
   params64: Float64Array;
@@ -135,6 +137,7 @@ export class ThresholdWorkspace {
     this.imageIn = new Int32Array(0);
     this.staticMaskIn = new Uint8Array(0);
     this.ring = new Float64Array(0);
+    this.cols = new Float64Array(0);
     this.params32 = new Int32Array(0);
     this.params64 = new Float64Array(0);
   }
@@ -145,11 +148,7 @@ export class ThresholdWorkspace {
    * own pixels of `masked` are written per call; the padding stays UNUSABLE.
    */
   padded(pad: number): void {
-    if (pad <= this.pad) {
-      this.colP.fill(0);
-      this.colQ.fill(0);
-      return;
-    }
+    if (pad <= this.pad) return;
     const { width: w, height: h } = this;
     this.pad = pad;
     this.stride = w + 2 * pad;
@@ -165,27 +164,27 @@ export class ThresholdWorkspace {
     };
     const at = this.at;
     at.cut = take(8 * cutLength, 8);
-    at.colP = take(8 * this.stride, 8);
-    at.colQ = take(8 * this.stride, 8);
+    at.cols = take(16 * this.stride, 8);
     at.imageIn = take(4 * w * h, 4);
     at.masked = take(4 * this.stride * (h + 2 * pad), 4);
     at.signalBits = take(4 * this.bitStride * h, 4);
     // Kernels this padding serves have 2ky + 2 < 2·pad rows in their ring.
-    at.plane = 8 * 2 * pad * this.stride;
-    at.ring = take(2 * at.plane, 8);
+    const ringLength = 2 * pad * 2 * this.stride;
+    at.ring = take(8 * ringLength, 8);
     at.staticMaskIn = take(w * h, 1);
     const memory = wasmMemory(end);
     const buf = memory.buffer;
     this.memory = memory;
     this.kernelOfMemory = null;
     this.cut = new Float64Array(buf, at.cut, cutLength);
-    this.colP = new Float64Array(buf, at.colP, this.stride);
-    this.colQ = new Float64Array(buf, at.colQ, this.stride);
+    this.cols = new Float64Array(buf, at.cols, 2 * this.stride);
+    this.colP = new Float64Array(this.stride);
+    this.colQ = new Float64Array(this.stride);
     this.imageIn = new Int32Array(buf, at.imageIn, w * h);
     this.masked = new Int32Array(buf, at.masked, this.stride * (h + 2 * pad)).fill(UNUSABLE);
     this.signalBits = new Int32Array(buf, at.signalBits, this.bitStride * h);
     this.staticMaskIn = new Uint8Array(buf, at.staticMaskIn, w * h);
-    this.ring = new Float64Array(buf, at.ring, 2 * at.plane / 8);
+    this.ring = new Float64Array(buf, at.ring, ringLength);
     this.params32 = new Int32Array(buf, 0, PARAM_BYTES / 4);
     this.params64 = new Float64Array(buf, 0, PARAM_BYTES / 8);
     this.staticMaskSource = null;
@@ -383,6 +382,8 @@ function dispersionPass(image: Int32Array, staticMask: Uint8Array, lo: number, h
   const invShift = 1 / shift;
   const { colP, colQ, masked, stride, pad } = ws;
   const unusable = UNUSABLE; // see globalThreshold
+  colP.fill(0);
+  colQ.fill(0);
   // Without the strong test the caller (dispersionExtended) has cleared ws.signalBits.
   const sig = ws.signalBits, bitStride = ws.bitStride, bitPad = ws.bitPad;
   let usable = 0;
@@ -489,7 +490,7 @@ function signalPass(image: Int32Array, staticMask: Uint8Array, lo: number, hi: n
   const nMin = requiredLocal(p, kx, ky);
   cutOffs(ws, area, p.gain, p.sigmaBackground);
   const shift = packingShift(lo, hi, area, p), invShift = 1 / shift;
-  const { masked, colP, colQ, stride, pad, at } = ws;
+  const { masked, cols, stride, pad, at } = ws;
   const unusable = UNUSABLE; // see globalThreshold
   // Usable counts as one unsigned range test: vmin ≤ v ≤ vmax ⟺ (v − vmin) ≤ (vmax − vmin) unsigned.
   const vmin = Math.max(Math.floor(lo) + 1, unusable + 1), vmax = Math.min(Math.ceil(hi) - 1, 0x7fffffff);
@@ -510,12 +511,12 @@ function signalPass(image: Int32Array, staticMask: Uint8Array, lo: number, hi: n
   p32[PARAM.w / 4] = w; p32[PARAM.h / 4] = h; p32[PARAM.pad / 4] = pad; p32[PARAM.stride / 4] = stride;
   p32[PARAM.kx / 4] = kx; p32[PARAM.ky / 4] = ky; p32[PARAM.nMin / 4] = nMin;
   p32[PARAM.img / 4] = at.imageIn; p32[PARAM.sm / 4] = at.staticMaskIn; p32[PARAM.mk / 4] = at.masked;
-  p32[PARAM.cp / 4] = at.colP; p32[PARAM.cq / 4] = at.colQ; p32[PARAM.cut / 4] = at.cut; p32[PARAM.sig / 4] = at.signalBits;
+  p32[PARAM.cols / 4] = at.cols; p32[PARAM.cut / 4] = at.cut; p32[PARAM.sig / 4] = at.signalBits;
   p32[PARAM.bitStride / 4] = ws.bitStride; p32[PARAM.bitPad / 4] = ws.bitPad; p32[PARAM.vmin / 4] = vmin; p32[PARAM.span / 4] = span;
-  p32[PARAM.ring / 4] = at.ring; p32[PARAM.slots / 4] = slots; p32[PARAM.plane / 4] = at.plane; p32[PARAM.usable / 4] = 0;
+  p32[PARAM.ring / 4] = at.ring; p32[PARAM.slots / 4] = slots; p32[PARAM.usable / 4] = 0;
   p64[PARAM.shift / 8] = shift; p64[PARAM.invShift / 8] = invShift;
   // Rows −ky−1 … −1 (and any beyond a panel shorter than ky) contribute nothing.
-  const ring = ws.ring, plane = at.plane / 8;
+  const ring = ws.ring;
   ring.fill(0);
   let usable = 0;
   for (let y = 0; y < Math.min(ky, h); y++) usable += k.maskRow(y);
@@ -523,10 +524,10 @@ function signalPass(image: Int32Array, staticMask: Uint8Array, lo: number, hi: n
   for (let j = pad - kx - 1; j < pad + w + kx; j++) {
     let cp = 0, cq = 0;
     for (let r = -ky - 1; r < ky; r++) {
-      const o = ((r + ky + 1) % slots) * stride + j;
-      cp += ring[o]; cq += ring[plane + o];
+      const o = 2 * (((r + ky + 1) % slots) * stride + j);
+      cp += ring[o]; cq += ring[o + 1];
     }
-    colP[j] = cp; colQ[j] = cq;
+    cols[2 * j] = cp; cols[2 * j + 1] = cq;
   }
   const count = k.rows();
   usable += p32[PARAM.usable / 4];

@@ -54,6 +54,8 @@ const i32c = (n: number) => [0x41, ...sleb(n)];
 const f64c0 = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
 const load32 = [0x28, 2, 0], load8u = [0x2d, 0, 0], loadF64 = [0x2b, 3, 0];
 const store32 = [0x36, 2, 0], storeF64 = [0x39, 3, 0];
+/** f64 load / store at a constant byte offset from the address on the stack. */
+const loadF64At = (offset: number) => [0x2b, 3, ...uleb(offset)], storeF64At = (offset: number) => [0x39, 3, ...uleb(offset)];
 const loop = [0x03, 0x40], ifThen = [0x04, 0x40], end = [0x0b], brIf = (d: number) => [0x0d, ...uleb(d)];
 const select = [0x1b], drop = [0x1a], call = (f: number) => [0x10, ...uleb(f)];
 const i32Ne = [0x47], i32LtS = [0x48], i32LeU = [0x4d];
@@ -81,16 +83,16 @@ function name(s: string): number[] {
  * i32 fields at the byte offsets below, then the f64 fields.
  */
 export const PARAM = {
-  w: 0, h: 4, pad: 8, stride: 12, kx: 16, ky: 20, nMin: 24, img: 28, sm: 32, mk: 36, cp: 40, cq: 44, cut: 48, sig: 52,
-  bitStride: 56, bitPad: 60, vmin: 64, span: 68, ring: 72, slots: 76, plane: 80, usable: 84, shift: 96, invShift: 104,
+  w: 0, h: 4, pad: 8, stride: 12, kx: 16, ky: 20, nMin: 24, img: 28, sm: 32, mk: 36, cols: 40, cut: 48, sig: 52,
+  bitStride: 56, bitPad: 60, vmin: 64, span: 68, ring: 72, slots: 76, usable: 84, shift: 96, invShift: 104,
 } as const;
 /** Bytes the parameter block takes. */
 export const PARAM_BYTES = 128;
 
 /** Locals of every function: the i32 parameters, loaded at entry, then scratch. */
 const L = {
-  y: 0, w: 1, h: 2, pad: 3, stride: 4, kx: 5, ky: 6, nMin: 7, img: 8, sm: 9, mk: 10, cp: 11, cq: 12, cut: 13, sig: 14,
-  bitStride: 15, bitPad: 16, vmin: 17, span: 18, ring: 19, slots: 20, plane: 21,
+  y: 0, w: 1, h: 2, pad: 3, stride: 4, kx: 5, ky: 6, nMin: 7, img: 8, sm: 9, mk: 10, cols: 11, pk: 12, cut: 13, sig: 14,
+  bitStride: 15, bitPad: 16, vmin: 17, span: 18, ring: 19, slots: 20, pc: 21,
   x: 22, i: 23, iEnd: 24, o: 25, v: 26, ok: 27, usable: 28, count: 29, j: 30, jEnd: 31, e: 32, l: 33, centre: 34,
   bitRow: 35, addr: 36, dk: 37, t: 38,
   // f64
@@ -100,7 +102,7 @@ const I32_LOCALS = 38, F64_LOCALS = 9; // beyond the one parameter (y)
 
 /** Load the parameter block into the locals. */
 function loadParams(): number[][] {
-  const fields = ['w', 'h', 'pad', 'stride', 'kx', 'ky', 'nMin', 'img', 'sm', 'mk', 'cp', 'cq', 'cut', 'sig', 'bitStride', 'bitPad', 'vmin', 'span', 'ring', 'slots', 'plane'] as const;
+  const fields = ['w', 'h', 'pad', 'stride', 'kx', 'ky', 'nMin', 'img', 'sm', 'mk', 'cols', 'cut', 'sig', 'bitStride', 'bitPad', 'vmin', 'span', 'ring', 'slots'] as const;
   return [
     ...fields.map((f) => [...i32c(PARAM[f]), ...load32, ...set(L[f])]),
     [...i32c(PARAM.shift), ...loadF64, ...set(L.shift)],
@@ -108,33 +110,33 @@ function loadParams(): number[][] {
   ];
 }
 
-/** Byte address of ring slot of row (local `row`), column 0: ring + ((row + ky + 1) mod slots)·stride·8. */
+/** Byte address of the ring slot of row `row` (code leaving it on the stack), column 0: ring + ((row + ky + 1) mod slots)·stride·16. */
 function slotOf(row: number[]): number[][] {
-  return [row, get(L.ky), i32Add, i32c(1), i32Add, get(L.slots), i32RemU, get(L.stride), i32Mul, i32c(3), i32Shl, get(L.ring), i32Add];
+  return [row, get(L.ky), i32Add, i32c(1), i32Add, get(L.slots), i32RemU, get(L.stride), i32Mul, i32c(4), i32Shl, get(L.ring), i32Add];
 }
 
 /**
  * maskRow(y) → usable pixels of row y. Writes row y of the padded masked image: the count where
  * sm ≠ 0 and vmin ≤ v ≤ vmin + span (unsigned: one compare), UNUSABLE elsewhere; and the row's
- * contributions to the window sums into its ring slot: v + shift and v² (planes `plane` bytes
- * apart), 0 for unusable pixels.
+ * contributions to the window sums into its ring slot: the pair (v + shift, v²) per pixel, 0 for
+ * unusable pixels.
  */
 function maskRowBody(): number[] {
   return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
     ...loadParams(),
     get(L.y), get(L.w), i32Mul, tee(L.i), get(L.w), i32Add, set(L.iEnd),
     get(L.y), get(L.pad), i32Add, get(L.stride), i32Mul, get(L.pad), i32Add, i32c(2), i32Shl, get(L.mk), i32Add, set(L.o),
-    ...slotOf(get(L.y)), get(L.pad), i32c(3), i32Shl, i32Add, set(L.addr),
+    ...slotOf(get(L.y)), get(L.pad), i32c(4), i32Shl, i32Add, set(L.addr),
     loop,
     get(L.img), get(L.i), i32c(2), i32Shl, i32Add, load32, set(L.v),
     get(L.v), get(L.vmin), i32Sub, get(L.span), i32LeU, get(L.sm), get(L.i), i32Add, load8u, i32c(0), i32Ne, i32And, set(L.ok),
     get(L.o), get(L.v), i32c(UNUSABLE), get(L.ok), select, store32,
     get(L.v), f64FromI32, set(L.vf),
-    get(L.addr), get(L.vf), get(L.shift), f64Add, f64c0, get(L.ok), select, storeF64,
-    get(L.addr), get(L.plane), i32Add, get(L.vf), get(L.vf), f64Mul, f64c0, get(L.ok), select, storeF64,
+    get(L.addr), get(L.vf), get(L.shift), f64Add, f64c0, get(L.ok), select, storeF64At(0),
+    get(L.addr), get(L.vf), get(L.vf), f64Mul, f64c0, get(L.ok), select, storeF64At(8),
     get(L.usable), get(L.ok), i32Add, set(L.usable),
     get(L.o), i32c(4), i32Add, set(L.o),
-    get(L.addr), i32c(8), i32Add, set(L.addr),
+    get(L.addr), i32c(16), i32Add, set(L.addr),
     get(L.i), i32c(1), i32Add, tee(L.i), get(L.iEnd), i32LtS, brIf(0),
     end,
     get(L.usable),
@@ -145,12 +147,12 @@ function maskRowBody(): number[] {
 function zeroRowBody(): number[] {
   return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
     ...loadParams(),
-    ...slotOf(get(L.y)), get(L.pad), i32c(3), i32Shl, i32Add, set(L.addr),
+    ...slotOf(get(L.y)), get(L.pad), i32c(4), i32Shl, i32Add, set(L.addr),
     i32c(0), set(L.x),
     loop,
-    get(L.addr), f64c0, storeF64,
-    get(L.addr), get(L.plane), i32Add, f64c0, storeF64,
-    get(L.addr), i32c(8), i32Add, set(L.addr),
+    get(L.addr), f64c0, storeF64At(0),
+    get(L.addr), f64c0, storeF64At(8),
+    get(L.addr), i32c(16), i32Add, set(L.addr),
     get(L.x), i32c(1), i32Add, tee(L.x), get(L.w), i32LtS, brIf(0),
     end,
     i32c(0),
@@ -158,43 +160,51 @@ function zeroRowBody(): number[] {
 }
 
 /**
- * sweepRow(y) → over-dispersed pixels of row y: moves the column sums (cp: Σ(v + shift), cq: Σv²)
- * down by one row (row y + ky enters, y − ky − 1 leaves) and slides the window along the row,
- * setting signal bits; threshold.ts' dispersionPass without the strong test.
+ * sweepRow(y) → over-dispersed pixels of row y: moves the column sums (pairs Σ(v + shift), Σv²
+ * per column in `cols`) down by one row (row y + ky enters, y − ky − 1 leaves) and slides the
+ * window along the row, setting signal bits; threshold.ts' dispersionPass without the strong
+ * test. Walks byte pointers (e, l: ring rows; pc: column sums of the entering column, pk of the
+ * leaving one; centre: the pixel in `masked`) rather than indexing, so every load is a pointer
+ * plus a constant.
  */
 function sweepRowBody(): number[] {
-  const at = (base: number, index: number, sh: number) => [get(base), get(index), i32c(sh), i32Shl, i32Add];
-  /** Column j moves down one row: cpv, cqv = the new sums, also stored. (e, l: slot addresses of the rows.) */
+  /** Column at pc moves down one row (rows at e and l): cpv, cqv = the new sums, also stored. */
   const updateColumn = [
-    ...at(L.cp, L.j, 3), loadF64,
-    ...at(L.e, L.j, 3), loadF64, ...at(L.l, L.j, 3), loadF64, f64Sub, f64Add, set(L.cpv),
-    ...at(L.cq, L.j, 3), loadF64,
-    ...at(L.e, L.j, 3), get(L.plane), i32Add, loadF64, ...at(L.l, L.j, 3), get(L.plane), i32Add, loadF64, f64Sub, f64Add, set(L.cqv),
-    ...at(L.cp, L.j, 3), get(L.cpv), storeF64,
-    ...at(L.cq, L.j, 3), get(L.cqv), storeF64,
+    get(L.pc), loadF64At(0), get(L.e), loadF64At(0), get(L.l), loadF64At(0), f64Sub, f64Add, set(L.cpv),
+    get(L.pc), loadF64At(8), get(L.e), loadF64At(8), get(L.l), loadF64At(8), f64Sub, f64Add, set(L.cqv),
+    get(L.pc), get(L.cpv), storeF64At(0),
+    get(L.pc), get(L.cqv), storeF64At(8),
+  ];
+  const advance = [
+    get(L.pc), i32c(16), i32Add, set(L.pc),
+    get(L.e), i32c(16), i32Add, set(L.e),
+    get(L.l), i32c(16), i32Add, set(L.l),
   ];
   return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
     ...loadParams(),
-    ...slotOf([...get(L.y), ...get(L.ky), ...i32Add]), set(L.e),
-    ...slotOf([...get(L.y), ...get(L.ky), ...i32Sub, ...i32c(1), ...i32Sub]), set(L.l),
+    // First column: −kx−1 (padded pad − kx − 1); j counts the columns left before x = 0.
+    get(L.pad), get(L.kx), i32Sub, i32c(1), i32Sub, i32c(4), i32Shl, set(L.t),
+    ...slotOf([...get(L.y), ...get(L.ky), ...i32Add]), get(L.t), i32Add, set(L.e),
+    ...slotOf([...get(L.y), ...get(L.ky), ...i32Sub, ...i32c(1), ...i32Sub]), get(L.t), i32Add, set(L.l),
+    get(L.cols), get(L.t), i32Add, set(L.pc),
     get(L.y), get(L.pad), i32Add, get(L.stride), i32Mul, get(L.pad), i32Add, i32c(2), i32Shl, get(L.mk), i32Add, set(L.centre),
     get(L.y), get(L.bitStride), i32Mul, get(L.bitPad), i32Add, i32c(2), i32Shl, get(L.sig), i32Add, set(L.bitRow),
-    get(L.kx), i32c(1), i32Shl, i32c(1), i32Add, i32c(3), i32Shl, set(L.dk),
-    // Columns −kx−1 … kx−1 (padded pad − kx − 1 …): the window of x = −1.
-    get(L.pad), get(L.kx), i32Sub, i32c(1), i32Sub, set(L.j),
-    get(L.pad), get(L.kx), i32Add, set(L.jEnd),
+    get(L.kx), i32c(1), i32Shl, i32c(1), i32Add, i32c(4), i32Shl, set(L.dk),
+    // Columns −kx−1 … kx−1: the window of x = −1.
+    get(L.kx), i32c(1), i32Shl, i32c(1), i32Add, set(L.j),
     loop,
     ...updateColumn,
     get(L.P), get(L.cpv), f64Add, set(L.P),
     get(L.Q), get(L.cqv), f64Add, set(L.Q),
-    get(L.j), i32c(1), i32Add, tee(L.j), get(L.jEnd), i32LtS, brIf(0),
+    ...advance,
+    get(L.j), i32c(1), i32Sub, tee(L.j), brIf(0),
     end,
-    // x = 0 … w−1: entering column j = pad + x + kx, leaving column j − 2kx − 1.
-    get(L.pad), get(L.kx), i32Add, set(L.j),
+    // x = 0 … w−1: entering column at pc (pad + x + kx), leaving one at pk = pc − (2kx + 1)·16.
     loop,
     ...updateColumn,
-    get(L.P), get(L.cpv), ...at(L.cp, L.j, 3), get(L.dk), i32Sub, loadF64, f64Sub, f64Add, set(L.P),
-    get(L.Q), get(L.cqv), ...at(L.cq, L.j, 3), get(L.dk), i32Sub, loadF64, f64Sub, f64Add, set(L.Q),
+    get(L.pc), get(L.dk), i32Sub, set(L.pk),
+    get(L.P), get(L.cpv), get(L.pk), loadF64At(0), f64Sub, f64Add, set(L.P),
+    get(L.Q), get(L.cqv), get(L.pk), loadF64At(8), f64Sub, f64Add, set(L.Q),
     // n = round(P / shift), s = P − n·shift (see threshold.ts: never a tie)
     get(L.P), get(L.invShift), f64Mul, f64Nearest, set(L.n),
     get(L.P), get(L.n), get(L.shift), f64Mul, f64Sub, set(L.s),
@@ -203,13 +213,14 @@ function sweepRowBody(): number[] {
     get(L.cut), get(L.n), i32TruncF64, i32c(3), i32Shl, i32Add, loadF64, get(L.s), f64Mul, f64Gt,
     get(L.s), f64c0, f64Gt, i32And,
     get(L.n), get(L.nMin), f64FromI32, f64Ge, i32And,
-    ...at(L.centre, L.x, 2), load32, i32c(UNUSABLE), i32Ne, i32And,
+    get(L.centre), load32, i32c(UNUSABLE), i32Ne, i32And,
     ifThen,
     get(L.bitRow), get(L.x), i32c(5), i32ShrS, i32c(2), i32Shl, i32Add, tee(L.addr),
     get(L.addr), load32, i32c(1), get(L.x), i32Shl, i32Or, store32,
     get(L.count), i32c(1), i32Add, set(L.count),
     end,
-    get(L.j), i32c(1), i32Add, set(L.j),
+    ...advance,
+    get(L.centre), i32c(4), i32Add, set(L.centre),
     get(L.x), i32c(1), i32Add, tee(L.x), get(L.w), i32LtS, brIf(0),
     end,
     get(L.count),
