@@ -87,7 +87,7 @@ export class ThresholdWorkspace {
   colN: Int32Array;
   colS: Float64Array;
   /** Row for which the background column sums of a column are current (−2: none). */
-  readonly validRow: Int32Array;
+  validRow: Int32Array;
   /**
    * First-pass (over-dispersed) and eroded-core flags of the extended algorithm, one bit per
    * pixel: bit x & 31 of word bitPad + (x >> 5) in row y's `bitStride` words. Pad words are all
@@ -107,7 +107,7 @@ export class ThresholdWorkspace {
   /** The static mask last copied into staticMaskIn (masks are the same object image after image). */
   staticMaskSource: Uint8Array | null = null;
   /** Byte offsets of the arrays above in `memory`. */
-  readonly at = { cut: 0, cols: 0, imageIn: 0, masked: 0, signalBits: 0, staticMaskIn: 0, ring: 0 };
+  readonly at = { cut: 0, cols: 0, imageIn: 0, masked: 0, signalBits: 0, staticMaskIn: 0, ring: 0, coreBits: 0, validRow: 0, need: 0, colBg: 0, strongOut: 0 };
   /**
    * The WebAssembly first pass's data: per-pixel contributions to the window sums, the pair
    * (v + shift, v²), 0 for unusable pixels, of the rows in the window, one slot per row (row r in
@@ -116,6 +116,9 @@ export class ThresholdWorkspace {
    */
   ring: Float64Array;
   cols: Float64Array;
+  /** The WebAssembly background pass's packed column sums (see wasm.ts background) and strong-pixel list. */
+  colBg: Float64Array;
+  strongOut: Int32Array;
   /** The parameter block of the WebAssembly first pass (wasm.ts PARAM), as i32 and f64. */
   params32: Int32Array;
   params64: Float64Array;
@@ -138,6 +141,8 @@ export class ThresholdWorkspace {
     this.staticMaskIn = new Uint8Array(0);
     this.ring = new Float64Array(0);
     this.cols = new Float64Array(0);
+    this.colBg = new Float64Array(0);
+    this.strongOut = new Int32Array(0);
     this.params32 = new Int32Array(0);
     this.params64 = new Float64Array(0);
   }
@@ -171,6 +176,13 @@ export class ThresholdWorkspace {
     // Kernels this padding serves have 2ky + 2 < 2·pad rows in their ring.
     const ringLength = 2 * pad * 2 * this.stride;
     at.ring = take(8 * ringLength, 8);
+    const words = (w + 31) >>> 5;
+    at.coreBits = take(4 * this.bitStride * h, 4);
+    at.validRow = take(4 * w, 4);
+    at.need = take(4 * words, 4);
+    // Background half-widths up to pad − 1, with that many + 1 zero columns each side.
+    at.colBg = take(8 * (w + 2 * pad + 1), 8);
+    at.strongOut = take(4 * w * h, 4);
     at.staticMaskIn = take(w * h, 1);
     const memory = wasmMemory(end);
     const buf = memory.buffer;
@@ -188,7 +200,10 @@ export class ThresholdWorkspace {
     this.params32 = new Int32Array(buf, 0, PARAM_BYTES / 4);
     this.params64 = new Float64Array(buf, 0, PARAM_BYTES / 8);
     this.staticMaskSource = null;
-    this.coreBits = new Int32Array(this.bitStride * h);
+    this.coreBits = new Int32Array(buf, at.coreBits, this.bitStride * h);
+    this.validRow = new Int32Array(buf, at.validRow, w);
+    this.colBg = new Float64Array(buf, at.colBg, w + 2 * pad + 1);
+    this.strongOut = new Int32Array(buf, at.strongOut, w * h);
     this.rowBits = new Int32Array(this.bitStride);
   }
 
@@ -475,7 +490,29 @@ function dispersionExtended(image: Int32Array, staticMask: Uint8Array, lo: numbe
   ws.clearSignalBits();
   if (signalPass(image, staticMask, lo, hi, w, h, p, ws) === 0) return 0;
   erode(ws, w, h, EXTENDED.erodeHalfWidth(kx), EXTENDED.erodeHalfWidth(ky));
-  return strongOverBackground(image, w, h, bx, by, p, out, ws);
+  // The WebAssembly background pass handles half-widths below one 32-bit word.
+  if (bx >= 32) return strongOverBackground(image, w, h, bx, by, p, out, ws);
+  return strongOverBackgroundWasm(lo, hi, w, h, bx, by, p, out, ws);
+}
+
+/** strongOverBackground by the WebAssembly kernel (wasm.ts background); bx < 32. */
+function strongOverBackgroundWasm(lo: number, hi: number, w: number, h: number, bx: number, by: number,
+  p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
+  const { params32: p32, params64: p64, at } = ws;
+  const shift = packingShift(lo, hi, (2 * bx + 1) * (2 * by + 1), p);
+  ws.validRow.fill(-2);
+  ws.colBg.fill(0);
+  p32[PARAM.core / 4] = at.coreBits; p32[PARAM.bx / 4] = bx; p32[PARAM.by / 4] = by; p32[PARAM.colBg / 4] = at.colBg;
+  p32[PARAM.validRow / 4] = at.validRow; p32[PARAM.need / 4] = at.need; p32[PARAM.strongOut / 4] = at.strongOut;
+  p32[PARAM.words / 4] = (w + 31) >>> 5; p32[PARAM.tail / 4] = (w & 31) === 0 ? -1 : (1 << (w & 31)) - 1;
+  p64[PARAM.shiftBg / 8] = shift; p64[PARAM.invShiftBg / 8] = 1 / shift;
+  p64[PARAM.gain / 8] = p.gain; p64[PARAM.sigmaStrong / 8] = p.sigmaStrong; p64[PARAM.globalThreshold / 8] = p.globalThreshold;
+  const count = ws.kernel().background();
+  const list = ws.strongOut;
+  if (ws.strong.length < count) ws.strong = new Int32Array(Math.max(count, 2 * ws.strong.length));
+  ws.strong.set(list.subarray(0, count));
+  if (out) for (let k = 0; k < count; k++) out[list[k]] = 1;
+  return count;
 }
 
 /**

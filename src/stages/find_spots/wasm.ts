@@ -56,12 +56,12 @@ const load32 = [0x28, 2, 0], load8u = [0x2d, 0, 0], loadF64 = [0x2b, 3, 0];
 const store32 = [0x36, 2, 0], storeF64 = [0x39, 3, 0];
 /** f64 load / store at a constant byte offset from the address on the stack. */
 const loadF64At = (offset: number) => [0x2b, 3, ...uleb(offset)], storeF64At = (offset: number) => [0x39, 3, ...uleb(offset)];
-const loop = [0x03, 0x40], ifThen = [0x04, 0x40], end = [0x0b], brIf = (d: number) => [0x0d, ...uleb(d)];
+const block = [0x02, 0x40], loop = [0x03, 0x40], ifThen = [0x04, 0x40], orElse = [0x05], end = [0x0b], br = (d: number) => [0x0c, ...uleb(d)], brIf = (d: number) => [0x0d, ...uleb(d)];
 const select = [0x1b], drop = [0x1a], call = (f: number) => [0x10, ...uleb(f)];
-const i32Ne = [0x47], i32LtS = [0x48], i32LeU = [0x4d];
-const i32Add = [0x6a], i32Sub = [0x6b], i32Mul = [0x6c], i32RemU = [0x70], i32And = [0x71], i32Or = [0x72], i32Shl = [0x74], i32ShrS = [0x75];
+const i32Eqz = [0x45], i32Eq = [0x46], i32Ne = [0x47], i32LtS = [0x48], i32GeS = [0x4e], i32LeS = [0x4c], i32LeU = [0x4d];
+const i32Ctz = [0x68], i32ShrU = [0x76], i32Xor = [0x73], i32Add = [0x6a], i32Sub = [0x6b], i32Mul = [0x6c], i32RemU = [0x70], i32And = [0x71], i32Or = [0x72], i32Shl = [0x74], i32ShrS = [0x75];
 const f64Gt = [0x64], f64Ge = [0x66];
-const f64Add = [0xa0], f64Sub = [0xa1], f64Mul = [0xa2], f64Nearest = [0x9e];
+const f64Add = [0xa0], f64Sub = [0xa1], f64Mul = [0xa2], f64Div = [0xa3], f64Sqrt = [0x9f], f64Nearest = [0x9e];
 const i32TruncF64 = [0xaa], f64FromI32 = [0xb7];
 
 /** A function body: locals as runs of [count, type], then the code. */
@@ -85,9 +85,13 @@ function name(s: string): number[] {
 export const PARAM = {
   w: 0, h: 4, pad: 8, stride: 12, kx: 16, ky: 20, nMin: 24, img: 28, sm: 32, mk: 36, cols: 40, cut: 48, sig: 52,
   bitStride: 56, bitPad: 60, vmin: 64, span: 68, ring: 72, slots: 76, usable: 84, shift: 96, invShift: 104,
+  // background(): i32 …
+  core: 128, bx: 132, by: 136, colBg: 140, validRow: 144, need: 148, strongOut: 152, words: 156, tail: 160,
+  // … and f64
+  shiftBg: 192, invShiftBg: 200, gain: 208, sigmaStrong: 216, globalThreshold: 224,
 } as const;
 /** Bytes the parameter block takes. */
-export const PARAM_BYTES = 128;
+export const PARAM_BYTES = 256;
 
 /** Locals of every function: the i32 parameters, loaded at entry, then scratch. */
 const L = {
@@ -247,7 +251,159 @@ function rowsBody(): number[] {
   ]);
 }
 
-const FN = { maskRow: 0, zeroRow: 1, sweepRow: 2, rows: 3 } as const;
+/** background()'s locals (its parameter, local 0, is unused). */
+const B = {
+  w: 1, h: 2, pad: 3, stride: 4, mk: 5, core: 6, bitStride: 7, bitPad: 8, bx: 9, by: 10, colBg: 11, validRow: 12, need: 13,
+  out: 14, words: 15, tail: 16,
+  y: 17, cr: 18, k: 19, any: 20, v: 21, d: 22, bits: 23, x: 24, a: 25, yy: 26, y0: 27, y1: 28, c: 29, count: 30, last: 31,
+  cEnd: 32, enter: 33, leave: 34, mk0: 35, rowBytes: 36, col: 37, r: 38,
+  // f64
+  shift: 39, invShift: 40, gain: 41, ss: 42, gt: 43, P: 44, n: 45, s: 46, mean: 47, acc: 48, vf: 49,
+} as const;
+
+/**
+ * background() → strong pixels of the panel, listed at strongOut: threshold.ts'
+ * strongOverBackground (which documents the method) for background half-widths bx < 32, with
+ * the background's count and Σv packed in one column sum, Σ(v + shiftBg), as in the first pass.
+ * validRow must hold −2 for every column on entry.
+ */
+function backgroundBody(): number[] {
+  const fields = [['w', 'w'], ['h', 'h'], ['pad', 'pad'], ['stride', 'stride'], ['mk', 'mk'], ['core', 'core'], ['bitStride', 'bitStride'],
+    ['bitPad', 'bitPad'], ['bx', 'bx'], ['by', 'by'], ['colBg', 'colBg'], ['validRow', 'validRow'], ['need', 'need'], ['out', 'strongOut'],
+    ['words', 'words'], ['tail', 'tail']] as const;
+  const f64Fields = [['shift', 'shiftBg'], ['invShift', 'invShiftBg'], ['gain', 'gain'], ['ss', 'sigmaStrong'], ['gt', 'globalThreshold']] as const;
+  /** (value on the stack) + i32 local, … helpers leaving an address on the stack. */
+  const colAddr = (xCode: number[][]) => [...xCode, i32c(3), i32Shl, get(B.colBg), i32Add];
+  /** Background contribution of pixel (x, row `r`) as f64: v + shift if usable and not core, else 0. */
+  const contribution = [
+    get(B.mk0), get(B.r), get(B.rowBytes), i32Mul, i32Add, get(B.x), i32c(2), i32Shl, i32Add, load32, set(B.v),
+    get(B.v), f64FromI32, get(B.shift), f64Add, f64c0,
+    get(B.v), i32c(UNUSABLE), i32Ne,
+    get(B.core), get(B.r), get(B.bitStride), i32Mul, get(B.bitPad), i32Add, get(B.x), i32c(5), i32ShrS, i32Add, i32c(2), i32Shl, i32Add, load32,
+    get(B.x), i32ShrU, i32c(1), i32And, i32c(1), i32Xor, i32And,
+    select,
+  ];
+  /** for each set bit of `bits` (word k): x = 32k + bit; `inner` runs with x set. */
+  const forEachBit = (inner: number[][]) => [
+    block, loop,
+    get(B.bits), i32Eqz, brIf(1),
+    get(B.k), i32c(5), i32Shl, get(B.bits), i32Ctz, i32Add, set(B.x),
+    get(B.bits), get(B.bits), i32c(1), i32Sub, i32And, set(B.bits),
+    ...inner,
+    br(0),
+    end, end,
+  ];
+  return body([[38, I32], [11, F64]], [
+    ...fields.map(([l, f]) => [...i32c(PARAM[f]), ...load32, ...set(B[l])]),
+    ...f64Fields.map(([l, f]) => [...i32c(PARAM[f]), ...loadF64, ...set(B[l])]),
+    get(B.stride), i32c(2), i32Shl, set(B.rowBytes),
+    get(B.pad), get(B.stride), i32Mul, get(B.pad), i32Add, i32c(2), i32Shl, get(B.mk), i32Add, set(B.mk0),
+    i32c(0), set(B.y),
+    loop, // rows
+    get(B.y), get(B.bitStride), i32Mul, get(B.bitPad), i32Add, i32c(2), i32Shl, get(B.core), i32Add, set(B.cr),
+    i32c(0), set(B.any), i32c(0), set(B.k),
+    loop,
+    get(B.any), get(B.cr), get(B.k), i32c(2), i32Shl, i32Add, load32, i32Or, set(B.any),
+    get(B.k), i32c(1), i32Add, tee(B.k), get(B.words), i32LtS, brIf(0),
+    end,
+    get(B.any),
+    ifThen, // the row has core pixels
+    // need = core row dilated by bx; words with no core pixel within reach stay 0.
+    i32c(0), set(B.k),
+    loop,
+    get(B.cr), get(B.k), i32c(2), i32Shl, i32Add, set(B.a),
+    get(B.a), load32, set(B.c),
+    get(B.c), set(B.v),
+    get(B.a), i32c(4), i32Sub, load32, get(B.c), i32Or, get(B.a), i32c(4), i32Add, load32, i32Or,
+    ifThen,
+    i32c(1), set(B.d),
+    loop,
+    get(B.v),
+    get(B.c), get(B.d), i32ShrU, get(B.a), i32c(4), i32Add, load32, i32c(32), get(B.d), i32Sub, i32Shl, i32Or,
+    get(B.c), get(B.d), i32Shl, i32Or, get(B.a), i32c(4), i32Sub, load32, i32c(32), get(B.d), i32Sub, i32ShrU, i32Or,
+    i32Or, set(B.v),
+    get(B.d), i32c(1), i32Add, tee(B.d), get(B.bx), i32LeS, brIf(0),
+    end,
+    end,
+    get(B.need), get(B.k), i32c(2), i32Shl, i32Add,
+    get(B.v), get(B.v), get(B.tail), i32And, get(B.k), get(B.words), i32c(1), i32Sub, i32Ne, select,
+    store32,
+    get(B.k), i32c(1), i32Add, tee(B.k), get(B.words), i32LtS, brIf(0),
+    end,
+    // Background column sums of the needed columns: moved down a row, or summed afresh.
+    get(B.y), get(B.by), i32Sub, tee(B.y0), i32c(0), get(B.y0), i32c(0), i32GeS, select, set(B.y0),
+    get(B.y), get(B.by), i32Add, tee(B.y1), get(B.h), i32c(1), i32Sub, get(B.y1), get(B.h), i32LtS, select, set(B.y1),
+    get(B.y), get(B.by), i32Add, set(B.enter),
+    get(B.y), get(B.by), i32Sub, i32c(1), i32Sub, set(B.leave),
+    i32c(0), set(B.k),
+    loop,
+    get(B.need), get(B.k), i32c(2), i32Shl, i32Add, load32, set(B.bits),
+    ...forEachBit([
+      ...colAddr([get(B.x), get(B.bx), i32Add, i32c(1), i32Add]), set(B.col),
+      get(B.validRow), get(B.x), i32c(2), i32Shl, i32Add, load32, get(B.y), i32c(1), i32Sub, i32Eq,
+      ifThen,
+      f64c0, set(B.acc),
+      get(B.enter), get(B.h), i32LtS,
+      ifThen, get(B.enter), set(B.r), get(B.acc), ...contribution, f64Add, set(B.acc), end,
+      get(B.leave), i32c(0), i32GeS,
+      ifThen, get(B.leave), set(B.r), get(B.acc), ...contribution, f64Sub, set(B.acc), end,
+      get(B.col), get(B.col), loadF64, get(B.acc), f64Add, storeF64,
+      orElse,
+      f64c0, set(B.acc),
+      get(B.y0), set(B.r),
+      loop,
+      get(B.acc), ...contribution, f64Add, set(B.acc),
+      get(B.r), i32c(1), i32Add, tee(B.r), get(B.y1), i32LeS, brIf(0),
+      end,
+      get(B.col), get(B.acc), storeF64,
+      end,
+      get(B.validRow), get(B.x), i32c(2), i32Shl, i32Add, get(B.y), store32,
+    ]),
+    get(B.k), i32c(1), i32Add, tee(B.k), get(B.words), i32LtS, brIf(0),
+    end,
+    // Core pixels: background over the window (runs slide it), then the strong test.
+    i32c(-2), set(B.last),
+    i32c(0), set(B.k),
+    loop,
+    get(B.cr), get(B.k), i32c(2), i32Shl, i32Add, load32, set(B.bits),
+    ...forEachBit([
+      get(B.x), get(B.last), i32c(1), i32Add, i32Eq,
+      ifThen,
+      // + column x + bx (index x + 2bx + 1), − column x − bx − 1 (index x)
+      get(B.P), ...colAddr([get(B.x), get(B.bx), i32c(1), i32Shl, i32Add, i32c(1), i32Add]), loadF64, ...colAddr([get(B.x)]), loadF64, f64Sub, f64Add, set(B.P),
+      orElse,
+      f64c0, set(B.P),
+      get(B.x), i32c(1), i32Add, set(B.c),
+      get(B.x), get(B.bx), i32c(1), i32Shl, i32Add, i32c(2), i32Add, set(B.cEnd),
+      loop,
+      get(B.P), ...colAddr([get(B.c)]), loadF64, f64Add, set(B.P),
+      get(B.c), i32c(1), i32Add, tee(B.c), get(B.cEnd), i32LtS, brIf(0),
+      end,
+      end,
+      get(B.x), set(B.last),
+      get(B.P), get(B.invShift), f64Mul, f64Nearest, set(B.n),
+      get(B.P), get(B.n), get(B.shift), f64Mul, f64Sub, set(B.s),
+      // mean = n > 0 ? s / n : 0
+      get(B.s), get(B.n), f64Div, f64c0, get(B.n), f64c0, f64Gt, select, set(B.mean),
+      get(B.mk0), get(B.y), get(B.rowBytes), i32Mul, i32Add, get(B.x), i32c(2), i32Shl, i32Add, load32, f64FromI32, set(B.vf),
+      // v ≥ mean + σ_s·√(gain·mean) and v > global threshold
+      get(B.vf), get(B.mean), get(B.ss), get(B.gain), get(B.mean), f64Mul, f64Sqrt, f64Mul, f64Add, f64Ge,
+      get(B.vf), get(B.gt), f64Gt, i32And,
+      ifThen,
+      get(B.out), get(B.count), i32c(2), i32Shl, i32Add, get(B.y), get(B.w), i32Mul, get(B.x), i32Add, store32,
+      get(B.count), i32c(1), i32Add, set(B.count),
+      end,
+    ]),
+    get(B.k), i32c(1), i32Add, tee(B.k), get(B.words), i32LtS, brIf(0),
+    end,
+    end, // row has core pixels
+    get(B.y), i32c(1), i32Add, tee(B.y), get(B.h), i32LtS, brIf(0),
+    end,
+    get(B.count),
+  ]);
+}
+
+const FN = { maskRow: 0, zeroRow: 1, sweepRow: 2, rows: 3, background: 4 } as const;
 
 function assemble(): Uint8Array {
   const type = [0x60, 1, I32, 1, I32];
@@ -256,9 +412,9 @@ function assemble(): Uint8Array {
     ...section(1, [1, ...type]),
     // import env.memory (kind 2), limits: minimum 0 pages, no maximum
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]),
-    ...section(3, [4, 0, 0, 0, 0]),
-    ...section(7, [2, ...name('maskRow'), 0x00, FN.maskRow, ...name('rows'), 0x00, FN.rows]),
-    ...section(10, [4, ...maskRowBody(), ...zeroRowBody(), ...sweepRowBody(), ...rowsBody()]),
+    ...section(3, [5, 0, 0, 0, 0, 0]),
+    ...section(7, [3, ...name('maskRow'), 0x00, FN.maskRow, ...name('rows'), 0x00, FN.rows, ...name('background'), 0x00, FN.background]),
+    ...section(10, [5, ...maskRowBody(), ...zeroRowBody(), ...sweepRowBody(), ...rowsBody(), ...backgroundBody()]),
   ];
   return Uint8Array.from(bytes);
 }
@@ -268,6 +424,8 @@ export interface FirstPassKernel {
   maskRow(y: number): number;
   /** All rows (rows 0 … ky−1 masked and the column sums started by the caller); returns the over-dispersed pixels, usable pixels of rows ky … h−1 at PARAM.usable. */
   rows(): number;
+  /** The extended algorithm's background test on the core pixels; returns the number of strong pixels, listed at PARAM.strongOut. */
+  background(): number;
 }
 
 /** What this module uses of the WebAssembly JavaScript API (the project's type libraries do not declare it). */
