@@ -53,13 +53,6 @@ class IntList {
     this.data.set(src.subarray(0, n), this.length);
     this.length += n;
   }
-  /** Append values[at[k]] for k < n. */
-  gather(values: Int32Array, at: Int32Array, n: number): void {
-    this.reserve(n);
-    const d = this.data, o = this.length;
-    for (let k = 0; k < n; k++) d[o + k] = values[at[k]];
-    this.length += n;
-  }
   toArray(): Int32Array { return this.data.slice(0, this.length); }
 }
 
@@ -116,7 +109,7 @@ class BlockState {
       count += n;
       offsets[im * nPanels + p] = index.length;
       index.append(ws.strong, n);
-      value.gather(values, ws.strong, n);
+      value.append(ws.strongValue, n);
     }
     if (task.maxStrongPixelFraction !== null && count > task.maxStrongPixelFraction * usable) {
       index.length = imageStart;

@@ -75,8 +75,9 @@ export class ThresholdWorkspace {
   stride = 0;
   /** Number of usable pixels of the last call. */
   usable = 0;
-  /** The strong pixels of the last call, as y·width + x in ascending order. */
+  /** The strong pixels of the last call, as y·width + x in ascending order, and their counts. */
   strong: Int32Array;
+  strongValue: Int32Array;
   /**
    * Column sums over the window's rows. dispersionPass (TypeScript): colP = Σ(v + shift) (count
    * and Σv packed) and colQ = Σv², column x at pad + x of `masked`. Background pass: colN =
@@ -128,6 +129,7 @@ export class ThresholdWorkspace {
   constructor(readonly width: number, readonly height: number) {
     this.masked = new Int32Array(0);
     this.strong = new Int32Array(16);
+    this.strongValue = new Int32Array(16);
     this.colP = new Float64Array(0);
     this.colQ = new Float64Array(0);
     this.colN = new Int32Array(0);
@@ -182,7 +184,7 @@ export class ThresholdWorkspace {
     at.need = take(4 * words, 4);
     // Background half-widths up to pad − 1, with that many + 1 zero columns each side.
     at.colBg = take(8 * (w + 2 * pad + 1), 8);
-    at.strongOut = take(4 * w * h, 4);
+    at.strongOut = take(8 * w * h, 4);
     at.staticMaskIn = take(w * h, 1);
     const memory = wasmMemory(end);
     const buf = memory.buffer;
@@ -203,7 +205,7 @@ export class ThresholdWorkspace {
     this.coreBits = new Int32Array(buf, at.coreBits, this.bitStride * h);
     this.validRow = new Int32Array(buf, at.validRow, w);
     this.colBg = new Float64Array(buf, at.colBg, w + 2 * pad + 1);
-    this.strongOut = new Int32Array(buf, at.strongOut, w * h);
+    this.strongOut = new Int32Array(buf, at.strongOut, 2 * w * h);
     this.rowBits = new Int32Array(this.bitStride);
   }
 
@@ -248,14 +250,21 @@ export class ThresholdWorkspace {
     }
   }
 
-  /** Append a strong pixel, doubling the list when full. */
-  push(n: number, i: number): void {
-    if (n === this.strong.length) {
-      const grown = new Int32Array(2 * n);
-      grown.set(this.strong);
-      this.strong = grown;
-    }
+  /** Append strong pixel n (index i, count v), doubling the lists when full. */
+  push(n: number, i: number, v: number): void {
+    if (n === this.strong.length) this.reserve(2 * n);
     this.strong[n] = i;
+    this.strongValue[n] = v;
+  }
+
+  /** Room for n strong pixels (contents kept). */
+  reserve(n: number): void {
+    if (this.strong.length >= n) return;
+    const index = new Int32Array(n), value = new Int32Array(n);
+    index.set(this.strong);
+    value.set(this.strongValue);
+    this.strong = index;
+    this.strongValue = value;
   }
 }
 
@@ -352,7 +361,7 @@ function globalThreshold(image: Int32Array, staticMask: Uint8Array, lo: number, 
       const v = masked[r + x];
       if (v !== unusable && v > t) {
         if (out) out[y * w + x] = 1;
-        ws.push(count++, y * w + x);
+        ws.push(count++, y * w + x, v);
       }
     }
   }
@@ -447,7 +456,7 @@ function dispersionPass(image: Int32Array, staticMask: Uint8Array, lo: number, h
         if (!(v > mean + ss * Math.sqrt(gain * mean) && v > gt)) continue;
         const i = y * w + x;
         if (out) out[i] = 1;
-        ws.push(count, i);
+        ws.push(count, i, v);
       } else {
         sig[bitRow + (x >> 5)] |= 1 << x;
       }
@@ -508,10 +517,15 @@ function strongOverBackgroundWasm(lo: number, hi: number, w: number, h: number, 
   p64[PARAM.shiftBg / 8] = shift; p64[PARAM.invShiftBg / 8] = 1 / shift;
   p64[PARAM.gain / 8] = p.gain; p64[PARAM.sigmaStrong / 8] = p.sigmaStrong; p64[PARAM.globalThreshold / 8] = p.globalThreshold;
   const count = ws.kernel().background();
+  // The kernel lists (index, count) pairs.
   const list = ws.strongOut;
-  if (ws.strong.length < count) ws.strong = new Int32Array(Math.max(count, 2 * ws.strong.length));
-  ws.strong.set(list.subarray(0, count));
-  if (out) for (let k = 0; k < count; k++) out[list[k]] = 1;
+  ws.reserve(count);
+  const { strong, strongValue } = ws;
+  for (let k = 0; k < count; k++) {
+    strong[k] = list[2 * k];
+    strongValue[k] = list[2 * k + 1];
+  }
+  if (out) for (let k = 0; k < count; k++) out[strong[k]] = 1;
   return count;
 }
 
@@ -713,7 +727,7 @@ function strongOverBackground(image: Int32Array, w: number, h: number, bx: numbe
         const mean = n > 0 ? s / n : 0;
         if (v >= mean + ss * Math.sqrt(gain * mean) && v > gt) {
           if (out) out[o + x] = 1;
-          ws.push(count++, o + x);
+          ws.push(count++, o + x, v);
         }
       }
     }

@@ -212,16 +212,18 @@ function sweepRowBody(): number[] {
     // n = round(P / shift), s = P − n·shift (see threshold.ts: never a tie)
     get(L.P), get(L.invShift), f64Mul, f64Nearest, set(L.n),
     get(L.P), get(L.n), get(L.shift), f64Mul, f64Sub, set(L.s),
-    // n·Q − s² > cut[n]·s and s > 0 and n ≥ nMin and the pixel itself usable
+    // n·Q − s² > cut[n]·s (false for most pixels: tested first), then s > 0 and n ≥ nMin and the pixel itself usable
     get(L.n), get(L.Q), f64Mul, get(L.s), get(L.s), f64Mul, f64Sub,
     get(L.cut), get(L.n), i32TruncF64, i32c(3), i32Shl, i32Add, loadF64, get(L.s), f64Mul, f64Gt,
-    get(L.s), f64c0, f64Gt, i32And,
+    ifThen,
+    get(L.s), f64c0, f64Gt,
     get(L.n), get(L.nMin), f64FromI32, f64Ge, i32And,
     get(L.centre), load32, i32c(UNUSABLE), i32Ne, i32And,
     ifThen,
     get(L.bitRow), get(L.x), i32c(5), i32ShrS, i32c(2), i32Shl, i32Add, tee(L.addr),
     get(L.addr), load32, i32c(1), get(L.x), i32Shl, i32Or, store32,
     get(L.count), i32c(1), i32Add, set(L.count),
+    end,
     end,
     ...advance,
     get(L.centre), i32c(4), i32Add, set(L.centre),
@@ -262,8 +264,8 @@ const B = {
 } as const;
 
 /**
- * background() → strong pixels of the panel, listed at strongOut: threshold.ts'
- * strongOverBackground (which documents the method) for background half-widths bx < 32, with
+ * background() → strong pixels of the panel, listed at strongOut as (y·w + x, count) pairs:
+ * threshold.ts' strongOverBackground (which documents the method) for background half-widths bx < 32, with
  * the background's count and Σv packed in one column sum, Σ(v + shiftBg), as in the first pass.
  * validRow must hold −2 for every column on entry.
  */
@@ -390,7 +392,8 @@ function backgroundBody(): number[] {
       get(B.vf), get(B.mean), get(B.ss), get(B.gain), get(B.mean), f64Mul, f64Sqrt, f64Mul, f64Add, f64Ge,
       get(B.vf), get(B.gt), f64Gt, i32And,
       ifThen,
-      get(B.out), get(B.count), i32c(2), i32Shl, i32Add, get(B.y), get(B.w), i32Mul, get(B.x), i32Add, store32,
+      get(B.out), get(B.count), i32c(3), i32Shl, i32Add, tee(B.a), get(B.y), get(B.w), i32Mul, get(B.x), i32Add, store32,
+      get(B.a), i32c(4), i32Add, get(B.vf), i32TruncF64, store32,
       get(B.count), i32c(1), i32Add, set(B.count),
       end,
     ]),

@@ -135,7 +135,7 @@ test('wide kernels: erosion and background windows wider than a 32-pixel bit wor
   }
 });
 
-test('the strong-pixel list equals the flags, one workspace reused across panels and parameters', () => {
+test('the strong-pixel list (and its counts) equals the flags, one workspace reused across panels and parameters', () => {
   const w = 61, h = 47;
   const ws = new ThresholdWorkspace(w, h);
   for (let seed = 21; seed <= 23; seed++) {
@@ -147,6 +147,7 @@ test('the strong-pixel list equals the flags, one workspace reused across panels
         const n = thresholdPanel(img, mask, w, h, p, out, ws);
         const listed = Array.from(ws.strong.subarray(0, n));
         assert.deepEqual(listed, Array.from(out.keys()).filter((i) => out[i] === 1), `seed ${seed} ${algorithm} ${JSON.stringify(v)}`);
+        assert.deepEqual(Array.from(ws.strongValue.subarray(0, n)), listed.map((i) => img[i]), 'the listed counts are the pixels\' counts');
         const fresh = new Uint8Array(w * h);
         thresholdPanel(img, mask, w, h, p, fresh, new ThresholdWorkspace(w, h));
         assert.deepEqual(out, fresh);
