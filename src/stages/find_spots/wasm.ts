@@ -1,24 +1,24 @@
 /**
- * The first pass of the extended dispersion threshold (usable-pixel mask and dispersion test for
- * every pixel) as a small WebAssembly module, assembled here from the instructions below when
- * first needed. This pass touches every pixel of every image: in V8's optimised JavaScript each
- * typed-array access carries its own map, bounds and overflow checks (≈ 180 machine
- * instructions per pixel for this loop), where WebAssembly's loads are plain loads; the pass
- * runs several times faster and spot finding's cost falls to about that of decoding the images.
+ * The two passes of the extended dispersion threshold that touch every pixel or every core pixel
+ * (threshold.ts: the usable-pixel mask with the dispersion test, and the background test), as a
+ * small WebAssembly module assembled here, instruction by instruction, when first needed. In V8's
+ * optimised JavaScript each typed-array access carries its own map, bounds and overflow checks
+ * (≈ 180 machine instructions per pixel for the first pass), where WebAssembly's loads are plain
+ * loads: these passes run 2–3 times faster than the same loops in TypeScript.
  *
  * No toolchain: the module is written out opcode by opcode (WebAssembly 1.0 binary format, one
  * helper per instruction), so building the repository stays `tsc`. The arithmetic is the same
- * IEEE double arithmetic as threshold.ts' dispersionPass on exact integers, so results are
- * identical; the tests compare the two and both with a brute-force evaluation.
+ * IEEE double arithmetic on exact integers as threshold.ts' TypeScript passes (dispersionPass,
+ * strongOverBackground), so results are identical; the tests hold both to a brute-force
+ * evaluation of the definitions.
  *
- * Exports (all addresses are byte offsets into the imported memory `env.memory`):
- *  - maskRow(y, w, pad, stride, img, sm, mk, vmin, span) → usable pixels of row y. Writes row y
- *    of the padded masked image (ThresholdWorkspace.masked): the count where sm ≠ 0 and
- *    vmin ≤ v ≤ vmin + span (unsigned span: one compare), UNUSABLE elsewhere.
- *  - sweepRow(y, w, pad, stride, kx, ky, nMin, mk, cp, cq, cut, sig, bitStride, bitPad, shift,
- *    invShift) → over-dispersed pixels of row y. Moves the column sums (cp: Σ(v + shift), cq: Σv²)
- *    down by one row and slides the window along the row, setting signal bits (threshold.ts'
- *    dispersionPass, without the strong test).
+ * Addresses are byte offsets into the imported memory `env.memory` (ThresholdWorkspace lays it
+ * out); the parameters are read from a block at its start (PARAM). Exports:
+ *  - maskRow(y) → usable pixels of row y, written into the masked image and the ring of window
+ *    contributions (see maskRowBody);
+ *  - rows() → over-dispersed pixels of the panel, as signal bits: every row's entering row
+ *    masked and the row swept (sweepRowBody);
+ *  - background() → strong pixels among the eroded core pixels, listed with their counts.
  */
 /** Marks an unusable pixel in the masked image (a count of −2³¹ is never usable). */
 export const UNUSABLE = -0x80000000;
@@ -258,9 +258,9 @@ const B = {
   w: 1, h: 2, pad: 3, stride: 4, mk: 5, core: 6, bitStride: 7, bitPad: 8, bx: 9, by: 10, colBg: 11, validRow: 12, need: 13,
   out: 14, words: 15, tail: 16,
   y: 17, cr: 18, k: 19, any: 20, v: 21, d: 22, bits: 23, x: 24, a: 25, yy: 26, y0: 27, y1: 28, c: 29, count: 30, last: 31,
-  cEnd: 32, enter: 33, leave: 34, mk0: 35, rowBytes: 36, col: 37, r: 38,
+  cEnd: 32, enter: 33, leave: 34, mk0: 35, rowBytes: 36, col: 37, r: 38, pm: 39, pw: 40, wordBytes: 41, rEnd: 42,
   // f64
-  shift: 39, invShift: 40, gain: 41, ss: 42, gt: 43, P: 44, n: 45, s: 46, mean: 47, acc: 48, vf: 49,
+  shift: 43, invShift: 44, gain: 45, ss: 46, gt: 47, P: 48, n: 49, s: 50, mean: 51, acc: 52, vf: 53,
 } as const;
 
 /**
@@ -276,14 +276,21 @@ function backgroundBody(): number[] {
   const f64Fields = [['shift', 'shiftBg'], ['invShift', 'invShiftBg'], ['gain', 'gain'], ['ss', 'sigmaStrong'], ['gt', 'globalThreshold']] as const;
   /** (value on the stack) + i32 local, … helpers leaving an address on the stack. */
   const colAddr = (xCode: number[][]) => [...xCode, i32c(3), i32Shl, get(B.colBg), i32Add];
-  /** Background contribution of pixel (x, row `r`) as f64: v + shift if usable and not core, else 0. */
+  /**
+   * Background contribution of pixel x of the row whose masked value is at pm and core-bit word
+   * at pw, as f64: v + shift if usable and not core, else 0.
+   */
   const contribution = [
-    get(B.mk0), get(B.r), get(B.rowBytes), i32Mul, i32Add, get(B.x), i32c(2), i32Shl, i32Add, load32, set(B.v),
+    get(B.pm), load32, set(B.v),
     get(B.v), f64FromI32, get(B.shift), f64Add, f64c0,
     get(B.v), i32c(UNUSABLE), i32Ne,
-    get(B.core), get(B.r), get(B.bitStride), i32Mul, get(B.bitPad), i32Add, get(B.x), i32c(5), i32ShrS, i32Add, i32c(2), i32Shl, i32Add, load32,
-    get(B.x), i32ShrU, i32c(1), i32And, i32c(1), i32Xor, i32And,
+    get(B.pw), load32, get(B.x), i32ShrU, i32c(1), i32And, i32c(1), i32Xor, i32And,
     select,
+  ];
+  /** pm, pw of pixel x on row r. */
+  const pointTo = [
+    get(B.mk0), get(B.r), get(B.rowBytes), i32Mul, i32Add, get(B.x), i32c(2), i32Shl, i32Add, set(B.pm),
+    get(B.core), get(B.r), get(B.bitStride), i32Mul, get(B.bitPad), i32Add, get(B.x), i32c(5), i32ShrS, i32Add, i32c(2), i32Shl, i32Add, set(B.pw),
   ];
   /** for each set bit of `bits` (word k): x = 32k + bit; `inner` runs with x set. */
   const forEachBit = (inner: number[][]) => [
@@ -295,10 +302,11 @@ function backgroundBody(): number[] {
     br(0),
     end, end,
   ];
-  return body([[38, I32], [11, F64]], [
+  return body([[42, I32], [11, F64]], [
     ...fields.map(([l, f]) => [...i32c(PARAM[f]), ...load32, ...set(B[l])]),
     ...f64Fields.map(([l, f]) => [...i32c(PARAM[f]), ...loadF64, ...set(B[l])]),
     get(B.stride), i32c(2), i32Shl, set(B.rowBytes),
+    get(B.bitStride), i32c(2), i32Shl, set(B.wordBytes),
     get(B.pad), get(B.stride), i32Mul, get(B.pad), i32Add, i32c(2), i32Shl, get(B.mk), i32Add, set(B.mk0),
     i32c(0), set(B.y),
     loop, // rows
@@ -346,16 +354,20 @@ function backgroundBody(): number[] {
       ifThen,
       f64c0, set(B.acc),
       get(B.enter), get(B.h), i32LtS,
-      ifThen, get(B.enter), set(B.r), get(B.acc), ...contribution, f64Add, set(B.acc), end,
+      ifThen, get(B.enter), set(B.r), ...pointTo, get(B.acc), ...contribution, f64Add, set(B.acc), end,
       get(B.leave), i32c(0), i32GeS,
-      ifThen, get(B.leave), set(B.r), get(B.acc), ...contribution, f64Sub, set(B.acc), end,
+      ifThen, get(B.leave), set(B.r), ...pointTo, get(B.acc), ...contribution, f64Sub, set(B.acc), end,
       get(B.col), get(B.col), loadF64, get(B.acc), f64Add, storeF64,
       orElse,
+      // Rows y0 … y1 afresh, the pointers moving down a row at a time.
       f64c0, set(B.acc),
-      get(B.y0), set(B.r),
+      get(B.y0), set(B.r), ...pointTo,
+      get(B.y1), get(B.y0), i32Sub, set(B.rEnd),
       loop,
       get(B.acc), ...contribution, f64Add, set(B.acc),
-      get(B.r), i32c(1), i32Add, tee(B.r), get(B.y1), i32LeS, brIf(0),
+      get(B.pm), get(B.rowBytes), i32Add, set(B.pm),
+      get(B.pw), get(B.wordBytes), i32Add, set(B.pw),
+      get(B.rEnd), i32c(1), i32Sub, tee(B.rEnd), i32c(0), i32GeS, brIf(0),
       end,
       get(B.col), get(B.acc), storeF64,
       end,
