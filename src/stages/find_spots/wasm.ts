@@ -15,9 +15,9 @@
  * Addresses are byte offsets into the imported memory `env.memory` (ThresholdWorkspace lays it
  * out); the parameters are read from a block at its start (PARAM). Exports:
  *  - maskRow(y) → usable pixels of row y, written into the masked image and the ring of window
- *    contributions (see maskRowBody);
- *  - rows() → over-dispersed pixels of the panel, as signal bits: every row's entering row
- *    masked and the row swept (sweepRowBody);
+ *    contributions (for the rows in the first window; see maskRowBody);
+ *  - rows() → over-dispersed pixels of the panel, as signal bits, every row swept
+ *    (sweepRowBody, which masks the rows below as they enter the window);
  *  - background() → strong pixels among the eroded core pixels, listed with their counts.
  */
 /** Marks an unusable pixel in the masked image (a count of −2³¹ is never usable). */
@@ -58,7 +58,7 @@ const store32 = [0x36, 2, 0], storeF64 = [0x39, 3, 0];
 const loadF64At = (offset: number) => [0x2b, 3, ...uleb(offset)], storeF64At = (offset: number) => [0x39, 3, ...uleb(offset)];
 const block = [0x02, 0x40], loop = [0x03, 0x40], ifThen = [0x04, 0x40], orElse = [0x05], end = [0x0b], br = (d: number) => [0x0c, ...uleb(d)], brIf = (d: number) => [0x0d, ...uleb(d)];
 const select = [0x1b], drop = [0x1a], call = (f: number) => [0x10, ...uleb(f)];
-const i32Eqz = [0x45], i32Eq = [0x46], i32Ne = [0x47], i32LtS = [0x48], i32GeS = [0x4e], i32LeS = [0x4c], i32LeU = [0x4d];
+const i32Eqz = [0x45], i32Eq = [0x46], i32Ne = [0x47], i32LtS = [0x48], i32LtU = [0x49], i32GeS = [0x4e], i32LeS = [0x4c], i32LeU = [0x4d];
 const i32Ctz = [0x68], i32ShrU = [0x76], i32Xor = [0x73], i32Add = [0x6a], i32Sub = [0x6b], i32Mul = [0x6c], i32RemU = [0x70], i32And = [0x71], i32Or = [0x72], i32Shl = [0x74], i32ShrS = [0x75];
 const f64Gt = [0x64], f64Ge = [0x66];
 const f64Add = [0xa0], f64Sub = [0xa1], f64Mul = [0xa2], f64Div = [0xa3], f64Sqrt = [0x9f], f64Nearest = [0x9e];
@@ -98,11 +98,11 @@ const L = {
   y: 0, w: 1, h: 2, pad: 3, stride: 4, kx: 5, ky: 6, nMin: 7, img: 8, sm: 9, mk: 10, cols: 11, pk: 12, cut: 13, sig: 14,
   bitStride: 15, bitPad: 16, vmin: 17, span: 18, ring: 19, slots: 20, pc: 21,
   x: 22, i: 23, iEnd: 24, o: 25, v: 26, ok: 27, usable: 28, count: 29, j: 30, jEnd: 31, e: 32, l: 33, centre: 34,
-  bitRow: 35, addr: 36, dk: 37, t: 38,
+  bitRow: 35, addr: 36, dk: 37, t: 38, c: 39, eIn: 40, pimg: 41, psm: 42,
   // f64
-  shift: 39, invShift: 40, P: 41, Q: 42, cpv: 43, cqv: 44, n: 45, s: 46, vf: 47,
+  shift: 43, invShift: 44, P: 45, Q: 46, cpv: 47, cqv: 48, n: 49, s: 50, vf: 51, ep: 52, eq: 53,
 } as const;
-const I32_LOCALS = 38, F64_LOCALS = 9; // beyond the one parameter (y)
+const I32_LOCALS = 42, F64_LOCALS = 11; // beyond the one parameter (y)
 
 /** Load the parameter block into the locals. */
 function loadParams(): number[][] {
@@ -147,35 +147,39 @@ function maskRowBody(): number[] {
   ]);
 }
 
-/** zeroRow(y): row y lies beyond the panel; its ring slot holds zeros (the panel's columns). */
-function zeroRowBody(): number[] {
-  return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
-    ...loadParams(),
-    ...slotOf(get(L.y)), get(L.pad), i32c(4), i32Shl, i32Add, set(L.addr),
-    i32c(0), set(L.x),
-    loop,
-    get(L.addr), f64c0, storeF64At(0),
-    get(L.addr), f64c0, storeF64At(8),
-    get(L.addr), i32c(16), i32Add, set(L.addr),
-    get(L.x), i32c(1), i32Add, tee(L.x), get(L.w), i32LtS, brIf(0),
-    end,
-    i32c(0),
-  ]);
-}
-
 /**
  * sweepRow(y) → over-dispersed pixels of row y: moves the column sums (pairs Σ(v + shift), Σv²
  * per column in `cols`) down by one row (row y + ky enters, y − ky − 1 leaves) and slides the
  * window along the row, setting signal bits; threshold.ts' dispersionPass without the strong
- * test. Walks byte pointers (e, l: ring rows; pc: column sums of the entering column, pk of the
+ * test. The entering row is masked on the way (as maskRow would, in the same sweep, so its
+ * pixels are loaded once); its usable pixels are added to PARAM.usable. Walks byte pointers (e, l: ring rows; pc: column sums of the entering column, pk of the
  * leaving one; centre: the pixel in `masked`) rather than indexing, so every load is a pointer
  * plus a constant.
  */
 function sweepRowBody(): number[] {
-  /** Column at pc moves down one row (rows at e and l): cpv, cqv = the new sums, also stored. */
+  /**
+   * Column at pc (panel column c) moves down one row: the entering row's pixel is masked here
+   * (masked image at o, ring at e, as maskRow does) when it lies in the panel, and contributes
+   * (ep, eq); the leaving row's contributions come from the ring at l. cpv, cqv = the new sums,
+   * also stored.
+   */
   const updateColumn = [
-    get(L.pc), loadF64At(0), get(L.e), loadF64At(0), get(L.l), loadF64At(0), f64Sub, f64Add, set(L.cpv),
-    get(L.pc), loadF64At(8), get(L.e), loadF64At(8), get(L.l), loadF64At(8), f64Sub, f64Add, set(L.cqv),
+    get(L.c), get(L.w), i32LtU, get(L.eIn), i32And,
+    ifThen,
+    get(L.pimg), load32, set(L.v),
+    get(L.v), get(L.vmin), i32Sub, get(L.span), i32LeU, get(L.psm), load8u, i32c(0), i32Ne, i32And, set(L.ok),
+    get(L.o), get(L.v), i32c(UNUSABLE), get(L.ok), select, store32,
+    get(L.v), f64FromI32, set(L.vf),
+    get(L.vf), get(L.shift), f64Add, f64c0, get(L.ok), select, set(L.ep),
+    get(L.vf), get(L.vf), f64Mul, f64c0, get(L.ok), select, set(L.eq),
+    get(L.e), get(L.ep), storeF64At(0),
+    get(L.e), get(L.eq), storeF64At(8),
+    get(L.usable), get(L.ok), i32Add, set(L.usable),
+    orElse,
+    f64c0, set(L.ep), f64c0, set(L.eq),
+    end,
+    get(L.pc), loadF64At(0), get(L.ep), get(L.l), loadF64At(0), f64Sub, f64Add, set(L.cpv),
+    get(L.pc), loadF64At(8), get(L.eq), get(L.l), loadF64At(8), f64Sub, f64Add, set(L.cqv),
     get(L.pc), get(L.cpv), storeF64At(0),
     get(L.pc), get(L.cqv), storeF64At(8),
   ];
@@ -183,6 +187,10 @@ function sweepRowBody(): number[] {
     get(L.pc), i32c(16), i32Add, set(L.pc),
     get(L.e), i32c(16), i32Add, set(L.e),
     get(L.l), i32c(16), i32Add, set(L.l),
+    get(L.c), i32c(1), i32Add, set(L.c),
+    get(L.pimg), i32c(4), i32Add, set(L.pimg),
+    get(L.psm), i32c(1), i32Add, set(L.psm),
+    get(L.o), i32c(4), i32Add, set(L.o),
   ];
   return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
     ...loadParams(),
@@ -191,6 +199,12 @@ function sweepRowBody(): number[] {
     ...slotOf([...get(L.y), ...get(L.ky), ...i32Add]), get(L.t), i32Add, set(L.e),
     ...slotOf([...get(L.y), ...get(L.ky), ...i32Sub, ...i32c(1), ...i32Sub]), get(L.t), i32Add, set(L.l),
     get(L.cols), get(L.t), i32Add, set(L.pc),
+    // The entering row y + ky, from panel column c = −kx − 1: in the panel? its pixels in the image, static mask, masked image.
+    get(L.y), get(L.ky), i32Add, get(L.h), i32LtS, set(L.eIn),
+    i32c(0), get(L.kx), i32Sub, i32c(1), i32Sub, set(L.c),
+    get(L.y), get(L.ky), i32Add, get(L.w), i32Mul, get(L.c), i32Add, tee(L.psm), i32c(2), i32Shl, get(L.img), i32Add, set(L.pimg),
+    get(L.psm), get(L.sm), i32Add, set(L.psm),
+    get(L.y), get(L.ky), i32Add, get(L.pad), i32Add, get(L.stride), i32Mul, get(L.pad), i32Add, get(L.c), i32Add, i32c(2), i32Shl, get(L.mk), i32Add, set(L.o),
     get(L.y), get(L.pad), i32Add, get(L.stride), i32Mul, get(L.pad), i32Add, i32c(2), i32Shl, get(L.mk), i32Add, set(L.centre),
     get(L.y), get(L.bitStride), i32Mul, get(L.bitPad), i32Add, i32c(2), i32Shl, get(L.sig), i32Add, set(L.bitRow),
     get(L.kx), i32c(1), i32Shl, i32c(1), i32Add, i32c(4), i32Shl, set(L.dk),
@@ -229,26 +243,20 @@ function sweepRowBody(): number[] {
     get(L.centre), i32c(4), i32Add, set(L.centre),
     get(L.x), i32c(1), i32Add, tee(L.x), get(L.w), i32LtS, brIf(0),
     end,
+    i32c(PARAM.usable), i32c(PARAM.usable), load32, get(L.usable), i32Add, store32,
     get(L.count),
   ]);
 }
 
-/** rows() → over-dispersed pixels of the panel: for every row, the entering row masked (or zeroed) and the row swept. */
+/** rows() → over-dispersed pixels of the panel: every row swept (which masks its entering row). */
 function rowsBody(): number[] {
   return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
     ...loadParams(),
     i32c(0), set(L.y),
     loop,
-    get(L.y), get(L.ky), i32Add, tee(L.t), get(L.h), i32LtS,
-    ifThen,
-    get(L.usable), get(L.t), call(FN.maskRow), i32Add, set(L.usable),
-    [0x05], // else
-    get(L.t), call(FN.zeroRow), drop,
-    end,
     get(L.count), get(L.y), call(FN.sweepRow), i32Add, set(L.count),
     get(L.y), i32c(1), i32Add, tee(L.y), get(L.h), i32LtS, brIf(0),
     end,
-    i32c(PARAM.usable), get(L.usable), store32,
     get(L.count),
   ]);
 }
@@ -418,7 +426,7 @@ function backgroundBody(): number[] {
   ]);
 }
 
-const FN = { maskRow: 0, zeroRow: 1, sweepRow: 2, rows: 3, background: 4 } as const;
+const FN = { maskRow: 0, sweepRow: 1, rows: 2, background: 3 } as const;
 
 function assemble(): Uint8Array {
   const type = [0x60, 1, I32, 1, I32];
@@ -427,9 +435,9 @@ function assemble(): Uint8Array {
     ...section(1, [1, ...type]),
     // import env.memory (kind 2), limits: minimum 0 pages, no maximum
     ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]),
-    ...section(3, [5, 0, 0, 0, 0, 0]),
+    ...section(3, [4, 0, 0, 0, 0]),
     ...section(7, [3, ...name('maskRow'), 0x00, FN.maskRow, ...name('rows'), 0x00, FN.rows, ...name('background'), 0x00, FN.background]),
-    ...section(10, [5, ...maskRowBody(), ...zeroRowBody(), ...sweepRowBody(), ...rowsBody(), ...backgroundBody()]),
+    ...section(10, [4, ...maskRowBody(), ...sweepRowBody(), ...rowsBody(), ...backgroundBody()]),
   ];
   return Uint8Array.from(bytes);
 }
