@@ -566,6 +566,8 @@ function signalPass(image: Int32Array, staticMask: Uint8Array, lo: number, hi: n
   p32[PARAM.bitStride / 4] = ws.bitStride; p32[PARAM.bitPad / 4] = ws.bitPad; p32[PARAM.vmin / 4] = vmin; p32[PARAM.span / 4] = span;
   p32[PARAM.ring / 4] = at.ring; p32[PARAM.slots / 4] = slots; p32[PARAM.usable / 4] = 0;
   p64[PARAM.shift / 8] = shift; p64[PARAM.invShift / 8] = invShift;
+  p64[PARAM.area / 8] = area; p64[PARAM.wholeP / 8] = (area - 0.5) * shift; p64[PARAM.areaShift / 8] = area * shift;
+  p64[PARAM.cutArea / 8] = ws.cut[area];
   // Rows −ky−1 … −1 (and any beyond a panel shorter than ky) contribute nothing.
   const ring = ws.ring;
   ring.fill(0);

@@ -89,9 +89,11 @@ export const PARAM = {
   core: 128, bx: 132, by: 136, colBg: 140, validRow: 144, need: 148, strongOut: 152, words: 156, tail: 160,
   // … and f64
   shiftBg: 192, invShiftBg: 200, gain: 208, sigmaStrong: 216, globalThreshold: 224,
+  // sweepRow's whole windows (n = area): area, the smallest P of one, area·shift, cut[area]
+  area: 232, wholeP: 240, areaShift: 248, cutArea: 256,
 } as const;
 /** Bytes the parameter block takes. */
-export const PARAM_BYTES = 256;
+export const PARAM_BYTES = 320;
 
 /** Locals of every function: the i32 parameters, loaded at entry, then scratch. */
 const L = {
@@ -101,8 +103,9 @@ const L = {
   bitRow: 35, addr: 36, dk: 37, t: 38, c: 39, eIn: 40, pimg: 41, psm: 42,
   // f64
   shift: 43, invShift: 44, P: 45, Q: 46, cpv: 47, cqv: 48, n: 49, s: 50, vf: 51, ep: 52, eq: 53,
+  area: 54, wholeP: 55, areaShift: 56, cutArea: 57,
 } as const;
-const I32_LOCALS = 42, F64_LOCALS = 11; // beyond the one parameter (y)
+const I32_LOCALS = 42, F64_LOCALS = 15; // beyond the one parameter (y)
 
 /** Load the parameter block into the locals. */
 function loadParams(): number[][] {
@@ -111,6 +114,7 @@ function loadParams(): number[][] {
     ...fields.map((f) => [...i32c(PARAM[f]), ...load32, ...set(L[f])]),
     [...i32c(PARAM.shift), ...loadF64, ...set(L.shift)],
     [...i32c(PARAM.invShift), ...loadF64, ...set(L.invShift)],
+    ...(['area', 'wholeP', 'areaShift', 'cutArea'] as const).map((f) => [...i32c(PARAM[f]), ...loadF64, ...set(L[f])]),
   ];
 }
 
@@ -223,12 +227,23 @@ function sweepRowBody(): number[] {
     get(L.pc), get(L.dk), i32Sub, set(L.pk),
     get(L.P), get(L.cpv), get(L.pk), loadF64At(0), f64Sub, f64Add, set(L.P),
     get(L.Q), get(L.cqv), get(L.pk), loadF64At(8), f64Sub, f64Add, set(L.Q),
-    // n = round(P / shift), s = P − n·shift (see threshold.ts: never a tie)
+    // n·Q − s² > cut[n]·s (false for most pixels: tested first), then s > 0 and n ≥ nMin and the
+    // pixel itself usable. Most windows are whole (all n = area pixels usable, P ≥ wholeP): then
+    // s = P − area·shift and the cut-off is a constant; otherwise n = round(P / shift),
+    // s = P − n·shift (see threshold.ts: never a tie).
+    get(L.P), get(L.wholeP), f64Ge,
+    ifThen,
+    get(L.area), set(L.n),
+    get(L.P), get(L.areaShift), f64Sub, set(L.s),
+    get(L.area), get(L.Q), f64Mul, get(L.s), get(L.s), f64Mul, f64Sub,
+    get(L.cutArea), get(L.s), f64Mul, f64Gt, set(L.t),
+    orElse,
     get(L.P), get(L.invShift), f64Mul, f64Nearest, set(L.n),
     get(L.P), get(L.n), get(L.shift), f64Mul, f64Sub, set(L.s),
-    // n·Q − s² > cut[n]·s (false for most pixels: tested first), then s > 0 and n ≥ nMin and the pixel itself usable
     get(L.n), get(L.Q), f64Mul, get(L.s), get(L.s), f64Mul, f64Sub,
-    get(L.cut), get(L.n), i32TruncF64, i32c(3), i32Shl, i32Add, loadF64, get(L.s), f64Mul, f64Gt,
+    get(L.cut), get(L.n), i32TruncF64, i32c(3), i32Shl, i32Add, loadF64, get(L.s), f64Mul, f64Gt, set(L.t),
+    end,
+    get(L.t),
     ifThen,
     get(L.s), f64c0, f64Gt,
     get(L.n), get(L.nMin), f64FromI32, f64Ge, i32And,
