@@ -23,7 +23,7 @@
 /** Marks an unusable pixel in the masked image (a count of −2³¹ is never usable). */
 export const UNUSABLE = -0x80000000;
 
-const I32 = 0x7f, F64 = 0x7c;
+const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -63,6 +63,11 @@ const i32Ctz = [0x68], i32ShrU = [0x76], i32Xor = [0x73], i32Add = [0x6a], i32Su
 const f64Gt = [0x64], f64Ge = [0x66];
 const f64Add = [0xa0], f64Sub = [0xa1], f64Mul = [0xa2], f64Div = [0xa3], f64Sqrt = [0x9f], f64Nearest = [0x9e];
 const i32TruncF64 = [0xaa], f64FromI32 = [0xb7];
+/** SIMD (two f64 lanes): loads and stores at a constant offset, splat, lane access, lane-wise add and subtract. */
+const simd = (op: number) => [0xfd, ...uleb(op)];
+const v128LoadAt = (offset: number) => [...simd(0x00), 3, ...uleb(offset)], v128StoreAt = (offset: number) => [...simd(0x0b), 3, ...uleb(offset)];
+const f64x2Splat = simd(0x14), f64x2Extract = (lane: number) => [...simd(0x21), lane], f64x2Replace = (lane: number) => [...simd(0x22), lane];
+const f64x2Add = simd(0xf0), f64x2Sub = simd(0xf1);
 
 /** A function body: locals as runs of [count, type], then the code. */
 function body(locals: [number, number][], code: number[][]): number[] {
@@ -104,6 +109,8 @@ const L = {
   // f64
   shift: 43, invShift: 44, P: 45, Q: 46, cpv: 47, cqv: 48, n: 49, s: 50, vf: 51, ep: 52, eq: 53,
   area: 54, wholeP: 55, areaShift: 56, cutArea: 57,
+  // v128 (sweepRow only): a column's (colP, colQ) pair, the window's (P, Q), the entering pixel's (ep, eq)
+  CP: 58, PQ: 59, EPQ: 60,
 } as const;
 const I32_LOCALS = 42, F64_LOCALS = 15; // beyond the one parameter (y)
 
@@ -164,8 +171,9 @@ function sweepRowBody(): number[] {
   /**
    * Column at pc (panel column c) moves down one row: the entering row's pixel is masked here
    * (masked image at o, ring at e, as maskRow does) when it lies in the panel, and contributes
-   * (ep, eq); the leaving row's contributions come from the ring at l. cpv, cqv = the new sums,
-   * also stored.
+   * (ep, eq); the leaving row's contributions come from the ring at l. CP = the new (colP, colQ)
+   * pair, also stored; pairs are added and subtracted two lanes at a time, each lane the same
+   * double arithmetic as one at a time.
    */
   const updateColumn = [
     get(L.c), get(L.w), i32LtU, get(L.eIn), i32And,
@@ -176,16 +184,14 @@ function sweepRowBody(): number[] {
     get(L.v), f64FromI32, set(L.vf),
     get(L.vf), get(L.shift), f64Add, f64c0, get(L.ok), select, set(L.ep),
     get(L.vf), get(L.vf), f64Mul, f64c0, get(L.ok), select, set(L.eq),
-    get(L.e), get(L.ep), storeF64At(0),
-    get(L.e), get(L.eq), storeF64At(8),
+    get(L.ep), f64x2Splat, get(L.eq), f64x2Replace(1), set(L.EPQ),
+    get(L.e), get(L.EPQ), v128StoreAt(0),
     get(L.usable), get(L.ok), i32Add, set(L.usable),
     orElse,
-    f64c0, set(L.ep), f64c0, set(L.eq),
+    f64c0, f64x2Splat, set(L.EPQ),
     end,
-    get(L.pc), loadF64At(0), get(L.ep), get(L.l), loadF64At(0), f64Sub, f64Add, set(L.cpv),
-    get(L.pc), loadF64At(8), get(L.eq), get(L.l), loadF64At(8), f64Sub, f64Add, set(L.cqv),
-    get(L.pc), get(L.cpv), storeF64At(0),
-    get(L.pc), get(L.cqv), storeF64At(8),
+    get(L.pc), v128LoadAt(0), get(L.EPQ), get(L.l), v128LoadAt(0), f64x2Sub, f64x2Add, set(L.CP),
+    get(L.pc), get(L.CP), v128StoreAt(0),
   ];
   const advance = [
     get(L.pc), i32c(16), i32Add, set(L.pc),
@@ -196,7 +202,7 @@ function sweepRowBody(): number[] {
     get(L.psm), i32c(1), i32Add, set(L.psm),
     get(L.o), i32c(4), i32Add, set(L.o),
   ];
-  return body([[I32_LOCALS, I32], [F64_LOCALS, F64]], [
+  return body([[I32_LOCALS, I32], [F64_LOCALS, F64], [3, V128]], [
     ...loadParams(),
     // First column: −kx−1 (padded pad − kx − 1); j counts the columns left before x = 0.
     get(L.pad), get(L.kx), i32Sub, i32c(1), i32Sub, i32c(4), i32Shl, set(L.t),
@@ -216,17 +222,16 @@ function sweepRowBody(): number[] {
     get(L.kx), i32c(1), i32Shl, i32c(1), i32Add, set(L.j),
     loop,
     ...updateColumn,
-    get(L.P), get(L.cpv), f64Add, set(L.P),
-    get(L.Q), get(L.cqv), f64Add, set(L.Q),
+    get(L.PQ), get(L.CP), f64x2Add, set(L.PQ),
     ...advance,
     get(L.j), i32c(1), i32Sub, tee(L.j), brIf(0),
     end,
     // x = 0 … w−1: entering column at pc (pad + x + kx), leaving one at pk = pc − (2kx + 1)·16.
     loop,
     ...updateColumn,
-    get(L.pc), get(L.dk), i32Sub, set(L.pk),
-    get(L.P), get(L.cpv), get(L.pk), loadF64At(0), f64Sub, f64Add, set(L.P),
-    get(L.Q), get(L.cqv), get(L.pk), loadF64At(8), f64Sub, f64Add, set(L.Q),
+    get(L.PQ), get(L.CP), get(L.pc), get(L.dk), i32Sub, v128LoadAt(0), f64x2Sub, f64x2Add, tee(L.PQ),
+    f64x2Extract(0), set(L.P),
+    get(L.PQ), f64x2Extract(1), set(L.Q),
     // n·Q − s² > cut[n]·s (false for most pixels: tested first), then s > 0 and n ≥ nMin and the
     // pixel itself usable. Most windows are whole (all n = area pixels usable, P ≥ wholeP): then
     // s = P − area·shift and the cut-off is a constant; otherwise n = round(P / shift),
