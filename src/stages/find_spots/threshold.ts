@@ -120,6 +120,7 @@ export class ThresholdWorkspace {
   /** The WebAssembly background pass's packed column sums (see wasm.ts background) and strong-pixel list. */
   colBg: Float64Array;
   strongOut: Int32Array;
+  strongCap = 0;
   /** The parameter block of the WebAssembly first pass (wasm.ts PARAM), as i32 and f64. */
   params32: Int32Array;
   params64: Float64Array;
@@ -184,7 +185,10 @@ export class ThresholdWorkspace {
     at.need = take(4 * words, 4);
     // Background half-widths up to pad − 1, with that many + 1 zero columns each side.
     at.colBg = take(8 * (w + 2 * pad + 1), 8);
-    at.strongOut = take(8 * w * h, 4);
+    // Room for a quarter of the pixels strong: more and the image is rejected by default
+    // (max_strong_pixel_fraction); the rare panel beyond takes the TypeScript background pass.
+    this.strongCap = Math.ceil(w * h / 4);
+    at.strongOut = take(8 * this.strongCap, 4);
     at.staticMaskIn = take(w * h, 1);
     const memory = wasmMemory(end);
     const buf = memory.buffer;
@@ -205,7 +209,7 @@ export class ThresholdWorkspace {
     this.coreBits = new Int32Array(buf, at.coreBits, this.bitStride * h);
     this.validRow = new Int32Array(buf, at.validRow, w);
     this.colBg = new Float64Array(buf, at.colBg, w + 2 * pad + 1);
-    this.strongOut = new Int32Array(buf, at.strongOut, 2 * w * h);
+    this.strongOut = new Int32Array(buf, at.strongOut, 2 * this.strongCap);
     this.rowBits = new Int32Array(this.bitStride);
   }
 
@@ -501,11 +505,14 @@ function dispersionExtended(image: Int32Array, staticMask: Uint8Array, lo: numbe
   erode(ws, w, h, EXTENDED.erodeHalfWidth(kx), EXTENDED.erodeHalfWidth(ky));
   // The WebAssembly background pass handles half-widths below one 32-bit word.
   if (bx >= 32) return strongOverBackground(image, w, h, bx, by, p, out, ws);
-  return strongOverBackgroundWasm(lo, hi, w, h, bx, by, p, out, ws);
+  return strongOverBackgroundWasm(image, lo, hi, w, h, bx, by, p, out, ws);
 }
 
-/** strongOverBackground by the WebAssembly kernel (wasm.ts background); bx < 32. */
-function strongOverBackgroundWasm(lo: number, hi: number, w: number, h: number, bx: number, by: number,
+/**
+ * strongOverBackground by the WebAssembly kernel (wasm.ts background); bx < 32. A panel with
+ * more strong pixels than the kernel's list holds is done again by strongOverBackground.
+ */
+function strongOverBackgroundWasm(image: Int32Array, lo: number, hi: number, w: number, h: number, bx: number, by: number,
   p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
   const { params32: p32, params64: p64, at } = ws;
   const shift = packingShift(lo, hi, (2 * bx + 1) * (2 * by + 1), p);
@@ -513,10 +520,12 @@ function strongOverBackgroundWasm(lo: number, hi: number, w: number, h: number, 
   ws.colBg.fill(0);
   p32[PARAM.core / 4] = at.coreBits; p32[PARAM.bx / 4] = bx; p32[PARAM.by / 4] = by; p32[PARAM.colBg / 4] = at.colBg;
   p32[PARAM.validRow / 4] = at.validRow; p32[PARAM.need / 4] = at.need; p32[PARAM.strongOut / 4] = at.strongOut;
+  p32[PARAM.strongCap / 4] = ws.strongCap;
   p32[PARAM.words / 4] = (w + 31) >>> 5; p32[PARAM.tail / 4] = (w & 31) === 0 ? -1 : (1 << (w & 31)) - 1;
   p64[PARAM.shiftBg / 8] = shift; p64[PARAM.invShiftBg / 8] = 1 / shift;
   p64[PARAM.gain / 8] = p.gain; p64[PARAM.sigmaStrong / 8] = p.sigmaStrong; p64[PARAM.globalThreshold / 8] = p.globalThreshold;
   const count = ws.kernel().background();
+  if (count > ws.strongCap) return strongOverBackground(image, w, h, bx, by, p, out, ws);
   // The kernel lists (index, count) pairs.
   const list = ws.strongOut;
   ws.reserve(count);

@@ -91,7 +91,7 @@ export const PARAM = {
   w: 0, h: 4, pad: 8, stride: 12, kx: 16, ky: 20, nMin: 24, img: 28, sm: 32, mk: 36, cols: 40, cut: 48, sig: 52,
   bitStride: 56, bitPad: 60, vmin: 64, span: 68, ring: 72, slots: 76, usable: 84, shift: 96, invShift: 104,
   // background(): i32 …
-  core: 128, bx: 132, by: 136, colBg: 140, validRow: 144, need: 148, strongOut: 152, words: 156, tail: 160,
+  core: 128, bx: 132, by: 136, colBg: 140, validRow: 144, need: 148, strongOut: 152, words: 156, tail: 160, strongCap: 164,
   // … and f64
   shiftBg: 192, invShiftBg: 200, gain: 208, sigmaStrong: 216, globalThreshold: 224,
   // sweepRow's whole windows (n = area): area, the smallest P of one, area·shift, cut[area]
@@ -286,13 +286,14 @@ const B = {
   w: 1, h: 2, pad: 3, stride: 4, mk: 5, core: 6, bitStride: 7, bitPad: 8, bx: 9, by: 10, colBg: 11, validRow: 12, need: 13,
   out: 14, words: 15, tail: 16,
   y: 17, cr: 18, k: 19, any: 20, v: 21, d: 22, bits: 23, x: 24, a: 25, yy: 26, y0: 27, y1: 28, c: 29, count: 30, last: 31,
-  cEnd: 32, enter: 33, leave: 34, mk0: 35, rowBytes: 36, col: 37, r: 38, pm: 39, pw: 40, wordBytes: 41, rEnd: 42,
+  cEnd: 32, enter: 33, leave: 34, mk0: 35, rowBytes: 36, col: 37, r: 38, pm: 39, pw: 40, wordBytes: 41, rEnd: 42, cap: 43,
   // f64
-  shift: 43, invShift: 44, gain: 45, ss: 46, gt: 47, P: 48, n: 49, s: 50, mean: 51, acc: 52, vf: 53,
+  shift: 44, invShift: 45, gain: 46, ss: 47, gt: 48, P: 49, n: 50, s: 51, mean: 52, acc: 53, vf: 54,
 } as const;
 
 /**
- * background() → strong pixels of the panel, listed at strongOut as (y·w + x, count) pairs:
+ * background() → strong pixels of the panel, listed at strongOut as (y·w + x, count) pairs (the
+ * first strongCap of them):
  * threshold.ts' strongOverBackground (which documents the method) for background half-widths bx < 32, with
  * the background's count and Σv packed in one column sum, Σ(v + shiftBg), as in the first pass.
  * validRow must hold −2 for every column on entry.
@@ -300,7 +301,7 @@ const B = {
 function backgroundBody(): number[] {
   const fields = [['w', 'w'], ['h', 'h'], ['pad', 'pad'], ['stride', 'stride'], ['mk', 'mk'], ['core', 'core'], ['bitStride', 'bitStride'],
     ['bitPad', 'bitPad'], ['bx', 'bx'], ['by', 'by'], ['colBg', 'colBg'], ['validRow', 'validRow'], ['need', 'need'], ['out', 'strongOut'],
-    ['words', 'words'], ['tail', 'tail']] as const;
+    ['words', 'words'], ['tail', 'tail'], ['cap', 'strongCap']] as const;
   const f64Fields = [['shift', 'shiftBg'], ['invShift', 'invShiftBg'], ['gain', 'gain'], ['ss', 'sigmaStrong'], ['gt', 'globalThreshold']] as const;
   /** (value on the stack) + i32 local, … helpers leaving an address on the stack. */
   const colAddr = (xCode: number[][]) => [...xCode, i32c(3), i32Shl, get(B.colBg), i32Add];
@@ -330,7 +331,7 @@ function backgroundBody(): number[] {
     br(0),
     end, end,
   ];
-  return body([[42, I32], [11, F64]], [
+  return body([[43, I32], [11, F64]], [
     ...fields.map(([l, f]) => [...i32c(PARAM[f]), ...load32, ...set(B[l])]),
     ...f64Fields.map(([l, f]) => [...i32c(PARAM[f]), ...loadF64, ...set(B[l])]),
     get(B.stride), i32c(2), i32Shl, set(B.rowBytes),
@@ -432,8 +433,12 @@ function backgroundBody(): number[] {
       get(B.vf), get(B.mean), get(B.ss), get(B.gain), get(B.mean), f64Mul, f64Sqrt, f64Mul, f64Add, f64Ge,
       get(B.vf), get(B.gt), f64Gt, i32And,
       ifThen,
+      // Listed while the list has room (strongCap pairs); counted always.
+      get(B.count), get(B.cap), i32LtS,
+      ifThen,
       get(B.out), get(B.count), i32c(3), i32Shl, i32Add, tee(B.a), get(B.y), get(B.w), i32Mul, get(B.x), i32Add, store32,
       get(B.a), i32c(4), i32Add, get(B.vf), i32TruncF64, store32,
+      end,
       get(B.count), i32c(1), i32Add, set(B.count),
       end,
     ]),

@@ -120,6 +120,22 @@ test('dispersion_extended: equals the direct two-pass definition pixel for pixel
   }
 });
 
+test('a panel with more strong pixels than the WebAssembly list holds (a quarter of the panel) equals the definitions', () => {
+  const w = 61, h = 47;
+  const { img, mask } = scene(41, w, h);
+  // A bright, strongly varying pattern over the whole panel: over-dispersed throughout, so its
+  // eroded inside has no background left and is all strong.
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) img[y * w + x] += (x + y) % 2 ? 2000 : 100;
+  const p: ThresholdParams = { ...DEFAULT_THRESHOLD };
+  const out = new Uint8Array(w * h);
+  const ws = new ThresholdWorkspace(w, h);
+  const n = thresholdPanel(img, mask, w, h, p, out, ws);
+  assert.ok(n > w * h / 4, `${n} strong pixels, more than a quarter of ${w * h}`);
+  assert.deepEqual(out, bruteExtended(img, mask, w, h, p));
+  assert.deepEqual(Array.from(ws.strong.subarray(0, n)), Array.from(out.keys()).filter((i) => out[i] === 1));
+  assert.deepEqual(Array.from(ws.strongValue.subarray(0, n)), Array.from(ws.strong.subarray(0, n), (i) => img[i]));
+});
+
 test('wide kernels: erosion and background windows wider than a 32-pixel bit word equal the definitions', () => {
   // kernel_size 64,1 erodes by 32 px and takes the background from ±66 px: bit shifts across words.
   const w = 211, h = 23;
