@@ -16,7 +16,7 @@
  * few % of pixels that need them. Speed and its measurement: bench/find_spots.ts.
  */
 import { ParameterError } from '../../core/errors.js';
-import { firstPassKernel, PARAM, PARAM_BYTES, UNUSABLE, wasmMemory, type FirstPassKernel, type WasmMemory } from './wasm.js';
+import { firstPassKernel, PARAM, PARAM_BYTES, UNUSABLE, WASM_AVAILABLE, wasmMemory, type FirstPassKernel, type WasmMemory } from './wasm.js';
 
 export type ThresholdAlgorithm = 'dispersion' | 'dispersion_extended' | 'global';
 
@@ -501,10 +501,12 @@ function dispersionExtended(image: Int32Array, staticMask: Uint8Array, lo: numbe
   const [kx, ky] = p.kernelSize;
   const bx = EXTENDED.backgroundHalfWidth(kx), by = EXTENDED.backgroundHalfWidth(ky);
   ws.clearSignalBits();
-  if (signalPass(image, staticMask, lo, hi, w, h, p, ws) === 0) return 0;
+  // The TypeScript passes where WebAssembly is unavailable (the same results, slower).
+  const first = WASM_AVAILABLE ? signalPass(image, staticMask, lo, hi, w, h, p, ws) : dispersionPass(image, staticMask, lo, hi, w, h, p, null, ws, false);
+  if (first === 0) return 0;
   erode(ws, w, h, EXTENDED.erodeHalfWidth(kx), EXTENDED.erodeHalfWidth(ky));
   // The WebAssembly background pass handles half-widths below one 32-bit word.
-  if (bx >= 32) return strongOverBackground(image, w, h, bx, by, p, out, ws);
+  if (bx >= 32 || !WASM_AVAILABLE) return strongOverBackground(image, w, h, bx, by, p, out, ws);
   return strongOverBackgroundWasm(image, lo, hi, w, h, bx, by, p, out, ws);
 }
 

@@ -483,17 +483,25 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
 }
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-/** A memory of `bytes` bytes (rounded up to whole 64 KiB pages). */
+/** Whether this runtime runs WebAssembly (not, e.g., under `node --jitless`). */
+export const WASM_AVAILABLE = typeof wasmApi?.Memory === 'function';
+
+/**
+ * A memory of `bytes` bytes (rounded up to whole 64 KiB pages); a plain ArrayBuffer where
+ * WebAssembly is unavailable (the callers then take their TypeScript paths).
+ */
 export function wasmMemory(bytes: number): WasmMemory {
-  return new wasmApi.Memory({ initial: Math.ceil(bytes / 65536) });
+  const pages = Math.ceil(bytes / 65536);
+  return WASM_AVAILABLE ? new wasmApi!.Memory({ initial: pages }) : { buffer: new ArrayBuffer(pages * 65536) };
 }
 
 let compiled: object | null = null;
 
 /** The kernel bound to `memory` (compiled once per thread). */
 export function firstPassKernel(memory: WasmMemory): FirstPassKernel {
-  compiled ??= new wasmApi.Module(assemble());
-  return new wasmApi.Instance(compiled, { env: { memory } }).exports as FirstPassKernel;
+  if (!WASM_AVAILABLE) throw new Error('WebAssembly is not available in this runtime');
+  compiled ??= new wasmApi!.Module(assemble());
+  return new wasmApi!.Instance(compiled, { env: { memory } }).exports as FirstPassKernel;
 }
