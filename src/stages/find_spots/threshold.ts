@@ -13,7 +13,10 @@
  * partial sum is an exact integer in a double (rows of squared counts stay far below 2⁵³) and
  * the result does not depend on the order of summation. The extended algorithm's erosion works
  * on one bit per pixel, 32 pixels per operation, and its background sums are kept only near the
- * few % of pixels that need them. Speed and its measurement: bench/find_spots.ts.
+ * few % of pixels that need them. For the extended algorithm the two passes that touch every
+ * pixel or every core pixel run in WebAssembly (wasm.ts; the TypeScript versions below remain
+ * for the other algorithms, very wide kernels and runtimes without WebAssembly, with identical
+ * results). Speed and its measurement: bench/find_spots.ts.
  */
 import { ParameterError } from '../../core/errors.js';
 import { firstPassKernel, PARAM, PARAM_BYTES, UNUSABLE, WASM_AVAILABLE, wasmMemory, type FirstPassKernel, type WasmMemory } from './wasm.js';
@@ -152,8 +155,8 @@ export class ThresholdWorkspace {
 
   /**
    * Buffers for kernels that need at most `pad` rows and columns of padding (and bit rows with
-   * pad words for shifts up to pad − 1 pixels); first-pass column sums zeroed. Only the panel's
-   * own pixels of `masked` are written per call; the padding stays UNUSABLE.
+   * pad words for shifts up to pad − 1 pixels), laid out in one WebAssembly memory. Only the
+   * panel's own pixels of `masked` are written per call; the padding stays UNUSABLE.
    */
   padded(pad: number): void {
     if (pad <= this.pad) return;
@@ -213,7 +216,7 @@ export class ThresholdWorkspace {
     this.rowBits = new Int32Array(this.bitStride);
   }
 
-  /** The WebAssembly first pass bound to this workspace's memory. */
+  /** The WebAssembly kernel (wasm.ts) bound to this workspace's memory. */
   kernel(): FirstPassKernel {
     if (!this.memory) throw new Error('ThresholdWorkspace.kernel before padded');
     this.kernelOfMemory ??= firstPassKernel(this.memory);
