@@ -38,16 +38,31 @@ export interface ImageDoneEvent { image: number; strong: number }
 class IntList {
   data = new Int32Array(1 << 16);
   length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const d = new Int32Array(this.data.length * 2);
-      d.set(this.data);
-      this.data = d;
-    }
-    this.data[this.length++] = v;
+  /** Room for `extra` more values. */
+  reserve(extra: number): void {
+    if (this.length + extra <= this.data.length) return;
+    let size = this.data.length * 2;
+    while (size < this.length + extra) size *= 2;
+    const d = new Int32Array(size);
+    d.set(this.data.subarray(0, this.length));
+    this.data = d;
+  }
+  /** Append src[0 … n). */
+  append(src: Int32Array, n: number): void {
+    this.reserve(n);
+    this.data.set(src.subarray(0, n), this.length);
+    this.length += n;
   }
   toArray(): Int32Array { return this.data.slice(0, this.length); }
 }
+
+/**
+ * Threshold workspaces of this thread by panel size, kept from block to block: a workspace's
+ * buffers (a WebAssembly memory of about ten times the panel's pixel count in bytes) cost more to
+ * set up than an image does to threshold. addImage uses one synchronously from start to copy-out,
+ * so blocks that interleave at their image reads can share it.
+ */
+const workspaces = new Map<string, ThresholdWorkspace>();
 
 /**
  * Everything a block accumulates, and the per-image work. The work lives in a plain method, not
@@ -57,7 +72,6 @@ class IntList {
  */
 class BlockState {
   readonly nPanels: number;
-  readonly workspaces = new Map<string, ThresholdWorkspace>();
   readonly offsets: Int32Array;
   readonly index = new IntList();
   readonly value = new IntList();
@@ -88,18 +102,14 @@ class BlockState {
         throw new FileFormatError(this.source.pathOf(imageIndex), `image ${task.imageNumberOffset + imageIndex + 1}, panel ${p}: ${values.length} pixels, the detector model has ${w}×${h}`);
       }
       const key = `${w}x${h}`;
-      let ws = this.workspaces.get(key);
-      if (!ws) { ws = new ThresholdWorkspace(w, h); this.workspaces.set(key, ws); }
+      let ws = workspaces.get(key);
+      if (!ws) { ws = new ThresholdWorkspace(w, h); workspaces.set(key, ws); }
       const n = findStrongPixelsPanel(values, staticMasks[p], trustedRanges[p], w, h, threshold, null, ws);
       usable += ws.usable;
       count += n;
       offsets[im * nPanels + p] = index.length;
-      const strong = ws.strong;
-      for (let k = 0; k < n; k++) {
-        const i = strong[k];
-        index.push(i);
-        value.push(values[i]);
-      }
+      index.append(ws.strong, n);
+      value.append(ws.strongValue, n);
     }
     if (task.maxStrongPixelFraction !== null && count > task.maxStrongPixelFraction * usable) {
       index.length = imageStart;

@@ -32,6 +32,13 @@ export interface StrongPixelBlock {
 /** Panel sizes [width, height] needed to find neighbours. */
 export type PanelSizes = readonly (readonly [number, number])[];
 
+/** [0, 1, …, n − 1]: every element its own root. A function of its own, so its long loop is not compiled on the stack of labelBlock's. */
+function identity(n: number): Int32Array {
+  const parent = new Int32Array(n);
+  for (let i = 0; i < n; i++) parent[i] = i;
+  return parent;
+}
+
 function find(parent: Int32Array, i: number): number {
   let r = i;
   while (parent[r] !== r) r = parent[r];
@@ -58,24 +65,13 @@ export function labelBlock(block: StrongPixelBlock, panels: PanelSizes): void {
   if (!warmedUp) { warmedUp = true; warmUp(); }
   const { nImages, nPanels, offsets, index } = block;
   const n = index.length;
-  const parent = new Int32Array(n);
-  for (let i = 0; i < n; i++) parent[i] = i;
+  const parent = identity(n);
   for (let p = 0; p < nPanels; p++) {
     const w = panels[p][0];
     for (let im = 0; im < nImages; im++) {
       const a = offsets[im * nPanels + p], b = offsets[im * nPanels + p + 1];
-      let up = a;
-      let pa = 0, pb = 0;
-      if (im > 0) { pa = offsets[(im - 1) * nPanels + p]; pb = offsets[(im - 1) * nPanels + p + 1]; }
-      for (let k = a; k < b; k++) {
-        const idx = index[k];
-        if (k > a && index[k - 1] === idx - 1 && idx % w !== 0) union(parent, k, k - 1);
-        const above = idx - w;
-        while (up < k && index[up] < above) up++;
-        if (up < k && index[up] === above) union(parent, k, up);
-        while (pa < pb && index[pa] < idx) pa++;
-        if (pa < pb && index[pa] === idx) union(parent, k, pa);
-      }
+      const pa = im > 0 ? offsets[(im - 1) * nPanels + p] : 0, pb = im > 0 ? offsets[(im - 1) * nPanels + p + 1] : 0;
+      uniteImage(parent, index, a, b, pa, pb, w);
     }
   }
   // Number components by first appearance in (panel, image, index) order.
@@ -84,16 +80,40 @@ export function labelBlock(block: StrongPixelBlock, panels: PanelSizes): void {
   const label = block.label.length === n ? block.label : new Int32Array(n);
   for (let p = 0; p < nPanels; p++) {
     for (let im = 0; im < nImages; im++) {
-      const a = offsets[im * nPanels + p], b = offsets[im * nPanels + p + 1];
-      for (let k = a; k < b; k++) {
-        const r = find(parent, k);
-        if (compOf[r] < 0) compOf[r] = next++;
-        label[k] = compOf[r];
-      }
+      next = numberImage(parent, compOf, label, offsets[im * nPanels + p], offsets[im * nPanels + p + 1], next);
     }
   }
   block.label = label;
   block.nLabels = next;
+}
+
+/**
+ * Unite the pixels [a, b) of one (image, panel) with their left and upper neighbours and with
+ * the same pixel among [pa, pb), the previous image's. One image per call, so the loops are
+ * short: V8 then compiles this once after a few calls, rather than again and again on the stack
+ * of one long-running loop.
+ */
+function uniteImage(parent: Int32Array, index: Int32Array, a: number, b: number, pa: number, pb: number, w: number): void {
+  let up = a;
+  for (let k = a; k < b; k++) {
+    const idx = index[k];
+    if (k > a && index[k - 1] === idx - 1 && idx % w !== 0) union(parent, k, k - 1);
+    const above = idx - w;
+    while (up < k && index[up] < above) up++;
+    if (up < k && index[up] === above) union(parent, k, up);
+    while (pa < pb && index[pa] < idx) pa++;
+    if (pa < pb && index[pa] === idx) union(parent, k, pa);
+  }
+}
+
+/** Label pixels [a, b) by their component's number, numbering new components from `next`; returns the next free number. */
+function numberImage(parent: Int32Array, compOf: Int32Array, label: Int32Array, a: number, b: number, next: number): number {
+  for (let k = a; k < b; k++) {
+    const r = find(parent, k);
+    if (compOf[r] < 0) compOf[r] = next++;
+    label[k] = compOf[r];
+  }
+  return next;
 }
 
 /** Pixels of a whole sweep with global spot numbers. */
@@ -139,16 +159,21 @@ export function mergeBlocks(blocks: StrongPixelBlock[]): LabelledSweep {
     for (let bi = 0; bi < blocks.length; bi++) {
       const B = blocks[bi], out = spotOf[bi];
       for (let im = 0; im < B.nImages; im++) {
-        const a = B.offsets[im * nPanels + p], e = B.offsets[im * nPanels + p + 1];
-        for (let k = a; k < e; k++) {
-          const r = find(parent, base[bi] + B.label[k]);
-          if (spotOfRoot[r] < 0) spotOfRoot[r] = nSpots++;
-          out[k] = spotOfRoot[r];
-        }
+        nSpots = numberSpots(parent, spotOfRoot, B.label, base[bi], out, B.offsets[im * nPanels + p], B.offsets[im * nPanels + p + 1], nSpots);
       }
     }
   }
   return { blocks, spotOf, nSpots };
+}
+
+/** mergeBlocks' numbering of pixels [a, e) of one block (see uniteImage on why one image per call). */
+function numberSpots(parent: Int32Array, spotOfRoot: Int32Array, label: Int32Array, base: number, out: Int32Array, a: number, e: number, nSpots: number): number {
+  for (let k = a; k < e; k++) {
+    const r = find(parent, base + label[k]);
+    if (spotOfRoot[r] < 0) spotOfRoot[r] = nSpots++;
+    out[k] = spotOfRoot[r];
+  }
+  return nSpots;
 }
 
 let warmedUp = false;

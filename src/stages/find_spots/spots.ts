@@ -58,20 +58,59 @@ function forEachPixel(sweep: LabelledSweep, widths: readonly number[], zOffset: 
 /**
  * Compute every spot's properties. `zOffset` is the frame number of the sweep's first image
  * (image_range[0] − 1 for a scan, 0 for a still). Two passes over the pixels: means first, then
- * spreads about them, which stays exact where Σw·x² − W·x̄² would cancel.
+ * spreads about them, which stays exact where Σw·x² − W·x̄² would cancel. The passes are plain
+ * loops over each (block, image, panel) pixel list (see accumulateMeans), not calls of a visitor
+ * per pixel: there are millions of pixels in a sweep.
  */
 export function computeSpots(sweep: LabelledSweep, widths: readonly number[], zOffset: number): SpotList {
   const n = sweep.nSpots;
   const s = emptySpotList(n);
   const W = new Float64Array(n), W2 = new Float64Array(n), peakValue = new Float64Array(n).fill(-Infinity);
-  const { bbox, xyz, peak } = s;
+  const { bbox, xyz } = s;
   for (let i = 0; i < n; i++) {
     bbox[6 * i] = bbox[6 * i + 2] = bbox[6 * i + 4] = 2147483647;
     bbox[6 * i + 1] = bbox[6 * i + 3] = bbox[6 * i + 5] = -2147483648;
   }
-  forEachPixel(sweep, widths, zOffset, (i, p, x, y, z, v) => {
-    s.panel[i] = p;
-    s.nSignal[i]++;
+  forEachList(sweep, widths, zOffset, (spotOf, index, value, a, e, p, w, z) => accumulateMeans(s, W, W2, peakValue, spotOf, index, value, a, e, p, w, z));
+  for (let i = 0; i < n; i++) {
+    s.intensity[i] = W[i];
+    s.intensityVariance[i] = W[i];
+    for (let d = 0; d < 3; d++) xyz[3 * i + d] = W[i] > 0 ? xyz[3 * i + d] / W[i] : NaN;
+  }
+  const spread = s.xyzVariance;
+  forEachList(sweep, widths, zOffset, (spotOf, index, value, a, e, _p, w, z) => accumulateSpreads(xyz, spread, spotOf, index, value, a, e, w, z));
+  for (let i = 0; i < n; i++) {
+    const effective = W[i] - W2[i] / W[i];
+    for (let d = 0; d < 3; d++) {
+      const s2 = effective > 0 ? spread[3 * i + d] / effective : 0;
+      spread[3 * i + d] = s2 / W[i] + 1 / 12;
+    }
+  }
+  return s;
+}
+
+type ListVisitor = (spotOf: Int32Array, index: Int32Array, value: Int32Array, a: number, e: number, panel: number, w: number, z: number) => void;
+
+/** Call `visit` once per (block, image, panel) with that pixel list's range [a, e). */
+function forEachList(sweep: LabelledSweep, widths: readonly number[], zOffset: number, visit: ListVisitor): void {
+  sweep.blocks.forEach((b: StrongPixelBlock, bi) => {
+    for (let im = 0; im < b.nImages; im++) {
+      for (let p = 0; p < b.nPanels; p++) {
+        visit(sweep.spotOf[bi], b.index, b.value, b.offsets[im * b.nPanels + p], b.offsets[im * b.nPanels + p + 1], p, widths[p], zOffset + b.firstImage + im);
+      }
+    }
+  });
+}
+
+/** computeSpots' first pass over pixels [a, e) of one list: counts, weights, weighted sums, bounding boxes, peaks. */
+function accumulateMeans(s: SpotList, W: Float64Array, W2: Float64Array, peakValue: Float64Array, spotOf: Int32Array,
+  index: Int32Array, value: Int32Array, a: number, e: number, p: number, w: number, z: number): void {
+  const { panel, nSignal, xyz, bbox, peak } = s;
+  for (let k = a; k < e; k++) {
+    const i = spotOf[k], idx = index[k], v = value[k];
+    const y = (idx / w) | 0, x = idx - y * w;
+    panel[i] = p;
+    nSignal[i]++;
     W[i] += v;
     W2[i] += v * v;
     xyz[3 * i] += v * (x + 0.5);
@@ -89,27 +128,20 @@ export function computeSpots(sweep: LabelledSweep, widths: readonly number[], zO
       peakValue[i] = v;
       peak[3 * i] = x + 0.5; peak[3 * i + 1] = y + 0.5; peak[3 * i + 2] = z + 0.5;
     }
-  });
-  for (let i = 0; i < n; i++) {
-    s.intensity[i] = W[i];
-    s.intensityVariance[i] = W[i];
-    for (let d = 0; d < 3; d++) xyz[3 * i + d] = W[i] > 0 ? xyz[3 * i + d] / W[i] : NaN;
   }
-  const spread = s.xyzVariance;
-  forEachPixel(sweep, widths, zOffset, (i, _p, x, y, z, v) => {
+}
+
+/** computeSpots' second pass over pixels [a, e) of one list: weighted squared deviations from the centroids. */
+function accumulateSpreads(xyz: Float64Array, spread: Float64Array, spotOf: Int32Array, index: Int32Array, value: Int32Array,
+  a: number, e: number, w: number, z: number): void {
+  for (let k = a; k < e; k++) {
+    const i = spotOf[k], idx = index[k], v = value[k];
+    const y = (idx / w) | 0, x = idx - y * w;
     const dx = x + 0.5 - xyz[3 * i], dy = y + 0.5 - xyz[3 * i + 1], dz = z + 0.5 - xyz[3 * i + 2];
     spread[3 * i] += v * dx * dx;
     spread[3 * i + 1] += v * dy * dy;
     spread[3 * i + 2] += v * dz * dz;
-  });
-  for (let i = 0; i < n; i++) {
-    const effective = W[i] - W2[i] / W[i];
-    for (let d = 0; d < 3; d++) {
-      const s2 = effective > 0 ? spread[3 * i + d] / effective : 0;
-      spread[3 * i + d] = s2 / W[i] + 1 / 12;
-    }
   }
-  return s;
 }
 
 export interface SpotFilterParams {

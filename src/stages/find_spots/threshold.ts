@@ -13,9 +13,13 @@
  * partial sum is an exact integer in a double (rows of squared counts stay far below 2⁵³) and
  * the result does not depend on the order of summation. The extended algorithm's erosion works
  * on one bit per pixel, 32 pixels per operation, and its background sums are kept only near the
- * few % of pixels that need them. Speed and its measurement: bench/find_spots.ts.
+ * few % of pixels that need them. For the extended algorithm the two passes that touch every
+ * pixel or every core pixel run in WebAssembly (wasm.ts; the TypeScript versions below remain
+ * for the other algorithms, very wide kernels and runtimes without WebAssembly, with identical
+ * results). Speed and its measurement: bench/find_spots.ts.
  */
 import { ParameterError } from '../../core/errors.js';
+import { firstPassKernel, PARAM, PARAM_BYTES, UNUSABLE, WASM_AVAILABLE, wasmMemory, type FirstPassKernel, type WasmMemory } from './wasm.js';
 
 export type ThresholdAlgorithm = 'dispersion' | 'dispersion_extended' | 'global';
 
@@ -57,24 +61,37 @@ export function checkThresholdParams(p: ThresholdParams): void {
 
 /**
  * Scratch buffers for one panel size, reused image after image so the hot loops allocate nothing.
- * Parts whose size depends on the kernel grow on first use.
+ * The arrays the extended algorithm's first pass works on live in one WebAssembly memory (see
+ * wasm.ts), laid out when the kernel's padding is first known; the rest are plain typed arrays.
+ * The memory never grows (growing would detach the views).
  */
 export class ThresholdWorkspace {
-  /** Usable pixels of the last call (static mask and trusted range), 1 = usable. */
-  readonly mask: Uint8Array;
+  /**
+   * The panel's usable values of the last call (static mask and trusted range), UNUSABLE for the
+   * others, with `pad` rows and columns of UNUSABLE all round: pixel (x, y) is at
+   * (y + pad)·stride + pad + x. Windows reaching beyond the panel then read UNUSABLE, which
+   * counts for nothing, so the window loops need no edge cases; and one array says both whether
+   * a pixel is usable and its value.
+   */
+  masked: Int32Array;
+  pad = -1;
+  stride = 0;
   /** Number of usable pixels of the last call. */
   usable = 0;
-  /** The strong pixels of the last call, as y·width + x in ascending order. */
+  /** The strong pixels of the last call, as y·width + x in ascending order, and their counts. */
   strong: Int32Array;
+  strongValue: Int32Array;
   /**
-   * Column sums over the window's rows (usable-pixel count, Σv, Σv²), column x at x + pad, with
-   * zero columns on both sides so the horizontal window never needs a bounds test.
+   * Column sums over the window's rows. dispersionPass (TypeScript): colP = Σ(v + shift) (count
+   * and Σv packed) and colQ = Σv², column x at pad + x of `masked`. Background pass: colN =
+   * usable-pixel count, colS = Σv, column x at x + bx + 1 with zero columns on both sides.
    */
+  colP: Float64Array;
+  colQ: Float64Array;
   colN: Int32Array;
   colS: Float64Array;
-  colQ: Float64Array;
   /** Row for which the background column sums of a column are current (−2: none). */
-  readonly validRow: Int32Array;
+  validRow: Int32Array;
   /**
    * First-pass (over-dispersed) and eroded-core flags of the extended algorithm, one bit per
    * pixel: bit x & 31 of word bitPad + (x >> 5) in row y's `bitStride` words. Pad words are all
@@ -86,55 +103,150 @@ export class ThresholdWorkspace {
   bitPad = -1;
   /** One row of bit words: the AND of signal rows (erosion), the dilated core row (background). */
   rowBits: Int32Array;
-  /** Stands in for the mask of rows beyond the panel edge, so edge rows need no separate loop. */
-  readonly zeroRow: Uint8Array;
-  /** Where the mask of rows beyond the panel edge is "written". */
-  readonly scratchRow: Uint8Array;
   /** Dispersion cut-off times (n − 1) for every possible n, filled per call. */
   cut: Float64Array;
+  /** The panel's counts and static mask as the WebAssembly first pass reads them. */
+  imageIn: Int32Array;
+  staticMaskIn: Uint8Array;
+  /** The static mask last copied into staticMaskIn (masks are the same object image after image). */
+  staticMaskSource: Uint8Array | null = null;
+  /** Byte offsets of the arrays above in `memory`. */
+  readonly at = { cut: 0, cols: 0, imageIn: 0, masked: 0, signalBits: 0, staticMaskIn: 0, ring: 0, coreBits: 0, validRow: 0, need: 0, colBg: 0, strongOut: 0 };
+  /**
+   * The WebAssembly first pass's data: per-pixel contributions to the window sums, the pair
+   * (v + shift, v²), 0 for unusable pixels, of the rows in the window, one slot per row (row r in
+   * slot (r + ky + 1) mod (2ky + 2)) laid out like a `masked` row; and the column sums, the pair
+   * (colP, colQ) per padded column.
+   */
+  ring: Float64Array;
+  cols: Float64Array;
+  /** The WebAssembly background pass's packed column sums (see wasm.ts background) and strong-pixel list. */
+  colBg: Float64Array;
+  strongOut: Int32Array;
+  strongCap = 0;
+  /** The parameter block of the WebAssembly first pass (wasm.ts PARAM), as i32 and f64. */
+  params32: Int32Array;
+  params64: Float64Array;
+  memory: WasmMemory | null = null;
+  private kernelOfMemory: FirstPassKernel | null = null;
 
   constructor(readonly width: number, readonly height: number) {
-    this.mask = new Uint8Array(width * height);
+    this.masked = new Int32Array(0);
     this.strong = new Int32Array(16);
+    this.strongValue = new Int32Array(16);
+    this.colP = new Float64Array(0);
+    this.colQ = new Float64Array(0);
     this.colN = new Int32Array(0);
     this.colS = new Float64Array(0);
-    this.colQ = new Float64Array(0);
     this.validRow = new Int32Array(width);
     this.signalBits = new Int32Array(0);
     this.coreBits = new Int32Array(0);
     this.rowBits = new Int32Array(0);
-    this.zeroRow = new Uint8Array(width);
-    this.scratchRow = new Uint8Array(width);
-    this.cut = new Float64Array(64);
+    this.cut = new Float64Array(0);
+    this.imageIn = new Int32Array(0);
+    this.staticMaskIn = new Uint8Array(0);
+    this.ring = new Float64Array(0);
+    this.cols = new Float64Array(0);
+    this.colBg = new Float64Array(0);
+    this.strongOut = new Int32Array(0);
+    this.params32 = new Int32Array(0);
+    this.params64 = new Float64Array(0);
   }
 
-  /** Zeroed column sums with `pad` zero columns left and right of the panel. */
+  /**
+   * Buffers for kernels that need at most `pad` rows and columns of padding (and bit rows with
+   * pad words for shifts up to pad − 1 pixels), laid out in one WebAssembly memory. Only the
+   * panel's own pixels of `masked` are written per call; the padding stays UNUSABLE.
+   */
+  padded(pad: number): void {
+    if (pad <= this.pad) return;
+    const { width: w, height: h } = this;
+    this.pad = pad;
+    this.stride = w + 2 * pad;
+    this.bitPad = (pad >>> 5) + 1;
+    this.bitStride = ((w + 31) >>> 5) + 2 * this.bitPad;
+    // Kernels this padding serves have (2k + 1)² < (2·pad)² pixels.
+    const cutLength = 4 * pad * pad + 1;
+    let end = PARAM_BYTES;
+    const take = (bytes: number, align: number): number => {
+      const o = Math.ceil(end / align) * align;
+      end = o + bytes;
+      return o;
+    };
+    const at = this.at;
+    at.cut = take(8 * cutLength, 8);
+    at.cols = take(16 * this.stride, 8);
+    at.imageIn = take(4 * w * h, 4);
+    at.masked = take(4 * this.stride * (h + 2 * pad), 4);
+    at.signalBits = take(4 * this.bitStride * h, 4);
+    // Kernels this padding serves have 2ky + 2 < 2·pad rows in their ring.
+    const ringLength = 2 * pad * 2 * this.stride;
+    at.ring = take(8 * ringLength, 8);
+    const words = (w + 31) >>> 5;
+    at.coreBits = take(4 * this.bitStride * h, 4);
+    at.validRow = take(4 * w, 4);
+    at.need = take(4 * words, 4);
+    // Background half-widths up to pad − 1, with that many + 1 zero columns each side.
+    at.colBg = take(8 * (w + 2 * pad + 1), 8);
+    // Room for a quarter of the pixels strong: more and the image is rejected by default
+    // (max_strong_pixel_fraction); the rare panel beyond takes the TypeScript background pass.
+    this.strongCap = Math.ceil(w * h / 4);
+    at.strongOut = take(8 * this.strongCap, 4);
+    at.staticMaskIn = take(w * h, 1);
+    const memory = wasmMemory(end);
+    const buf = memory.buffer;
+    this.memory = memory;
+    this.kernelOfMemory = null;
+    this.cut = new Float64Array(buf, at.cut, cutLength);
+    this.cols = new Float64Array(buf, at.cols, 2 * this.stride);
+    this.colP = new Float64Array(this.stride);
+    this.colQ = new Float64Array(this.stride);
+    this.imageIn = new Int32Array(buf, at.imageIn, w * h);
+    this.masked = new Int32Array(buf, at.masked, this.stride * (h + 2 * pad)).fill(UNUSABLE);
+    this.signalBits = new Int32Array(buf, at.signalBits, this.bitStride * h);
+    this.staticMaskIn = new Uint8Array(buf, at.staticMaskIn, w * h);
+    this.ring = new Float64Array(buf, at.ring, ringLength);
+    this.params32 = new Int32Array(buf, 0, PARAM_BYTES / 4);
+    this.params64 = new Float64Array(buf, 0, PARAM_BYTES / 8);
+    this.staticMaskSource = null;
+    this.coreBits = new Int32Array(buf, at.coreBits, this.bitStride * h);
+    this.validRow = new Int32Array(buf, at.validRow, w);
+    this.colBg = new Float64Array(buf, at.colBg, w + 2 * pad + 1);
+    this.strongOut = new Int32Array(buf, at.strongOut, 2 * this.strongCap);
+    this.rowBits = new Int32Array(this.bitStride);
+  }
+
+  /** The WebAssembly kernel (wasm.ts) bound to this workspace's memory. */
+  kernel(): FirstPassKernel {
+    if (!this.memory) throw new Error('ThresholdWorkspace.kernel before padded');
+    this.kernelOfMemory ??= firstPassKernel(this.memory);
+    return this.kernelOfMemory;
+  }
+
+  /** 1 where the last call found the pixel usable (for tests and diagnostics; allocates). */
+  usableMask(): Uint8Array {
+    const { width: w, height: h, masked, stride, pad } = this;
+    const m = new Uint8Array(w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) m[y * w + x] = masked[(y + pad) * stride + pad + x] !== UNUSABLE ? 1 : 0;
+    return m;
+  }
+
+  /** Zeroed background column sums with `pad` zero columns left and right of the panel. */
   columns(pad: number): void {
     const need = this.width + 2 * pad + 1;
     if (this.colN.length < need) {
       this.colN = new Int32Array(need);
       this.colS = new Float64Array(need);
-      this.colQ = new Float64Array(need);
     } else {
       this.colN.fill(0);
       this.colS.fill(0);
-      this.colQ.fill(0);
     }
   }
 
-  /** Bit rows with pad words for shifts up to `maxShift` pixels; signal bits cleared. */
-  bits(maxShift: number): void {
-    const pad = Math.max(this.bitPad, (maxShift >>> 5) + 1);
+  /** Signal bits cleared: panel bits 0, pad words and the bits beyond the panel's width 1. */
+  clearSignalBits(): void {
+    const { signalBits: sig, bitStride: stride, bitPad: pad } = this;
     const words = (this.width + 31) >>> 5;
-    const stride = words + 2 * pad;
-    if (pad !== this.bitPad) {
-      this.bitPad = pad;
-      this.bitStride = stride;
-      this.signalBits = new Int32Array(stride * this.height);
-      this.coreBits = new Int32Array(stride * this.height);
-      this.rowBits = new Int32Array(stride);
-    }
-    const sig = this.signalBits;
     const tail = (this.width & 31) === 0 ? 0 : ~((1 << (this.width & 31)) - 1);
     for (let y = 0; y < this.height; y++) {
       const r = y * stride;
@@ -145,18 +257,56 @@ export class ThresholdWorkspace {
     }
   }
 
-  /** Append a strong pixel, doubling the list when full. */
-  push(n: number, i: number): void {
-    if (n === this.strong.length) {
-      const grown = new Int32Array(2 * n);
-      grown.set(this.strong);
-      this.strong = grown;
-    }
+  /** Append strong pixel n (index i, count v), doubling the lists when full. */
+  push(n: number, i: number, v: number): void {
+    if (n === this.strong.length) this.reserve(2 * n);
     this.strong[n] = i;
+    this.strongValue[n] = v;
+  }
+
+  /** Room for n strong pixels (contents kept). */
+  reserve(n: number): void {
+    if (this.strong.length >= n) return;
+    const index = new Int32Array(n), value = new Int32Array(n);
+    index.set(this.strong);
+    value.set(this.strongValue);
+    this.strong = index;
+    this.strongValue = value;
   }
 }
 
 const ANY_VALUE: readonly [number, number] = [-Infinity, Infinity];
+
+export { UNUSABLE };
+
+/**
+ * Largest padding the passes need: the first pass reads kx + 1 columns and ky + 1 rows beyond
+ * a pixel, the extended algorithm's background k + 2 (EXTENDED.backgroundHalfWidth) + 1.
+ */
+function paddingFor(p: ThresholdParams): number {
+  return Math.max(p.kernelSize[0], p.kernelSize[1]) + 3;
+}
+
+/**
+ * Row y of the panel into ws.masked: its usable values (static mask set, trustedMin < v <
+ * trustedMax), UNUSABLE elsewhere. Returns the row's number of usable pixels.
+ */
+function maskRow(image: Int32Array, staticMask: Uint8Array, lo: number, hi: number, y: number, w: number,
+  masked: Int32Array, stride: number, pad: number): number {
+  const o = y * w, r = (y + pad) * stride + pad;
+  const unusable = UNUSABLE; // see globalThreshold
+  let usable = 0;
+  for (let x = 0; x < w; x++) {
+    const v = image[o + x];
+    if (v > lo && v < hi && staticMask[o + x] !== 0) {
+      masked[r + x] = v;
+      usable++;
+    } else {
+      masked[r + x] = unusable;
+    }
+  }
+  return usable;
+}
 
 /**
  * Classify the pixels of one panel. `mask[i] ≠ 0` marks pixels that may be used (trusted,
@@ -176,15 +326,17 @@ export function thresholdPanel(image: Int32Array, mask: Uint8Array, w: number, h
  */
 export function findStrongPixelsPanel(image: Int32Array, staticMask: Uint8Array, trustedRange: readonly [number, number],
   w: number, h: number, p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
-  if (!warmedUp) { warmedUp = true; warmUp(); }
+  if (!warmedUp.has(p.algorithm)) { warmedUp.add(p.algorithm); warmUp(p.algorithm); }
   if (ws.width !== w || ws.height !== h) throw new Error(`workspace is ${ws.width}×${ws.height}, panel ${w}×${h}`);
   if (image.length !== w * h || staticMask.length !== w * h) throw new Error(`panel ${w}×${h} given ${image.length} pixels and a ${staticMask.length}-pixel mask`);
   if (out) out.fill(0, 0, w * h);
   p = canonical(p);
-  // Plain numbers: trusted-range arrays arrive in different shapes too (see canonical).
-  const lo = +trustedRange[0], hi = +trustedRange[1];
+  // Plain numbers: trusted-range arrays arrive in different shapes too (see canonical). The
+  // lower bound excludes UNUSABLE itself.
+  const lo = Math.max(+trustedRange[0], UNUSABLE), hi = +trustedRange[1];
+  ws.padded(paddingFor(p));
   switch (p.algorithm) {
-    case 'global': return globalThreshold(image, staticMask, lo, hi, w * h, p.globalThreshold, out, ws);
+    case 'global': return globalThreshold(image, staticMask, lo, hi, w, h, p.globalThreshold, out, ws);
     case 'dispersion': return dispersionPass(image, staticMask, lo, hi, w, h, p, out, ws, true);
     case 'dispersion_extended': return dispersionExtended(image, staticMask, lo, hi, w, h, p, out, ws);
     default: throw new ParameterError(`threshold.algorithm=${String(p.algorithm)}: unknown algorithm`);
@@ -203,18 +355,21 @@ function canonical(p: ThresholdParams): ThresholdParams {
   };
 }
 
-function globalThreshold(image: Int32Array, staticMask: Uint8Array, lo: number, hi: number, n: number, t: number,
+function globalThreshold(image: Int32Array, staticMask: Uint8Array, lo: number, hi: number, w: number, h: number, t: number,
   out: Uint8Array | null, ws: ThresholdWorkspace): number {
-  const mask = ws.mask;
+  const { masked, stride, pad } = ws;
+  // A local copy: the module constant is a heap number behind a context slot, loaded and checked on every use.
+  const unusable = UNUSABLE;
   let count = 0, usable = 0;
-  for (let i = 0; i < n; i++) {
-    const v = image[i];
-    const m = v > lo && v < hi ? staticMask[i] : 0;
-    mask[i] = m;
-    usable += m;
-    if (m !== 0 && v > t) {
-      if (out) out[i] = 1;
-      ws.push(count++, i);
+  for (let y = 0; y < h; y++) {
+    usable += maskRow(image, staticMask, lo, hi, y, w, masked, stride, pad);
+    const r = (y + pad) * stride + pad;
+    for (let x = 0; x < w; x++) {
+      const v = masked[r + x];
+      if (v !== unusable && v > t) {
+        if (out) out[y * w + x] = 1;
+        ws.push(count++, y * w + x, v);
+      }
     }
   }
   ws.usable = usable;
@@ -236,13 +391,15 @@ function requiredLocal(p: ThresholdParams, kx: number, ky: number): number {
  * tested as nΣv² − (Σv)² > cut[n]·Σv, cut[n] = gain·(1 + σ_b·√(2/(n−1)))·(n−1): no division or
  * square root per pixel.
  *
- * One sweep per row does everything: the column entering the window on the right is updated for
- * the row (the entering row's pixel added, its usable flag computed on the way; the leaving
- * row's removed) just before the horizontal window sums take it, so nothing is reloaded.
- * Unusable pixels drop out of the value sums by AND with −mask (0 or all ones) rather than a
- * branch; rows beyond the panel edge read `ws.zeroRow` as their mask. Every sum is an integer
- * (exact in a double: rows of squared counts stay far below 2⁵³), so the order of summation
- * does not matter.
+ * Each row of the panel is copied into `ws.masked` (its usable values, UNUSABLE elsewhere) as
+ * the window reaches it; then one sweep along the output row updates the column entering the
+ * window (add the entering row's pixel, drop the leaving row's) just before the horizontal window
+ * sums take it. The usable-pixel count n and Σv travel packed in one number, P = Σ(v + shift) =
+ * Σv + n·shift, with shift a power of two above twice the largest possible |Σv|: n = round(P /
+ * shift), Σv = P − n·shift. That halves the typed-array traffic for them, and typed-array
+ * accesses, each with its own checks in V8's optimised code, are what the loop's time goes on.
+ * Every sum is an integer below 2⁵³ (shift is chosen so; squared counts of real images stay far
+ * below), exact in a double, so the order of summation does not matter.
  */
 function dispersionPass(image: Int32Array, staticMask: Uint8Array, lo: number, hi: number, w: number, h: number,
   p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace, strongTest: boolean): number {
@@ -250,76 +407,63 @@ function dispersionPass(image: Int32Array, staticMask: Uint8Array, lo: number, h
   const nMin = requiredLocal(p, kx, ky);
   const { gain, sigmaBackground: sb, sigmaStrong: ss, globalThreshold: gt } = p;
   const area = (2 * kx + 1) * (2 * ky + 1);
-  if (ws.cut.length <= area) ws.cut = new Float64Array(area + 1);
-  const cut = ws.cut;
-  for (let n = 2; n <= area; n++) cut[n] = gain * (1 + sb * Math.sqrt(2 / (n - 1))) * (n - 1);
-  // Column x lives at x + off; columns −kx−1 … −1 and w … w+kx−1 stay zero.
-  const off = kx + 1;
-  ws.columns(off);
-  const { colN, colS, colQ, zeroRow, scratchRow, mask } = ws;
+  const cut = cutOffs(ws, area, gain, sb);
+  const cutArea = cut[area];
+  const shift = packingShift(lo, hi, area, p);
+  const invShift = 1 / shift;
+  const { colP, colQ, masked, stride, pad } = ws;
+  const unusable = UNUSABLE; // see globalThreshold
+  colP.fill(0);
+  colQ.fill(0);
   // Without the strong test the caller (dispersionExtended) has cleared ws.signalBits.
-  const sig = ws.signalBits, stride = ws.bitStride, pad = ws.bitPad;
+  const sig = ws.signalBits, bitStride = ws.bitStride, bitPad = ws.bitPad;
   let usable = 0;
-  for (let y = 0; y < Math.min(ky, h); y++) {
-    const o = y * w;
-    for (let x = 0; x < w; x++) {
-      const v = image[o + x];
-      const m = v > lo && v < hi ? staticMask[o + x] : 0;
-      mask[o + x] = m;
-      usable += m;
-      const a = v & -m;
-      colN[x + off] += m; colS[x + off] += a; colQ[x + off] += a * a;
+  // Column sums over rows −ky−1 … ky−1 (the first rows padding), so that output row 0, like
+  // every other, moves them down by one row.
+  for (let y = 0; y < Math.min(ky, h); y++) usable += maskRow(image, staticMask, lo, hi, y, w, masked, stride, pad);
+  for (let j = pad - kx - 1; j < pad + w + kx; j++) {
+    let cp = 0, cq = 0;
+    for (let r = -ky - 1; r < ky; r++) {
+      const v = masked[(r + pad) * stride + j];
+      if (v !== unusable) { cp += v + shift; cq += v * v; }
     }
+    colP[j] = cp; colQ[j] = cq;
   }
   let count = 0;
-  const pre = Math.min(kx, w);
   for (let y = 0; y < h; y++) {
-    const enter = y + ky, leave = y - ky - 1;
-    const se = enter < h ? staticMask : zeroRow, me = enter < h ? mask : scratchRow, oe = enter < h ? enter * w : 0;
-    const ml = leave >= 0 ? mask : zeroRow, ol = leave >= 0 ? leave * w : 0;
-    let n = 0, s = 0, q = 0;
-    // Columns 0 … kx−1 first: the window of x = −1 is columns −kx−1 … kx−1.
-    for (let c = 0; c < pre; c++) {
-      const v = image[oe + c];
-      const e = v > lo && v < hi ? se[oe + c] : 0;
-      me[oe + c] = e;
-      usable += e;
-      const l = ml[ol + c];
-      const a = v & -e, b = image[ol + c] & -l;
-      const j = c + off;
-      n += (colN[j] += e - l);
-      s += (colS[j] += a - b);
-      q += (colQ[j] += a * a - b * b);
+    if (y + ky < h) usable += maskRow(image, staticMask, lo, hi, y + ky, w, masked, stride, pad);
+    // Rows entering and leaving the window, as offsets into masked.
+    const re = (y + ky + pad) * stride, rl = (y - ky - 1 + pad) * stride;
+    const centre = (y + pad) * stride + pad, bitRow = y * bitStride + bitPad;
+    let P = 0, Q = 0;
+    // Columns −kx−1 … kx−1 (padded: pad − kx − 1 …): the window of x = −1.
+    for (let j = pad - kx - 1; j < pad + kx; j++) {
+      const e = masked[re + j], l = masked[rl + j];
+      colP[j] += (e !== unusable ? e + shift : 0) - (l !== unusable ? l + shift : 0);
+      colQ[j] += (e !== unusable ? e * e : 0) - (l !== unusable ? l * l : 0);
+      P += colP[j]; Q += colQ[j];
     }
-    const o = y * w, bitRow = y * stride + pad;
     for (let x = 0; x < w; x++) {
-      const c = x + kx;
-      let cn = 0, cs = 0, cq = 0;
-      if (c < w) {
-        const v = image[oe + c];
-        const e = v > lo && v < hi ? se[oe + c] : 0;
-        me[oe + c] = e;
-        usable += e;
-        const l = ml[ol + c];
-        const a = v & -e, b = image[ol + c] & -l;
-        const j = c + off;
-        cn = colN[j] + e - l; colN[j] = cn;
-        cs = colS[j] + (a - b); colS[j] = cs;
-        cq = colQ[j] + (a * a - b * b); colQ[j] = cq;
-      }
-      const k = x - kx - 1 + off;
-      n += cn - colN[k];
-      s += cs - colS[k];
-      q += cq - colQ[k];
-      const i = o + x;
-      // The dispersion test first: it rejects most pixels, so their mask is never loaded.
-      if (n * q - s * s <= cut[n] * s || s <= 0 || n < nMin || mask[i] === 0) continue;
+      const j = pad + x + kx, k = j - 2 * kx - 1;
+      const e = masked[re + j], l = masked[rl + j];
+      const cp = colP[j] + ((e !== unusable ? e + shift : 0) - (l !== unusable ? l + shift : 0));
+      const cq = colQ[j] + ((e !== unusable ? e * e : 0) - (l !== unusable ? l * l : 0));
+      colP[j] = cp; colQ[j] = cq;
+      P += cp - colP[k];
+      Q += cq - colQ[k];
+      const n = Math.round(P * invShift);
+      const s = P - n * shift;
+      // The dispersion test first: it rejects most pixels, so their own value is never loaded.
+      // Most windows are whole, and their cut-off needs no table look-up.
+      if (n * Q - s * s <= (n === area ? cutArea : cut[n]) * s || s <= 0 || n < nMin) continue;
+      const v = masked[centre + x];
+      if (v === unusable) continue;
       if (strongTest) {
-        const v = image[i];
         const mean = s / n;
         if (!(v > mean + ss * Math.sqrt(gain * mean) && v > gt)) continue;
+        const i = y * w + x;
         if (out) out[i] = 1;
-        ws.push(count, i);
+        ws.push(count, i, v);
       } else {
         sig[bitRow + (x >> 5)] |= 1 << x;
       }
@@ -328,6 +472,20 @@ function dispersionPass(image: Int32Array, staticMask: Uint8Array, lo: number, h
   }
   ws.usable = usable;
   return count;
+}
+
+/**
+ * The power of two that packs a window's usable-pixel count with its Σv (see dispersionPass):
+ * above twice the largest |Σv| a window of `area` usable counts within (lo, hi) can have, and
+ * small enough that area·shift stays exact. Real kernels are far inside the limit.
+ */
+function packingShift(lo: number, hi: number, area: number, p: ThresholdParams): number {
+  const bound = Math.min(2 ** 31, Math.max(Math.abs(lo), Math.abs(hi)) + 1);
+  const shift = 2 ** Math.ceil(Math.log2(2 * area * bound + 1));
+  if (area * shift >= 2 ** 52) {
+    throw new ParameterError(`kernel_size=${p.kernelSize.join(',')}: window of ${area} pixels too large for exact sums of counts up to ${bound}`);
+  }
+  return shift;
 }
 
 /**
@@ -345,10 +503,111 @@ function dispersionExtended(image: Int32Array, staticMask: Uint8Array, lo: numbe
   p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
   const [kx, ky] = p.kernelSize;
   const bx = EXTENDED.backgroundHalfWidth(kx), by = EXTENDED.backgroundHalfWidth(ky);
-  ws.bits(Math.max(bx, EXTENDED.erodeHalfWidth(kx)));
-  if (dispersionPass(image, staticMask, lo, hi, w, h, p, out, ws, false) === 0) return 0;
+  ws.clearSignalBits();
+  // The TypeScript passes where WebAssembly is unavailable (the same results, slower).
+  const first = WASM_AVAILABLE ? signalPass(image, staticMask, lo, hi, w, h, p, ws) : dispersionPass(image, staticMask, lo, hi, w, h, p, null, ws, false);
+  if (first === 0) return 0;
   erode(ws, w, h, EXTENDED.erodeHalfWidth(kx), EXTENDED.erodeHalfWidth(ky));
-  return strongOverBackground(image, w, h, bx, by, p, out, ws);
+  // The WebAssembly background pass handles half-widths below one 32-bit word.
+  if (bx >= 32 || !WASM_AVAILABLE) return strongOverBackground(image, w, h, bx, by, p, out, ws);
+  return strongOverBackgroundWasm(image, lo, hi, w, h, bx, by, p, out, ws);
+}
+
+/**
+ * strongOverBackground by the WebAssembly kernel (wasm.ts background); bx < 32. A panel with
+ * more strong pixels than the kernel's list holds is done again by strongOverBackground.
+ */
+function strongOverBackgroundWasm(image: Int32Array, lo: number, hi: number, w: number, h: number, bx: number, by: number,
+  p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
+  const { params32: p32, params64: p64, at } = ws;
+  const shift = packingShift(lo, hi, (2 * bx + 1) * (2 * by + 1), p);
+  ws.validRow.fill(-2);
+  ws.colBg.fill(0);
+  p32[PARAM.core / 4] = at.coreBits; p32[PARAM.bx / 4] = bx; p32[PARAM.by / 4] = by; p32[PARAM.colBg / 4] = at.colBg;
+  p32[PARAM.validRow / 4] = at.validRow; p32[PARAM.need / 4] = at.need; p32[PARAM.strongOut / 4] = at.strongOut;
+  p32[PARAM.strongCap / 4] = ws.strongCap;
+  p32[PARAM.words / 4] = (w + 31) >>> 5; p32[PARAM.tail / 4] = (w & 31) === 0 ? -1 : (1 << (w & 31)) - 1;
+  p64[PARAM.shiftBg / 8] = shift; p64[PARAM.invShiftBg / 8] = 1 / shift;
+  p64[PARAM.gain / 8] = p.gain; p64[PARAM.sigmaStrong / 8] = p.sigmaStrong; p64[PARAM.globalThreshold / 8] = p.globalThreshold;
+  const count = ws.kernel().background();
+  if (count > ws.strongCap) return strongOverBackground(image, w, h, bx, by, p, out, ws);
+  // The kernel lists (index, count) pairs.
+  const list = ws.strongOut;
+  ws.reserve(count);
+  const { strong, strongValue } = ws;
+  for (let k = 0; k < count; k++) {
+    strong[k] = list[2 * k];
+    strongValue[k] = list[2 * k + 1];
+  }
+  if (out) for (let k = 0; k < count; k++) out[strong[k]] = 1;
+  return count;
+}
+
+/**
+ * The extended algorithm's first pass: dispersionPass without the strong test, setting
+ * ws.signalBits, run by the WebAssembly kernel (wasm.ts) row by row. Returns the number of
+ * over-dispersed pixels; sets ws.masked and ws.usable.
+ */
+function signalPass(image: Int32Array, staticMask: Uint8Array, lo: number, hi: number, w: number, h: number,
+  p: ThresholdParams, ws: ThresholdWorkspace): number {
+  const [kx, ky] = p.kernelSize;
+  const area = (2 * kx + 1) * (2 * ky + 1);
+  const nMin = requiredLocal(p, kx, ky);
+  cutOffs(ws, area, p.gain, p.sigmaBackground);
+  const shift = packingShift(lo, hi, area, p), invShift = 1 / shift;
+  const { masked, cols, stride, pad, at } = ws;
+  const unusable = UNUSABLE; // see globalThreshold
+  // Usable counts as one unsigned range test: vmin ≤ v ≤ vmax ⟺ (v − vmin) ≤ (vmax − vmin) unsigned.
+  const vmin = Math.max(Math.floor(lo) + 1, unusable + 1), vmax = Math.min(Math.ceil(hi) - 1, 0x7fffffff);
+  if (vmin > vmax) {
+    for (let y = 0; y < h; y++) masked.fill(unusable, (y + pad) * stride + pad, (y + pad) * stride + pad + w);
+    ws.usable = 0;
+    return 0;
+  }
+  const span = (vmax - vmin) | 0;
+  ws.imageIn.set(image);
+  if (ws.staticMaskSource !== staticMask) {
+    ws.staticMaskIn.set(staticMask);
+    ws.staticMaskSource = staticMask;
+  }
+  const k = ws.kernel();
+  const p32 = ws.params32, p64 = ws.params64;
+  const slots = 2 * ky + 2;
+  p32[PARAM.w / 4] = w; p32[PARAM.h / 4] = h; p32[PARAM.pad / 4] = pad; p32[PARAM.stride / 4] = stride;
+  p32[PARAM.kx / 4] = kx; p32[PARAM.ky / 4] = ky; p32[PARAM.nMin / 4] = nMin;
+  p32[PARAM.img / 4] = at.imageIn; p32[PARAM.sm / 4] = at.staticMaskIn; p32[PARAM.mk / 4] = at.masked;
+  p32[PARAM.cols / 4] = at.cols; p32[PARAM.cut / 4] = at.cut; p32[PARAM.sig / 4] = at.signalBits;
+  p32[PARAM.bitStride / 4] = ws.bitStride; p32[PARAM.bitPad / 4] = ws.bitPad; p32[PARAM.vmin / 4] = vmin; p32[PARAM.span / 4] = span;
+  p32[PARAM.ring / 4] = at.ring; p32[PARAM.slots / 4] = slots; p32[PARAM.usable / 4] = 0;
+  p64[PARAM.shift / 8] = shift; p64[PARAM.invShift / 8] = invShift;
+  p64[PARAM.area / 8] = area; p64[PARAM.wholeP / 8] = (area - 0.5) * shift; p64[PARAM.areaShift / 8] = area * shift;
+  p64[PARAM.cutArea / 8] = ws.cut[area];
+  // Rows −ky−1 … −1 (and any beyond a panel shorter than ky) contribute nothing.
+  const ring = ws.ring;
+  ring.fill(0);
+  let usable = 0;
+  for (let y = 0; y < Math.min(ky, h); y++) usable += k.maskRow(y);
+  // Column sums over rows −ky−1 … ky−1, so that output row 0 moves them down like every other.
+  for (let j = pad - kx - 1; j < pad + w + kx; j++) {
+    let cp = 0, cq = 0;
+    for (let r = -ky - 1; r < ky; r++) {
+      const o = 2 * (((r + ky + 1) % slots) * stride + j);
+      cp += ring[o]; cq += ring[o + 1];
+    }
+    cols[2 * j] = cp; cols[2 * j + 1] = cq;
+  }
+  const count = k.rows();
+  usable += p32[PARAM.usable / 4];
+  ws.usable = usable;
+  return count;
+}
+
+/** ws.cut[n] = gain·(1 + σ_b·√(2/(n−1)))·(n−1) for n = 2 … area (see dispersionPass). */
+function cutOffs(ws: ThresholdWorkspace, area: number, gain: number, sigmaBackground: number): Float64Array {
+  const cut = ws.cut;
+  if (cut.length <= area) throw new Error(`workspace cut-off table holds ${cut.length} entries, kernel needs ${area + 1}`);
+  for (let n = 2; n <= area; n++) cut[n] = gain * (1 + sigmaBackground * Math.sqrt(2 / (n - 1))) * (n - 1);
+  return cut;
 }
 
 /**
@@ -396,7 +655,10 @@ function strongOverBackground(image: Int32Array, w: number, h: number, bx: numbe
   p: ThresholdParams, out: Uint8Array | null, ws: ThresholdWorkspace): number {
   const off = bx + 1;
   ws.columns(off);
-  const { colN, colS, coreBits: core, bitStride: stride, bitPad: pad, rowBits: need, validRow, mask } = ws;
+  const { colN, colS, coreBits: core, bitStride: stride, bitPad: pad, rowBits: need, validRow, masked } = ws;
+  // Pixel (x, y) of masked is at (y + mp)·ms + mp + x.
+  const ms = ws.stride, mp = ws.pad, m0 = mp * ms + mp;
+  const unusable = UNUSABLE; // see globalThreshold
   validRow.fill(-2);
   const words = (w + 31) >>> 5;
   const tail = (w & 31) === 0 ? -1 : (1 << (w & 31)) - 1;
@@ -407,10 +669,15 @@ function strongOverBackground(image: Int32Array, w: number, h: number, bx: numbe
     let any = 0;
     for (let k = 0; k < words; k++) any |= core[cr + k];
     if (any === 0) continue;
-    // need = core row dilated by bx (OR of shifts), bits beyond the panel cleared.
+    // need = core row dilated by bx (OR of shifts), bits beyond the panel cleared. Core pixels
+    // are sparse: a word whose reach (bx pixels either side) holds none stays 0.
+    const reach = (bx >>> 5) + 1;
     for (let k = 0; k < words; k++) {
       const j = cr + k;
       let v = core[j];
+      let near = v;
+      for (let q = 1; q <= reach; q++) near |= core[j + q] | core[j - q];
+      if (near === 0) { need[k] = 0; continue; }
       for (let d = 1; d <= bx; d++) {
         const q = d >>> 5, r = d & 31;
         v |= r === 0 ? core[j + q] : (core[j + q] >>> r) | (core[j + q + 1] << (32 - r));
@@ -431,23 +698,23 @@ function strongOverBackground(image: Int32Array, w: number, h: number, bx: numbe
         if (validRow[x] === y - 1) {
           let dn = 0, ds = 0;
           if (enter < h) {
-            const i = enter * w + x;
-            const m = mask[i] & (((core[enter * stride + word] >>> x) & 1) ^ 1);
-            dn += m; ds += image[i] & -m;
+            const v = masked[m0 + enter * ms + x];
+            const m = (v !== unusable ? 1 : 0) & (((core[enter * stride + word] >>> x) & 1) ^ 1);
+            dn += m; ds += v & -m;
           }
           if (leave >= 0) {
-            const i = leave * w + x;
-            const m = mask[i] & (((core[leave * stride + word] >>> x) & 1) ^ 1);
-            dn -= m; ds -= image[i] & -m;
+            const v = masked[m0 + leave * ms + x];
+            const m = (v !== unusable ? 1 : 0) & (((core[leave * stride + word] >>> x) & 1) ^ 1);
+            dn -= m; ds -= v & -m;
           }
           colN[x + off] += dn;
           colS[x + off] += ds;
         } else {
           let n = 0, s = 0;
           for (let yy = y0; yy <= y1; yy++) {
-            const i = yy * w + x;
-            const m = mask[i] & (((core[yy * stride + word] >>> x) & 1) ^ 1);
-            n += m; s += image[i] & -m;
+            const v = masked[m0 + yy * ms + x];
+            const m = (v !== unusable ? 1 : 0) & (((core[yy * stride + word] >>> x) & 1) ^ 1);
+            n += m; s += v & -m;
           }
           colN[x + off] = n;
           colS[x + off] = s;
@@ -476,7 +743,7 @@ function strongOverBackground(image: Int32Array, w: number, h: number, bx: numbe
         const mean = n > 0 ? s / n : 0;
         if (v >= mean + ss * Math.sqrt(gain * mean) && v > gt) {
           if (out) out[o + x] = 1;
-          ws.push(count++, o + x);
+          ws.push(count++, o + x, v);
         }
       }
     }
@@ -496,24 +763,28 @@ export const EXTENDED = {
   backgroundHalfWidth: (k: number): number => k + 2,
 } as const;
 
-let warmedUp = false;
+/** Algorithms warmed up in this thread. */
+const warmedUp = new Set<ThresholdAlgorithm>();
 
 /** Calls per function in the warm-up (V8 allocates type feedback on about the 8th call). */
 const WARM_UP_CALLS = 10;
 
 /**
- * Run every algorithm on a small synthetic panel before the first real panel (in each worker
- * too; on first use rather than at load, so threads that never find spots do not pay for it).
+ * Run an algorithm on a small synthetic panel before its first real panel (in each worker too;
+ * on first use rather than at load, and only the algorithm asked for, so threads do not compile
+ * code they never run).
  * The optimising compiler specialises on what the code has seen: without this, code compiled
  * while the first real image is still in its first loop has never run the code after it, nor
  * seen a squared count overflow 32 bits, and is thrown away and recompiled several times, at a
  * cost in compile time comparable to spot finding on tens of images. The panel has a blob
  * brighter than 46 341 counts (its square overflows int32), a fainter one, one in the corner, a
- * masked column and an untrusted pixel, so every branch of the passes runs; the strong list
+ * masked column, an untrusted pixel and empty columns on the right, so every branch of the
+ * passes runs; the strong list
  * starts short so that its growth runs too.
  */
-function warmUp(): void {
-  const w = 40, h = 36;
+function warmUp(algorithm: ThresholdAlgorithm): void {
+  // Wide enough that some 32-pixel words of a row are far from every spot.
+  const w = 100, h = 36;
   const image = new Int32Array(w * h), mask = new Uint8Array(w * h).fill(1);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -531,8 +802,6 @@ function warmUp(): void {
   for (let rep = 0; rep < WARM_UP_CALLS; rep++) {
     // Fresh workspaces now and then, so that the buffers' first-use paths run too.
     if (rep % 3 === 2) ws = new ThresholdWorkspace(w, h);
-    for (const algorithm of THRESHOLD_ALGORITHMS) {
-      findStrongPixelsPanel(image, mask, [-1, 1e6], w, h, { ...DEFAULT_THRESHOLD, algorithm }, rep % 2 === 0 ? out : null, ws);
-    }
+    findStrongPixelsPanel(image, mask, [-1, 1e6], w, h, { ...DEFAULT_THRESHOLD, algorithm }, rep % 2 === 0 ? out : null, ws);
   }
 }

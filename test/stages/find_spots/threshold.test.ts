@@ -120,6 +120,22 @@ test('dispersion_extended: equals the direct two-pass definition pixel for pixel
   }
 });
 
+test('a panel with more strong pixels than the WebAssembly list holds (a quarter of the panel) equals the definitions', () => {
+  const w = 61, h = 47;
+  const { img, mask } = scene(41, w, h);
+  // A bright, strongly varying pattern over the whole panel: over-dispersed throughout, so its
+  // eroded inside has no background left and is all strong.
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) img[y * w + x] += (x + y) % 2 ? 2000 : 100;
+  const p: ThresholdParams = { ...DEFAULT_THRESHOLD };
+  const out = new Uint8Array(w * h);
+  const ws = new ThresholdWorkspace(w, h);
+  const n = thresholdPanel(img, mask, w, h, p, out, ws);
+  assert.ok(n > w * h / 4, `${n} strong pixels, more than a quarter of ${w * h}`);
+  assert.deepEqual(out, bruteExtended(img, mask, w, h, p));
+  assert.deepEqual(Array.from(ws.strong.subarray(0, n)), Array.from(out.keys()).filter((i) => out[i] === 1));
+  assert.deepEqual(Array.from(ws.strongValue.subarray(0, n)), Array.from(ws.strong.subarray(0, n), (i) => img[i]));
+});
+
 test('wide kernels: erosion and background windows wider than a 32-pixel bit word equal the definitions', () => {
   // kernel_size 64,1 erodes by 32 px and takes the background from ±66 px: bit shifts across words.
   const w = 211, h = 23;
@@ -135,7 +151,7 @@ test('wide kernels: erosion and background windows wider than a 32-pixel bit wor
   }
 });
 
-test('the strong-pixel list equals the flags, one workspace reused across panels and parameters', () => {
+test('the strong-pixel list (and its counts) equals the flags, one workspace reused across panels and parameters', () => {
   const w = 61, h = 47;
   const ws = new ThresholdWorkspace(w, h);
   for (let seed = 21; seed <= 23; seed++) {
@@ -147,6 +163,7 @@ test('the strong-pixel list equals the flags, one workspace reused across panels
         const n = thresholdPanel(img, mask, w, h, p, out, ws);
         const listed = Array.from(ws.strong.subarray(0, n));
         assert.deepEqual(listed, Array.from(out.keys()).filter((i) => out[i] === 1), `seed ${seed} ${algorithm} ${JSON.stringify(v)}`);
+        assert.deepEqual(Array.from(ws.strongValue.subarray(0, n)), listed.map((i) => img[i]), 'the listed counts are the pixels\' counts');
         const fresh = new Uint8Array(w * h);
         thresholdPanel(img, mask, w, h, p, fresh, new ThresholdWorkspace(w, h));
         assert.deepEqual(out, fresh);
@@ -166,7 +183,7 @@ test('findStrongPixelsPanel: the trusted range and static mask give the same pix
     const a = new Uint8Array(w * h), b = new Uint8Array(w * h);
     const ws = new ThresholdWorkspace(w, h);
     findStrongPixelsPanel(img, mask, trusted, w, h, p, a, ws);
-    assert.deepEqual(ws.mask, usable);
+    assert.deepEqual(ws.usableMask(), usable);
     assert.equal(ws.usable, usable.reduce((s, m) => s + m, 0));
     thresholdPanel(img, usable, w, h, p, b, new ThresholdWorkspace(w, h));
     assert.deepEqual(a, b, algorithm);
