@@ -95,6 +95,8 @@ async function findVersusDecode(images: string, label: string): Promise<Row[]> {
       ratio_to_decode: find.seconds / decode.seconds, cpu_ratio_to_decode: find.cpuSeconds / decode.cpuSeconds,
       dials_s: DIALS_WALL_S, spots: String(finds[0].value.outputs.reflections.nrows),
       meets_dials: find.seconds <= DIALS_WALL_S, meets_3x_decode: find.seconds <= 3 * decode.seconds,
+      // wall time on a shared machine measures the neighbours as much as us; CPU time is the steadier test
+      meets_3x_decode_cpu: find.cpuSeconds <= 3 * decode.cpuSeconds,
     });
   }
   return rows;
