@@ -25,7 +25,7 @@ import { correctionGeometry, lpCorrection, quantumEfficiency } from '../../core/
 import type { BackgroundParams, IntegrationGeometry, IntegrationResults, ReflectionBatch } from '../../core/integration/integrator.js';
 import { emptyResults } from '../../core/integration/integrator.js';
 import { KabschFrame, panelGeometry, setFrame } from '../../core/integration/kabsch.js';
-import { labAxis, predictScan, rotationGeometry } from '../../core/integration/predict.js';
+import { labAxis, predictScan, rotationGeometry, type Predictions } from '../../core/integration/predict.js';
 import { addMoments, boundingBox, emptyMoments, partiality, sigmasFromMoments } from '../../core/integration/profile_model.js';
 import { emptyAccumulator, finaliseProfiles, gridPoints, numProfiles, profileCentre, profileIndex, type ProfileAccumulator, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
 import { readExperiments, writeExperiments } from '../../core/io/expt.js';
@@ -525,17 +525,9 @@ function dummySpec(ctx: SweepContext): ProfileGridSpec {
 }
 
 /** The kept predictions of one experiment (prediction order), one typed column each. */
-interface KeptPredictions {
+interface KeptPredictions extends Omit<Predictions, 'n'> {
   /** row in the full prediction list (DIALS' partial_id) */
   predIndex: Int32Array;
-  miller: Int32Array;
-  entering: Uint8Array;
-  panel: Int32Array;
-  s1: Float64Array;
-  xyzMm: Float64Array;
-  xyzPx: Float64Array;
-  d: Float64Array;
-  zeta: Float64Array;
   bbox: Int32Array;
   partiality: Float64Array;
   lp: Float64Array;
