@@ -243,7 +243,10 @@ export function scaledFlags(run: ScaleRun, sweepIndex: number): Float64Array {
     let f = v - low + (((low >>> 0) & ~ours) >>> 0);
     const o = pr.obsOfRow[sweepIndex][i];
     const why = pr.exclusion[sweepIndex][i];
-    if (o < 0) f += why === Exclusion.Images || why === Exclusion.Resolution || why === Exclusion.Partiality ? F.userExcludedInScaling : F.excludedForScaling;
+    // DIALS 3.12 marks a user-excluded row excluded_for_scaling as well (in its l-cysteine
+    // scaled.refl every row with bit 22 also has bit 24): DIALS programs that select on
+    // excluded_for_scaling (dials.refine_error_model) would otherwise take such rows as scaled
+    if (o < 0) f += why === Exclusion.Images || why === Exclusion.Resolution || why === Exclusion.Partiality ? F.userExcludedInScaling + F.excludedForScaling : F.excludedForScaling;
     else if (pr.outlier[o]) f += F.outlierInScaling;
     else f += F.scaled;
     out[i] = f;

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorModelBins, refineErrorModel, ERROR_MODEL_MIN_REFL } from '../../../src/core/scaling/errormodel.js';
+import { errorModelBins, refineErrorModel, ERROR_MODEL_MIN_REFL, individualBObjective, individualBinWeights } from '../../../src/core/scaling/errormodel.js';
 import { scaleSweeps } from '../../../src/core/scaling/scale.js';
 import { ReflectionSymmetry } from '../../../src/core/scaling/symops.js';
 import { DEFAULT_MODEL_OPTIONS } from '../../../src/core/scaling/model.js';
@@ -45,4 +45,36 @@ test('fewer than 250 suitable observations: no refinement, the model in force is
   const r = refineErrorModel(run.problem, run.g);
   assert.equal(r.fit, null);
   assert.equal(r.nRefl, 0);
+});
+
+test('individual b step: the functional DIALS logs, from the per-bin variances it prints (dials.refine_error_model -vv on its own l-cysteine scaled data)', () => {
+  // One intensity bin, a fixed at 1.3709, b fixed at each trial value DIALS' minimiser visited
+  // (basic.n_bins=1 basic.a=1.3709 basic.b=… basic.minimisation=None prints the variance to three
+  // decimals): DIALS' logged functional must lie within what the objective gives over that rounding.
+  const cases: [number, number][] = [[1.287, 0.1467826990535681], [0.808, 0.08270718065231786], [0.921, 0.013183503193436863], [0.231, 3.143429112735106]];
+  for (const [v, fDials] of cases) {
+    const lo = individualBObjective([v + 0.0005], [1]), hi = individualBObjective([v - 0.0005], [1]);
+    const [fMin, fMax] = v < 1 ? [lo, hi] : [hi, lo];
+    assert.ok(fDials >= fMin && fDials <= fMax, `v ${v}: DIALS ${fDials}, objective ${fMin}–${fMax}`);
+  }
+  // far too large b: DIALS' functional is 288.64·a² − 1.000 (a = 0.5, 1, 1.3709 at b = 1.02), i.e.
+  // 1/v − 1 to first order in v = 1/(288.64·a²): no term linear in a
+  for (const [a, fDials] of [[0.5, 71.14556169234483], [1, 287.6334589744273], [1.3709, 541.4527915996497]]) {
+    const v = 1 / (288.636937 * a * a);
+    assert.ok(Math.abs(individualBObjective([v], [1]) - fDials) < 2e-3 * fDials, `a ${a}`);
+  }
+  // two bins (n_bins=2: ⟨Ih⟩ 1537–90551 and 26–1537), DIALS' printed variances at four b values:
+  // its functional is reproduced with weights in the ratio of the bins' mean ⟨Ih⟩, 12.1 on these
+  // data, within the rounding of the printed variances
+  const w = [12.1 / 13.1, 1 / 13.1];
+  const two: [number, number, number][] = [[1.278, 1.313, 0.14002695976555293], [0.889, 1.159, 0.027556495441324783], [0.302, 0.706, 1.9558383975336977], [0.994, 1.206, 0.00594176397182751]];
+  for (const [v1, v2, fDials] of two) {
+    const f = individualBObjective([v1, v2], w);
+    assert.ok(Math.abs(f - fDials) < 0.05 * fDials + 3e-4, `v ${v1}, ${v2}: ${f} vs DIALS ${fDials}`);
+  }
+});
+
+test('individual b-step bin weights: each bin\'s mean ⟨Ih⟩, summing to 1', () => {
+  const w = individualBinWeights([100, 300, 10, 30, 20], [0, 0, 1, 1, 1], 2);
+  assert.ok(Math.abs(w[0] - 200 / 220) < 1e-12 && Math.abs(w[1] - 20 / 220) < 1e-12);
 });

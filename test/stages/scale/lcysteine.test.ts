@@ -62,6 +62,8 @@ test('models and outputs as DIALS writes them', () => {
     if (v & Flags.scaled) { scaled++; assert.ok(isf[i] > 0.3 && isf[i] < 3); }
     if (v & Flags.outlier_in_scaling) outliers++;
     assert.ok(!((v & Flags.scaled) && (v & Flags.bad_for_scaling)));
+    // DIALS' own scaled.refl of these data: every user-excluded row is excluded_for_scaling too
+    if (v & Flags.user_excluded_in_scaling) assert.ok(v & Flags.excluded_for_scaling);
   }
   assert.equal(scaled, f.n_obs);
   assert.equal(outliers, f.n_outliers);
