@@ -26,7 +26,7 @@ import type { BackgroundParams, IntegrationGeometry, IntegrationResults, Reflect
 import { emptyResults } from '../../core/integration/integrator.js';
 import { KabschFrame, panelGeometry, setFrame } from '../../core/integration/kabsch.js';
 import { labAxis, predictScan, rotationGeometry, type Predictions } from '../../core/integration/predict.js';
-import { addMoments, boundingBox, emptyMoments, partiality, sigmasFromMoments } from '../../core/integration/profile_model.js';
+import { addMoments, boundingBox, emptyMoments, partiality, sigmaAt, sigmasByShell, sigmasFromMoments, type SigmaModel } from '../../core/integration/profile_model.js';
 import { emptyAccumulator, finaliseProfiles, gridPoints, numProfiles, profileCentre, profileIndex, type ProfileAccumulator, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
 import { readExperiments, writeExperiments } from '../../core/io/expt.js';
 import { readRefl, writeRefl } from '../../core/io/refl.js';
@@ -55,7 +55,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'profile.gaussian_rs.parameters.sigma_b', type: 'float', default: null, allowNone: true, help: 'Beam divergence σ_b (degrees); Auto: estimated from the strong spots' },
   { name: 'profile.gaussian_rs.parameters.sigma_m', type: 'float', default: null, allowNone: true, help: 'Mosaicity σ_m (degrees); Auto: estimated from the strong spots' },
   { name: 'profile.gaussian_rs.parameters.n_sigma', type: 'float', default: 3, min: 0.5, help: 'Foreground half-width in σ' },
-  { name: 'profile.gaussian_rs.parameters.resolution_shells', type: 'int', default: 12, min: 1, help: 'At most this many resolution shells in the log table of σ_b, σ_m by resolution (the profile model is one σ_b, σ_m, as in DIALS)' },
+  { name: 'profile.gaussian_rs.parameters.resolution_shells', type: 'int', default: 12, min: 1, help: 'At most this many resolution shells in which σ_b, σ_m are estimated from the strong spots, interpolated in 1/d² (1: one σ_b, σ_m for all, as DIALS)' },
   { name: 'integration.shoebox.margin', type: 'int', default: 3, min: 0, help: 'Background margin (pixels) around the foreground bounding box' },
   { name: 'integration.background.algorithm', type: 'choice', default: 'glm', choices: ['glm', 'simple'], help: 'glm: robust Poisson GLM constant (photon counting); simple: constant/plane with outlier rejection' },
   { name: 'integration.background.simple.model', type: 'choice', default: 'constant3d', choices: ['constant3d', 'linear2d'], help: 'simple background: one constant, or a plane per frame' },
@@ -63,7 +63,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'integration.background.min_pixels', type: 'int', default: 10, min: 1, help: 'Fewest usable background pixels' },
   { name: 'integration.block.size', type: 'float', default: 15, min: 0.01, help: 'Block of images per worker task (degrees)' },
   { name: 'integration.profile.fitting', type: 'bool', default: true, help: 'Profile fitting (a third pass over the images)' },
-  { name: 'integration.profile.grid_size', type: 'int', default: 11, min: 1, help: 'Reference profile half-size g (grid of 2g+1 points per axis over ±n_sigma·σ, where σ_b is √2 times a one-axis width; coarser grids broaden the profile and bias weak fits)' },
+  { name: 'integration.profile.grid_size', type: 'int', default: 8, min: 1, help: 'Reference profile half-size g (grid of 2g+1 points per axis over ±n_sigma·σ; coarser grids broaden the profile and bias weak fits)' },
   { name: 'integration.profile.scan_step', type: 'float', default: 5, min: 0.01, help: 'Reference profiles every scan_step degrees' },
   { name: 'integration.profile.min_reflections', type: 'int', default: 10, min: 1, help: 'Fewest reflections for a reference profile (else the nearest is used)' },
   { name: 'integration.filter.min_zeta', type: 'float', default: 0.05, min: 0, help: 'Reflections with |ζ| below this (too close to the spindle) are not integrated' },
@@ -109,7 +109,7 @@ export function resolveParams(p: Params): IntegrateParams {
     },
     blockSizeDeg: get('integration.block.size', 15),
     profileFitting: get('integration.profile.fitting', true),
-    gridSize: get('integration.profile.grid_size', 11),
+    gridSize: get('integration.profile.grid_size', 8),
     scanStepDeg: get('integration.profile.scan_step', 5),
     minProfileReflections: get('integration.profile.min_reflections', 10),
     minZeta: get('integration.filter.min_zeta', 0.05),
@@ -398,14 +398,8 @@ function strongRows(strong: ReflectionTable, id: number): number[] {
   return rows;
 }
 
-/** σ_b, σ_m by resolution shell of the strong spots (a log table, not part of the model). */
-interface SigmaShell { dMax: number; dMin: number; nSpots: number; sigmaBDeg: number; sigmaMDeg: number }
-
-/**
- * σ_b, σ_m from the strong spots' pixels (Kabsch 2010, as DIALS: see profile_model.ts): the first
- * pass over the images.
- */
-async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: number[], params: IntegrateParams, framesPerBlock: number, opts: RunOptions): Promise<{ sigmaBDeg: number; sigmaMDeg: number; nSpots: number; shells: SigmaShell[] }> {
+/** σ_b, σ_m from the strong spots' pixels: the first pass over the images. */
+async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: number[], params: IntegrateParams, framesPerBlock: number, opts: RunOptions): Promise<{ sigmaBDeg: number; sigmaMDeg: number; nSpots: number; model: SigmaModel }> {
   const bb = strong.int6('bbox'), panel = strong.sizeT('panel');
   const hasCal = strong.has('xyzcal.mm') && strong.has('s1');
   if (!hasCal) throw new UserError('reflections have no s1/xyzcal.mm columns: integrate needs refined (indexed) reflections to model the profiles', 'missing_column');
@@ -428,16 +422,16 @@ async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: 
     s2[k] = (s1[3 * i] - s0[0]) ** 2 + (s1[3 * i + 1] - s0[1]) ** 2 + (s1[3 * i + 2] - s0[2]) ** 2;
     k++;
   }
-  // resolution shells for the log table: narrow at low resolution, where a finite domain size
-  // makes the rocking width change fastest (∝ d), wider towards high resolution
+  // resolution shells: narrow at low resolution, where a finite domain size makes the rocking
+  // width change fastest (∝ d), wider towards high resolution; each shell ≥ 100 spots
   const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => s2[a] - s2[b]);
   const fractions = shellFractions(k, params.profileShells);
   const nShells = fractions.length;
-  const shellOf = new Int32Array(k), limits: [number, number][] = [];
+  const shellOf = new Int32Array(k), centres: number[] = [];
   for (let sh = 0; sh < nShells; sh++) {
     const a = sh === 0 ? 0 : Math.round(fractions[sh - 1] * k), b = Math.round(fractions[sh] * k);
     for (let q = a; q < b; q++) shellOf[order[q]] = sh;
-    limits.push([1 / Math.sqrt(s2[order[a]]), 1 / Math.sqrt(s2[order[Math.max(a, b - 1)]])]);
+    centres.push(s2[order[(a + b) >> 1]]);
   }
   const all = Int32Array.from({ length: k }, (_, i) => i);
   const blocks = assignBlocks(zc, all, ctx.nImages, framesPerBlock);
@@ -454,8 +448,8 @@ async function estimateSigmas(ctx: SweepContext, strong: ReflectionTable, rows: 
   for (const o of outs) m = addMoments(m, o.moments!);
   const pooled = sigmasFromMoments(m);
   if (pooled.nSpots < 10 || !(pooled.sigmaBDeg > 0) || !(pooled.sigmaMDeg > 0)) throw new UserError(`only ${pooled.nSpots} strong spots could be used to model the reflection profile (σ_b, σ_m): give profile.gaussian_rs.parameters.sigma_b and sigma_m`, 'too_few_spots');
-  const shells = nShells > 1 ? limits.map(([dMax, dMin], sh) => ({ dMax, dMin, ...sigmasFromMoments(m, sh) })) : [];
-  return { ...pooled, shells };
+  const byShell = sigmasByShell(m);
+  return { ...pooled, model: { s2: centres, sigmaBDeg: byShell.sigmaBDeg, sigmaMDeg: byShell.sigmaMDeg } };
 }
 
 /**
@@ -544,6 +538,7 @@ interface ExperimentIntegration {
   results: IntegrationResults;
   sigmaBDeg: number;
   sigmaMDeg: number;
+  model: SigmaModel;
   nReference: number;
   profiles: ReferenceProfiles | null;
   tooCloseToSpindle: number;
@@ -598,7 +593,7 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
   const ctx = { ...sweepContext(e, dir), open: opts.open };
   const rows = strongRows(strong, id);
   let sigmaBDeg = params.sigmaBDeg, sigmaMDeg = params.sigmaMDeg;
-  let shells: SigmaShell[] = [];
+  let model: SigmaModel | null = null;
   log.info('='.repeat(80));
   log.info(`Experiment ${id}: modelling the reflection profile`);
   log.info(` using ${rows.length} indexed strong spots`);
@@ -607,26 +602,25 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     log.info('Calculating E.S.D Beam Divergence.');
     log.info('Calculating E.S.D Reflecting Range (mosaicity).');
     const est = await estimateSigmas(ctx, strong, rows, params, framesPerBlock, opts);
-    log.info(` using ${est.nSpots} spots with strong pixels`);
-    shells = est.shells;
+    if (sigmaBDeg === null && sigmaMDeg === null) model = est.model;
     sigmaBDeg ??= est.sigmaBDeg;
     sigmaMDeg ??= est.sigmaMDeg;
   }
   log.info(` sigma b: ${sigmaBDeg.toFixed(6)} degrees`);
   log.info(` sigma m: ${sigmaMDeg.toFixed(6)} degrees`);
-  if (shells.length > 1) {
-    // the same estimators on each shell's spots alone: how the widths vary with resolution (the
-    // model uses the values above for every reflection, as DIALS does)
-    log.info(' by resolution (shells of strong spots; for information):');
-    log.info('    d max    d min   spots   sigma b   sigma m');
-    for (const sh of shells) log.info(`${sh.dMax.toFixed(2).padStart(9)} ${sh.dMin.toFixed(2).padStart(8)} ${String(sh.nSpots).padStart(7)} ${sh.sigmaBDeg.toFixed(4).padStart(9)} ${sh.sigmaMDeg.toFixed(4).padStart(9)}`);
+  model ??= { s2: [0], sigmaBDeg: [sigmaBDeg], sigmaMDeg: [sigmaMDeg] };
+  if (model.s2.length > 1) {
+    log.info(' by resolution (shells of strong spots, narrow at low resolution):');
+    log.info('    d (Å)   sigma b   sigma m');
+    model.s2.forEach((s2, i) => log.info(`${(1 / Math.sqrt(s2)).toFixed(2).padStart(9)} ${model!.sigmaBDeg[i].toFixed(4).padStart(9)} ${model!.sigmaMDeg[i].toFixed(4).padStart(9)}`));
   }
   const dMin = params.dMin ?? maxResolutionAtCorners(e.detector, e.beam);
   log.info('='.repeat(80));
   log.info('Predicting reflections');
-  const pred = predictScan(e, dMin, params.nSigma * sigmaMDeg / Math.max(params.minZeta, 0.05) + 1);
+  const widest = Math.max(...model.sigmaMDeg);
+  const pred = predictScan(e, dMin, params.nSigma * widest / Math.max(params.minZeta, 0.05) + 1);
   const nPred = pred.n;
-  const deltaB = new Float64Array(nPred), deltaM = new Float64Array(nPred);
+  const deltaB = new Float64Array(nPred), deltaM = new Float64Array(nPred), sig = new Float64Array(2);
   const g = ctx.geometry;
   const nImages = ctx.nImages;
   const phiA = g.phi0Rad, phiB = g.phi0Rad + nImages * g.dPhiRad;
@@ -642,7 +636,8 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     setFrame(f, g.s0, g.m2, sx, sy, sz, pred.xyzMm[3 * i + 2]);
     if (Math.abs(f.zeta) < params.minZeta) { tooClose++; continue; }
     const p = pred.panel[i], panel = e.detector.panels[p];
-    deltaB[i] = params.nSigma * sigmaBDeg * DEG; deltaM[i] = params.nSigma * sigmaMDeg * DEG;
+    sigmaAt(model, pred.d[i], sig);
+    deltaB[i] = params.nSigma * sig[0] * DEG; deltaM[i] = params.nSigma * sig[1] * DEG;
     if (!boundingBox(f, Dinv[p], panel.pixelSize, deltaB[i], deltaM[i], g.phi0Rad, g.dPhiRad, bbox, 6 * i)) continue;
     const o = 6 * i;
     bbox[o] -= params.margin; bbox[o + 1] += params.margin; bbox[o + 2] -= params.margin; bbox[o + 3] += params.margin;
@@ -650,7 +645,7 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     bbox[o + 4] = Math.max(0, bbox[o + 4]); bbox[o + 5] = Math.min(nImages, bbox[o + 5]);
     if (bbox[o + 5] <= bbox[o + 4]) continue;
     if (bbox[o + 1] <= 0 || bbox[o] >= panel.imageSize[0] || bbox[o + 3] <= 0 || bbox[o + 2] >= panel.imageSize[1]) continue;
-    part[i] = partiality(f, sigmaMDeg * DEG, phiA, phiB);
+    part[i] = partiality(f, sig[1] * DEG, phiA, phiB);
     lp[i] = lpCorrection(cg, sx, sy, sz);
     const nrm = g.normals[p];
     qe[i] = quantumEfficiency(panel.mu, panel.thickness, nrm[0], nrm[1], nrm[2], sx, sy, sz);
@@ -771,7 +766,7 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
   }
   acc = null;
   if (!results) throw new Error('internal: integration produced no results');
-  return { kept, matched, results, sigmaBDeg, sigmaMDeg, nReference, profiles, tooCloseToSpindle: tooClose };
+  return { kept, matched, results, sigmaBDeg, sigmaMDeg, model, nReference, profiles, tooCloseToSpindle: tooClose };
 }
 
 /**
@@ -832,7 +827,11 @@ export async function run(experiments: ExperimentList, strong: ReflectionTable, 
     sigmas.push({ sigmaBDeg: x.sigmaBDeg, sigmaMDeg: x.sigmaMDeg });
     outExperiments.push({
       ...e,
-      profile: { __id__: 'gaussian_rs', n_sigma: params.nSigma, sigma_b: x.sigmaBDeg, sigma_m: x.sigmaMDeg },
+      profile: {
+        __id__: 'gaussian_rs', n_sigma: params.nSigma, sigma_b: x.sigmaBDeg, sigma_m: x.sigmaMDeg,
+        // xtalflow's resolution-dependent widths (DIALS ignores unknown keys here)
+        xtalflow_shells: { d: x.model.s2.map((v) => 1 / Math.sqrt(v)), sigma_b: x.model.sigmaBDeg, sigma_m: x.model.sigmaMDeg },
+      },
     });
   }
   const reflections = tables.length === 1 ? tables[0] : ReflectionTable.concat(tables);

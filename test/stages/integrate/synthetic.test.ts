@@ -17,12 +17,8 @@ const strong = strongTable(sweep);
 const params = resolveParams({ nproc: 1, 'integration.block.size': 2 });
 const resultP = run([sweep.experiment], strong, params, { log: silentLog, open: async () => sweep.source() });
 
-/**
- * Fraction of a reflection inside its foreground: the n_sigma = 3 disc of σ_b (the RMS 2D
- * offset, √2 times the one-axis width, so 3√2 one-axis σ: 1 − e⁻⁹ of the spot) on every frame
- * of ±3σ_m (erf(3/√2) = 0.9973 of the rocking curve, a little more as whole frames are taken).
- */
-const FG_FRACTION = 0.9973;
+/** Fraction of a 3D Gaussian inside its n_sigma = 3 ellipsoid: P(χ²₃ ≤ 9). */
+const FG_FRACTION = 0.97071;
 
 function fullyRecorded() {
   return resultP.then((res) => {
@@ -44,13 +40,10 @@ function fullyRecorded() {
 test('σ_b and σ_m estimated from the strong spots match the simulated widths', async () => {
   const res = await resultP;
   const { sigmaBDeg, sigmaMDeg } = res.outputs.sigmas[0];
-  // σ_b is the RMS two-dimensional offset of the strong pixels (Kabsch 2010, DIALS): √2 times
-  // the one-axis width, which pixels 0.1° wide broaden to √(σ² + w²/12) ≈ 0.066°, so ≈ 0.094°
-  // (the strong-pixel threshold trims the tails a little)
-  const expectB = Math.SQRT2 * Math.sqrt(sweep.sigmaBDeg ** 2 + 0.1 ** 2 / 12);
-  assert.ok(Math.abs(sigmaBDeg / expectB - 1) < 0.1, `σ_b ${sigmaBDeg} vs ${expectB}`);
-  // the rocking-curve likelihood integrates the Gaussian over each 0.5° frame: σ_m itself
-  assert.ok(Math.abs(sigmaMDeg / sweep.sigmaMDeg - 1) < 0.1, `σ_m ${sigmaMDeg} vs ${sweep.sigmaMDeg}`);
+  // pixels (0.1° wide here) and frames (0.5°) broaden the observed spread: expected
+  // √(σ² + w²/12) ≈ 0.066° and ≈ 0.24°, plus a little from weak neighbours
+  assert.ok(sigmaBDeg > sweep.sigmaBDeg && sigmaBDeg < 1.3 * sweep.sigmaBDeg, `σ_b ${sigmaBDeg} vs ${sweep.sigmaBDeg}`);
+  assert.ok(sigmaMDeg > sweep.sigmaMDeg && sigmaMDeg < 1.35 * sweep.sigmaMDeg, `σ_m ${sigmaMDeg} vs ${sweep.sigmaMDeg}`);
 });
 
 test('summation recovers the true intensities with honest σ', async () => {
