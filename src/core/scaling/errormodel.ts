@@ -26,9 +26,20 @@
  * l-cysteine (regression-data/scaling; DIALS 3.12: a 1.321, b 0.0225, I/σ 36.8, Rpim 0.011), with
  * DIALS' sequence of two error-model refinements (scale.ts, cycles = 1):
  *   unit_variance a 1.398, b 0.0239, I/σ 33.8, Rpim 0.0105 (the default)
- *   individual    a 0.998, b 0.0325, I/σ 41.2, Rpim 0.0104 (~343 groups / 2 840 observations in
- *                 DIALS' selection: DIALS' final table has 342 / 2 777, dials.refine_error_model
- *                 on DIALS' scaled.refl counts 2 837)
+ *   individual    a 1.136, b 0.0269, I/σ 39.6, Rpim 0.0103 (was a 0.998, b 0.0325, I/σ 41.2 before
+ *                 min_Ih and the bins used the expected intensity g·⟨Ih⟩ and the sparse weakest
+ *                 bins were left out; see errorModelBins)
+ * min_Ih, the bins and the b-step weights use each observation's expected intensity g·⟨Ih⟩ (DIALS'
+ * "expected intensity" in its min_Ih help): dials.refine_error_model's table is unchanged when every
+ * inverse scale factor in its scaled.refl is doubled, and its top ⟨Ih⟩ doubles exactly (90 551 →
+ * 181 102) when one sweep's g and intensities are doubled together. On DIALS' scaled.refl (its g
+ * and outlier flags) our selection and bins now give 2 842 observations / 344 groups, bins
+ * 94/109/489/802/546/376/232/135 against DIALS' 94/109/492/807/544/372/224/135 (top ⟨Ih⟩ 90 551
+ * both), but individual still ends at a 1.220, b 0.0257 there (DIALS 1.322, 0.0225): the rest of the
+ * gap is in the per-bin variances (ours 107.3/62.6/21.4/11.07/6.88/3.45/3.36/3.01 uncorrected,
+ * DIALS' 105.6/60.9/22.1/10.48/7.51/3.61/3.43/3.00), not the selection or binning.
+ * ⟨Ih⟩ weighted by counting variances reproduces DIALS' top value to 0.001 %; weighted by the
+ * error-model variances it is 0.45 % off, so the weights stay the counting variances.
  *   regression    a 1.309, b 0.0282, I/σ 33.6, Rpim 0.0107
  *   DIALS' a, b fixed: I/σ 36.7, Rpim 0.0105.
  * Why our scaled data are tighter than DIALS' (Rpim 4–5 % lower at DIALS' a, b): the absorption
@@ -221,6 +232,12 @@ interface DialsData {
   x: Float64Array;
   v: Float64Array;
   ih: Float64Array;
+  /**
+   * Its expected intensity g·⟨Ih⟩ in its own (unscaled) units: what min_Ih, the intensity bins and
+   * the b-step bin weights use (DIALS' table does not move when every g is doubled, and doubles
+   * its top when one sweep's g and I are doubled together).
+   */
+  expected: Float64Array;
   /** (n−1)/n of its group: the deviation from a mean that includes the observation shrinks so. */
   shrink: Float64Array;
   /** Observations of group k: start[k] … start[k+1]. */
@@ -230,7 +247,7 @@ interface DialsData {
 export interface ErrorModelSelection { data: DialsData | null; nRefl: number; nGroups: number }
 
 export function selectForErrorModel(pr: ScalingProblem, g: Float64Array, minIh: number): ErrorModelSelection {
-  const x: number[] = [], v: number[] = [], ih: number[] = [], shrink: number[] = [], start: number[] = [0];
+  const x: number[] = [], v: number[] = [], ih: number[] = [], expected: number[] = [], shrink: number[] = [], start: number[] = [0];
   const members: number[] = [];
   for (let gr = 0; gr < pr.nGroups; gr++) {
     for (let half = 0; half < 2; half++) {
@@ -244,14 +261,17 @@ export function selectForErrorModel(pr: ScalingProblem, g: Float64Array, minIh: 
         sw += w; swx += (w * pr.I[o]) / g[o];
         if (!pr.forModel[o]) continue;
         members.push(o);
-        sumIOverV += pr.I[o] / pr.V[o];
       }
-      const n = members.length;
-      if (n < 2 || sumIOverV / n < ERROR_MODEL_MIN_MEAN_I_OVER_VARIANCE) continue;
+      if (!(sw > 0)) continue;
       const mean = swx / sw;
-      if (!(mean >= minIh)) continue;
+      // min_Ih applies to each observation's expected intensity g·⟨Ih⟩, in its own units
+      let n = 0;
+      sumIOverV = 0;
+      for (const o of members) if (g[o] * mean >= minIh) { members[n++] = o; sumIOverV += pr.I[o] / pr.V[o]; }
+      members.length = n;
+      if (n < 2 || sumIOverV / n < ERROR_MODEL_MIN_MEAN_I_OVER_VARIANCE) continue;
       for (const o of members) {
-        x.push(pr.I[o] / g[o]); v.push(pr.V[o] / (g[o] * g[o])); ih.push(mean); shrink.push((n - 1) / n);
+        x.push(pr.I[o] / g[o]); v.push(pr.V[o] / (g[o] * g[o])); ih.push(mean); expected.push(g[o] * mean); shrink.push((n - 1) / n);
       }
       start.push(x.length);
     }
@@ -259,7 +279,7 @@ export function selectForErrorModel(pr: ScalingProblem, g: Float64Array, minIh: 
   const nRefl = x.length, nGroups = start.length - 1;
   if (nRefl < ERROR_MODEL_MIN_REFL) return { data: null, nRefl, nGroups };
   return {
-    data: { x: Float64Array.from(x), v: Float64Array.from(v), ih: Float64Array.from(ih), shrink: Float64Array.from(shrink), start: Int32Array.from(start) },
+    data: { x: Float64Array.from(x), v: Float64Array.from(v), ih: Float64Array.from(ih), expected: Float64Array.from(expected), shrink: Float64Array.from(shrink), start: Int32Array.from(start) },
     nRefl, nGroups,
   };
 }
@@ -277,11 +297,15 @@ function dialsDeviations(e: DialsData, b: number, delta: Float64Array): void {
 
 /**
  * Intensity bins as DIALS draws them: n_bins equally spaced in log⟨Ih⟩ between the smallest and
- * largest ⟨Ih⟩; sparse bins at the weak end merged upwards until they hold m observations; the
+ * largest ⟨Ih⟩ (the observations' expected intensities g·⟨Ih⟩); sparse bins at the weak end
+ * (below the first holding m) left out of every bin, the weakest bin's printed range still
+ * reaching the smallest ⟨Ih⟩ (on DIALS' l-cysteine data its weakest bin, "301.09 − 26.09", holds
+ * 135 observations with variance 3.003: the log bin 133–301 alone holds 135 at 3.013 here, the
+ * two sparse bins below it 12 + 47, which is the 60 that DIALS counts but does not tabulate); the
  * run of sparse bins at the strong end, with the first full bin below them, re-cut from the top
  * into one chunk of exactly m observations per sparse bin, the rest forming the last bin. m is
  * min(250, N/(3·n_bins)) — inferred from DIALS' tables (250 with ~10 000 observations, 74 with
- * 2 239). Returns each observation's bin (0 = strongest) and the bins' ⟨Ih⟩ limits.
+ * 2 239). Returns each observation's bin (0 = strongest, −1 = left out) and the bins' ⟨Ih⟩ limits.
  */
 export function errorModelBins(ih: Float64Array, nBins: number): { bin: Int32Array; limits: { high: number; low: number }[] } {
   const N = ih.length;
@@ -299,8 +323,11 @@ export function errorModelBins(ih: Float64Array, nBins: number): { bin: Int32Arr
   }
   // drop empty bins
   cuts = cuts.filter((c, i) => i === 0 || c.at > cuts[i - 1].at || i === cuts.length - 1);
-  // weak end: merge upwards until a bin holds m
-  while (cuts.length > 2 && cuts[1].at - cuts[0].at < m) cuts.splice(1, 1);
+  // weak end: the sparse bins below the first that holds m are left out (their observations are
+  // in no bin), the first full bin's printed range reaching down to the smallest ⟨Ih⟩
+  let dropped = 0;
+  while (cuts.length > 2 && cuts[1].at - cuts[0].at < m) { dropped = cuts[1].at; cuts.splice(0, 1); }
+  cuts[0] = { at: dropped, value: lo };
   // strong end: the run of sparse bins and the full bin below, re-cut from the top
   let s = 0;
   while (cuts.length - 1 - s > 1 && cuts[cuts.length - 1 - s].at - cuts[cuts.length - 2 - s].at < m) s++;
@@ -313,7 +340,7 @@ export function errorModelBins(ih: Float64Array, nBins: number): { bin: Int32Arr
     cuts.push(...newCuts, { at: end, value: hi });
   }
   const nb = cuts.length - 1;
-  const bin = new Int32Array(N);
+  const bin = new Int32Array(N).fill(-1);
   const limits: { high: number; low: number }[] = [];
   for (let b = 0; b < nb; b++) {
     for (let r = cuts[b].at; r < cuts[b + 1].at; r++) bin[order[r]] = nb - 1 - b;
@@ -579,7 +606,7 @@ export function individualBObjective(binVariance: ArrayLike<number>, binWeight: 
 /** Bin weights of individualBObjective: each bin's mean ⟨Ih⟩, normalised to sum 1. */
 export function individualBinWeights(ih: ArrayLike<number>, bin: ArrayLike<number>, nBins: number): Float64Array {
   const w = new Float64Array(nBins), n = new Float64Array(nBins);
-  for (let i = 0; i < ih.length; i++) { w[bin[i]] += ih[i]; n[bin[i]]++; }
+  for (let i = 0; i < ih.length; i++) if (bin[i] >= 0) { w[bin[i]] += ih[i]; n[bin[i]]++; }
   let sum = 0;
   for (let k = 0; k < nBins; k++) { w[k] = n[k] > 0 ? w[k] / n[k] : 0; sum += w[k]; }
   for (let k = 0; k < nBins; k++) w[k] /= sum;
@@ -607,17 +634,17 @@ const EM_A_TOLERANCE = 0.0065;
  */
 function refineIndividual(e: DialsData, nBins: number, start: ErrorModel): ErrorModelFit | null {
   const N = e.x.length;
-  const { bin, limits } = errorModelBins(e.ih, nBins);
+  const { bin, limits } = errorModelBins(e.expected, nBins);
   const nb = limits.length;
   const counts = new Float64Array(nb);
-  for (let i = 0; i < N; i++) counts[bin[i]]++;
-  const binWeight = individualBinWeights(e.ih, bin, nb);
+  for (let i = 0; i < N; i++) if (bin[i] >= 0) counts[bin[i]]++;
+  const binWeight = individualBinWeights(e.expected, bin, nb);
   const scaled = new Float64Array(nb);
   const delta = new Float64Array(N);
   const binVars = (b: number): Float64Array => {
     dialsDeviations(e, b, delta);
     const s = new Float64Array(nb);
-    for (let i = 0; i < N; i++) s[bin[i]] += delta[i] * delta[i];
+    for (let i = 0; i < N; i++) if (bin[i] >= 0) s[bin[i]] += delta[i] * delta[i];
     for (let k = 0; k < nb; k++) s[k] /= counts[k];
     return s;
   };
