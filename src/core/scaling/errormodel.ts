@@ -10,11 +10,11 @@
  * kept (the simulated lysozyme sweep: "Insufficient reflections (0 < 250)", in DIALS and here).
  *
  * Three ways to find (a, b) (`error_model.basic.minimisation`):
- * - unit_variance (default): on every fully recorded, non-outlier observation of a reflection
+ * - unit_variance: on every fully recorded, non-outlier observation of a reflection
  *   measured at least twice with ⟨Ih⟩ ≥ min_Ih, each observation against the weighted mean of the
  *   *other* observations of its reflection (unit variance when the model is right), a from the
  *   weaker half of equal-log intensity bins, then b so that every bin's variance is near 1.
- * - individual: DIALS' own procedure as far as its -vv logs reveal it (refineIndividual): DIALS'
+ * - individual (the default, as in DIALS 3.12): DIALS' own procedure as far as its -vv logs reveal it (refineIndividual): DIALS'
  *   selection and bins, δ = √((n−1)/n)·(x − ⟨Ih⟩)/σ', a from the central normal probability plot,
  *   b with a fixed, alternating from the model in force with DIALS' stopping rule.
  * - regression: the expected squared deviation n/(n−1)·(I/g − ⟨Ih⟩)² = a²σ² + a²b²⟨Ih⟩² is
@@ -24,55 +24,35 @@
  * the valley of equally good (a, b) pairs until its stopping rule halts it).
  *
  * l-cysteine (regression-data/scaling; DIALS 3.12: a 1.321, b 0.0225, I/σ 36.8, Rpim 0.011), with
- * DIALS' sequence of two error-model refinements (scale.ts, cycles = 1):
- *   unit_variance a 1.398, b 0.0239, I/σ 33.8, Rpim 0.0105 (the default)
- *   individual    a 1.136, b 0.0269, I/σ 39.6, Rpim 0.0103 (was a 0.998, b 0.0325, I/σ 41.2 before
- *                 min_Ih and the bins used the expected intensity g·⟨Ih⟩ and the sparse weakest
- *                 bins were left out; see errorModelBins)
- * min_Ih, the bins and the b-step weights use each observation's expected intensity g·⟨Ih⟩ (DIALS'
- * "expected intensity" in its min_Ih help): dials.refine_error_model's table is unchanged when every
- * inverse scale factor in its scaled.refl is doubled, and its top ⟨Ih⟩ doubles exactly (90 551 →
- * 181 102) when one sweep's g and intensities are doubled together. On DIALS' scaled.refl (its g
- * and outlier flags) our selection and bins now give 2 842 observations / 344 groups, bins
- * 94/109/489/802/546/376/232/135 against DIALS' 94/109/492/807/544/372/224/135 (top ⟨Ih⟩ 90 551
- * both), but individual still ends at a 1.220, b 0.0257 there (DIALS 1.322, 0.0225): the rest of the
- * gap is in the per-bin variances (ours 107.3/62.6/21.4/11.07/6.88/3.45/3.36/3.01 uncorrected,
- * DIALS' 105.6/60.9/22.1/10.48/7.51/3.61/3.43/3.00), not the selection or binning.
- * ⟨Ih⟩ weighted by counting variances reproduces DIALS' top value to 0.001 %; weighted by the
- * error-model variances it is 0.45 % off, so the weights stay the counting variances.
- *   regression    a 1.309, b 0.0282, I/σ 33.6, Rpim 0.0107
- *   DIALS' a, b fixed: I/σ 36.7, Rpim 0.0105.
- * Why our scaled data are tighter than DIALS' (Rpim 4–5 % lower at DIALS' a, b): the absorption
- * surface restraint. Matched observation by observation with DIALS' scaled.refl (same input:
- * DIALS' symmetrized.expt/.refl), the chosen intensities agree to 0.1 % (Imid 455.6 vs 459.8), the
- * prf/sum variance combinations ((w·σp + (1−w)·σs)² here, w·Vp + (1−w)·Vs in DIALS) to 0.3 % for 99 %
- * of them, the outlier sets nearly (11 911 observations scaled by both, 28 by us only),
- * and the inverse scale factors differ by an overall scale and relative B (harmless) plus 0.5–2 %
- * scatter that follows the absorption surface. DIALS' surface weight is 5·10⁵ (its scaled.expt;
- * model.ts), ours 10⁴, and our surface coefficients come out ten times DIALS'. On the common
- * observations with DIALS' a, b: DIALS' scale factors give Rpim 0.01074 and mean δ² 0.942, ours
- * 0.01027 and 0.892, ours with weight 5·10⁵ 0.01063 and 0.942. With that weight, on the same
- * observations the individual procedure below takes the same steps from our scale factors as from
- * DIALS' (first a 1.365 vs 1.369; DIALS itself 1.371).
- * The b step now minimises DIALS' own functional (individualBObjective, pinned with
- * dials.refine_error_model, which runs DIALS' error-model refinement alone in seconds on any
- * scaled.refl). On DIALS' data (its scaled.refl, our reading of it) the b step from DIALS' a =
- * 1.3709 gives 0.0223 (DIALS 0.0217; the old Σ(1/σ_k − 1)² gave 0.0228); what is left is the
- * bins: ours hold 88/98/417/801/542/411/245/211 observations where DIALS' hold
- * 94/109/492/807/544/372/224/135 (+60 it leaves out of its table), and the strongest bin, which
- * weighs most, has a variance of 1.07 here and 0.81 in DIALS at DIALS' (a, b).
- * Our scale factors are not what keeps individual from DIALS' a, b: dials.refine_error_model on
- * DIALS' scaled.refl with our inverse scale factors and outlier flags put in (rows matched by
- * id, hkl, xyzobs.px) gives a 1.346, b 0.0218 (on DIALS' own 1.322, 0.0225; our factors with
- * DIALS' flags 1.233, 0.0237). On our own scaled.refl it gives 1.127, 0.0293, but that is DIALS
- * reading the ~110 rows where DIALS' file holds its combined partials (partiality, prf/sum, lp, dqe
- * rewritten) and ours the integrated ones: with those columns copied from DIALS' file it gives
- * 1.356, 0.0216. So on data DIALS' procedure takes to a ≈ 1.35, ours still slides (a 0.998, b
- * 0.0325 in the bench run): the gap is in this procedure — the bins (see above: DIALS leaves 60 of
- * its 2 837 observations out of its eight bins, and its strongest bin's variance differs) and
- * the slower settling that a slightly high b step causes — not in the scaling. Until it follows
- * DIALS, unit_variance stays the default and the weaker absorption restraint stays (with 5·10⁵
- * unit_variance puts b 13 % above DIALS' and I/σ drops to 32.9).
+ * DIALS' absorption restraint (5·10⁵, model.ts), DIALS' folding of split reflections (input.ts)
+ * and DIALS' sequence of two error-model refinements (scale.ts, cycles = 1):
+ *   individual    a 1.301, b 0.0226, I/σ 37.2, Rpim 0.0107 (the default)
+ *   unit_variance a 1.405, b 0.0248, I/σ 33.2, Rpim 0.0109
+ * What it took (fourth pass), each found black-box with dials.refine_error_model:
+ * - min_Ih, the intensity bins and the b-step weights use each observation's expected intensity
+ *   g·⟨Ih⟩ (DIALS' "expected intensity" in its min_Ih help): the table is unchanged when every
+ *   inverse scale factor in DIALS' scaled.refl is doubled, and its top ⟨Ih⟩ doubles exactly
+ *   (90 551 → 181 102) when one sweep's g and intensities are doubled together. ⟨Ih⟩ itself is
+ *   weighted by the counting variances (DIALS' top value to 0.001 %; with the error-model
+ *   variances it is 0.45 % off).
+ * - the sparse weakest log bins are left out of the table and the b step (errorModelBins: DIALS'
+ *   weakest bin "301.09 − 26.09" holds the 135 observations of the log bin 133–301 alone, variance
+ *   3.003 there, 3.013 here; the 12 + 47 below are its 60 counted but untabulated observations).
+ * - split reflections folded as DIALS folds them (input.ts: only the profile-fitted parts). The
+ *   general fold had made 2 0 -3 a near-full observation with σ ≈ 48 where DIALS has a p = 0.81
+ *   partial outside the error model; that one group put its strong bins' variance ~20 % above
+ *   DIALS' (removing it from DIALS' scaled.refl and from ours changed the two strongest bins by
+ *   the same δ² sum for every other group tried), and its b step 5 % high.
+ * On DIALS' own scaled.refl (its g and outlier flags) the selection now holds 2 813 observations /
+ * 341 groups (DIALS 2 837 / 342), the bins 93/109/489/791/536/374/227/135 (DIALS'
+ * 94/109/492/807/544/372/224/135), and individual ends at a 1.325, b 0.0221 (DIALS 1.322,
+ * 0.0225); at DIALS' (a, b) our δ have its normal-plot slope to 0.3 % (its error_model.html
+ * histogram of δ, 2 837 counts) and mean δ² 1.220 vs 1.211.
+ * The procedure remains sensitive: a few observations near a bin edge or one discordant group
+ * move b by 5–10 % (the strongest bins weigh most); with the old regression set, which had lost
+ * the small parts of split reflections, individual ended at a 1.15, b 0.028.
+ * With the old weak absorption restraint (10⁴) the same code gives a 1.261, b 0.0225, I/σ 38.4,
+ * but Rpim 0.0102, 7 % under DIALS': our surface then absorbs part of the scatter DIALS' keeps.
  */
 import type { ScalingProblem } from './problem.js';
 import { normalQuantile } from '../stats/merging.js';
@@ -108,7 +88,7 @@ export interface ErrorModelOptions {
   nBins: number;
 }
 
-export const DEFAULT_ERROR_MODEL_OPTIONS: ErrorModelOptions = { minimisation: 'unit_variance', minIh: ERROR_MODEL_MIN_IH, nBins: 10 };
+export const DEFAULT_ERROR_MODEL_OPTIONS: ErrorModelOptions = { minimisation: 'individual', minIh: ERROR_MODEL_MIN_IH, nBins: 10 };
 
 export function applyErrorModel(pr: ScalingProblem, em: ErrorModel): void {
   const c = em.c ?? 0;
