@@ -10,11 +10,11 @@
  * kept (the simulated lysozyme sweep: "Insufficient reflections (0 < 250)", in DIALS and here).
  *
  * Three ways to find (a, b) (`error_model.basic.minimisation`):
- * - unit_variance (default): on every fully recorded, non-outlier observation of a reflection
+ * - unit_variance: on every fully recorded, non-outlier observation of a reflection
  *   measured at least twice with ⟨Ih⟩ ≥ min_Ih, each observation against the weighted mean of the
  *   *other* observations of its reflection (unit variance when the model is right), a from the
  *   weaker half of equal-log intensity bins, then b so that every bin's variance is near 1.
- * - individual: DIALS' own procedure as far as its -vv logs reveal it (refineIndividual): DIALS'
+ * - individual (the default, as in DIALS 3.12): DIALS' own procedure as far as its -vv logs reveal it (refineIndividual): DIALS'
  *   selection and bins, δ = √((n−1)/n)·(x − ⟨Ih⟩)/σ', a from the central normal probability plot,
  *   b with a fixed, alternating from the model in force with DIALS' stopping rule.
  * - regression: the expected squared deviation n/(n−1)·(I/g − ⟨Ih⟩)² = a²σ² + a²b²⟨Ih⟩² is
@@ -24,44 +24,35 @@
  * the valley of equally good (a, b) pairs until its stopping rule halts it).
  *
  * l-cysteine (regression-data/scaling; DIALS 3.12: a 1.321, b 0.0225, I/σ 36.8, Rpim 0.011), with
- * DIALS' sequence of two error-model refinements (scale.ts, cycles = 1):
- *   unit_variance a 1.398, b 0.0239, I/σ 33.8, Rpim 0.0105 (the default)
- *   individual    a 0.998, b 0.0325, I/σ 41.2, Rpim 0.0104 (~343 groups / 2 840 observations in
- *                 DIALS' selection: DIALS' final table has 342 / 2 777, dials.refine_error_model
- *                 on DIALS' scaled.refl counts 2 837)
- *   regression    a 1.309, b 0.0282, I/σ 33.6, Rpim 0.0107
- *   DIALS' a, b fixed: I/σ 36.7, Rpim 0.0105.
- * Why our scaled data are tighter than DIALS' (Rpim 4–5 % lower at DIALS' a, b): the absorption
- * surface restraint. Matched observation by observation with DIALS' scaled.refl (same input:
- * DIALS' symmetrized.expt/.refl), the chosen intensities agree to 0.1 % (Imid 455.6 vs 459.8), the
- * prf/sum variance combinations ((w·σp + (1−w)·σs)² here, w·Vp + (1−w)·Vs in DIALS) to 0.3 % for 99 %
- * of them, the outlier sets nearly (11 911 observations scaled by both, 28 by us only),
- * and the inverse scale factors differ by an overall scale and relative B (harmless) plus 0.5–2 %
- * scatter that follows the absorption surface. DIALS' surface weight is 5·10⁵ (its scaled.expt;
- * model.ts), ours 10⁴, and our surface coefficients come out ten times DIALS'. On the common
- * observations with DIALS' a, b: DIALS' scale factors give Rpim 0.01074 and mean δ² 0.942, ours
- * 0.01027 and 0.892, ours with weight 5·10⁵ 0.01063 and 0.942. With that weight, on the same
- * observations the individual procedure below takes the same steps from our scale factors as from
- * DIALS' (first a 1.365 vs 1.369; DIALS itself 1.371).
- * The b step now minimises DIALS' own functional (individualBObjective, pinned with
- * dials.refine_error_model, which runs DIALS' error-model refinement alone in seconds on any
- * scaled.refl). On DIALS' data (its scaled.refl, our reading of it) the b step from DIALS' a =
- * 1.3709 gives 0.0223 (DIALS 0.0217; the old Σ(1/σ_k − 1)² gave 0.0228); what is left is the
- * bins: ours hold 88/98/417/801/542/411/245/211 observations where DIALS' hold
- * 94/109/492/807/544/372/224/135 (+60 it leaves out of its table), and the strongest bin, which
- * weighs most, has a variance of 1.07 here and 0.81 in DIALS at DIALS' (a, b).
- * Our scale factors are not what keeps individual from DIALS' a, b: dials.refine_error_model on
- * DIALS' scaled.refl with our inverse scale factors and outlier flags put in (rows matched by
- * id, hkl, xyzobs.px) gives a 1.346, b 0.0218 (on DIALS' own 1.322, 0.0225; our factors with
- * DIALS' flags 1.233, 0.0237). On our own scaled.refl it gives 1.127, 0.0293, but that is DIALS
- * reading the ~110 rows where DIALS' file holds its combined partials (partiality, prf/sum, lp, dqe
- * rewritten) and ours the integrated ones: with those columns copied from DIALS' file it gives
- * 1.356, 0.0216. So on data DIALS' procedure takes to a ≈ 1.35, ours still slides (a 0.998, b
- * 0.0325 in the bench run): the gap is in this procedure — the bins (see above: DIALS leaves 60 of
- * its 2 837 observations out of its eight bins, and its strongest bin's variance differs) and
- * the slower settling that a slightly high b step causes — not in the scaling. Until it follows
- * DIALS, unit_variance stays the default and the weaker absorption restraint stays (with 5·10⁵
- * unit_variance puts b 13 % above DIALS' and I/σ drops to 32.9).
+ * DIALS' absorption restraint (5·10⁵, model.ts), DIALS' folding of split reflections (input.ts)
+ * and DIALS' sequence of two error-model refinements (scale.ts, cycles = 1):
+ *   individual    a 1.301, b 0.0226, I/σ 37.2, Rpim 0.0107 (the default)
+ *   unit_variance a 1.405, b 0.0248, I/σ 33.2, Rpim 0.0109
+ * What it took (fourth pass), each found black-box with dials.refine_error_model:
+ * - min_Ih, the intensity bins and the b-step weights use each observation's expected intensity
+ *   g·⟨Ih⟩ (DIALS' "expected intensity" in its min_Ih help): the table is unchanged when every
+ *   inverse scale factor in DIALS' scaled.refl is doubled, and its top ⟨Ih⟩ doubles exactly
+ *   (90 551 → 181 102) when one sweep's g and intensities are doubled together. ⟨Ih⟩ itself is
+ *   weighted by the counting variances (DIALS' top value to 0.001 %; with the error-model
+ *   variances it is 0.45 % off).
+ * - the sparse weakest log bins are left out of the table and the b step (errorModelBins: DIALS'
+ *   weakest bin "301.09 − 26.09" holds the 135 observations of the log bin 133–301 alone, variance
+ *   3.003 there, 3.013 here; the 12 + 47 below are its 60 counted but untabulated observations).
+ * - split reflections folded as DIALS folds them (input.ts: only the profile-fitted parts). The
+ *   general fold had made 2 0 -3 a near-full observation with σ ≈ 48 where DIALS has a p = 0.81
+ *   partial outside the error model; that one group put its strong bins' variance ~20 % above
+ *   DIALS' (removing it from DIALS' scaled.refl and from ours changed the two strongest bins by
+ *   the same δ² sum for every other group tried), and its b step 5 % high.
+ * On DIALS' own scaled.refl (its g and outlier flags) the selection now holds 2 813 observations /
+ * 341 groups (DIALS 2 837 / 342), the bins 93/109/489/791/536/374/227/135 (DIALS'
+ * 94/109/492/807/544/372/224/135), and individual ends at a 1.325, b 0.0221 (DIALS 1.322,
+ * 0.0225); at DIALS' (a, b) our δ have its normal-plot slope to 0.3 % (its error_model.html
+ * histogram of δ, 2 837 counts) and mean δ² 1.220 vs 1.211.
+ * The procedure remains sensitive: a few observations near a bin edge or one discordant group
+ * move b by 5–10 % (the strongest bins weigh most); with the old regression set, which had lost
+ * the small parts of split reflections, individual ended at a 1.15, b 0.028.
+ * With the old weak absorption restraint (10⁴) the same code gives a 1.261, b 0.0225, I/σ 38.4,
+ * but Rpim 0.0102, 7 % under DIALS': our surface then absorbs part of the scatter DIALS' keeps.
  */
 import type { ScalingProblem } from './problem.js';
 import { normalQuantile } from '../stats/merging.js';
@@ -97,7 +88,7 @@ export interface ErrorModelOptions {
   nBins: number;
 }
 
-export const DEFAULT_ERROR_MODEL_OPTIONS: ErrorModelOptions = { minimisation: 'unit_variance', minIh: ERROR_MODEL_MIN_IH, nBins: 10 };
+export const DEFAULT_ERROR_MODEL_OPTIONS: ErrorModelOptions = { minimisation: 'individual', minIh: ERROR_MODEL_MIN_IH, nBins: 10 };
 
 export function applyErrorModel(pr: ScalingProblem, em: ErrorModel): void {
   const c = em.c ?? 0;
@@ -221,6 +212,12 @@ interface DialsData {
   x: Float64Array;
   v: Float64Array;
   ih: Float64Array;
+  /**
+   * Its expected intensity g·⟨Ih⟩ in its own (unscaled) units: what min_Ih, the intensity bins and
+   * the b-step bin weights use (DIALS' table does not move when every g is doubled, and doubles
+   * its top when one sweep's g and I are doubled together).
+   */
+  expected: Float64Array;
   /** (n−1)/n of its group: the deviation from a mean that includes the observation shrinks so. */
   shrink: Float64Array;
   /** Observations of group k: start[k] … start[k+1]. */
@@ -230,7 +227,7 @@ interface DialsData {
 export interface ErrorModelSelection { data: DialsData | null; nRefl: number; nGroups: number }
 
 export function selectForErrorModel(pr: ScalingProblem, g: Float64Array, minIh: number): ErrorModelSelection {
-  const x: number[] = [], v: number[] = [], ih: number[] = [], shrink: number[] = [], start: number[] = [0];
+  const x: number[] = [], v: number[] = [], ih: number[] = [], expected: number[] = [], shrink: number[] = [], start: number[] = [0];
   const members: number[] = [];
   for (let gr = 0; gr < pr.nGroups; gr++) {
     for (let half = 0; half < 2; half++) {
@@ -244,14 +241,17 @@ export function selectForErrorModel(pr: ScalingProblem, g: Float64Array, minIh: 
         sw += w; swx += (w * pr.I[o]) / g[o];
         if (!pr.forModel[o]) continue;
         members.push(o);
-        sumIOverV += pr.I[o] / pr.V[o];
       }
-      const n = members.length;
-      if (n < 2 || sumIOverV / n < ERROR_MODEL_MIN_MEAN_I_OVER_VARIANCE) continue;
+      if (!(sw > 0)) continue;
       const mean = swx / sw;
-      if (!(mean >= minIh)) continue;
+      // min_Ih applies to each observation's expected intensity g·⟨Ih⟩, in its own units
+      let n = 0;
+      sumIOverV = 0;
+      for (const o of members) if (g[o] * mean >= minIh) { members[n++] = o; sumIOverV += pr.I[o] / pr.V[o]; }
+      members.length = n;
+      if (n < 2 || sumIOverV / n < ERROR_MODEL_MIN_MEAN_I_OVER_VARIANCE) continue;
       for (const o of members) {
-        x.push(pr.I[o] / g[o]); v.push(pr.V[o] / (g[o] * g[o])); ih.push(mean); shrink.push((n - 1) / n);
+        x.push(pr.I[o] / g[o]); v.push(pr.V[o] / (g[o] * g[o])); ih.push(mean); expected.push(g[o] * mean); shrink.push((n - 1) / n);
       }
       start.push(x.length);
     }
@@ -259,7 +259,7 @@ export function selectForErrorModel(pr: ScalingProblem, g: Float64Array, minIh: 
   const nRefl = x.length, nGroups = start.length - 1;
   if (nRefl < ERROR_MODEL_MIN_REFL) return { data: null, nRefl, nGroups };
   return {
-    data: { x: Float64Array.from(x), v: Float64Array.from(v), ih: Float64Array.from(ih), shrink: Float64Array.from(shrink), start: Int32Array.from(start) },
+    data: { x: Float64Array.from(x), v: Float64Array.from(v), ih: Float64Array.from(ih), expected: Float64Array.from(expected), shrink: Float64Array.from(shrink), start: Int32Array.from(start) },
     nRefl, nGroups,
   };
 }
@@ -277,11 +277,15 @@ function dialsDeviations(e: DialsData, b: number, delta: Float64Array): void {
 
 /**
  * Intensity bins as DIALS draws them: n_bins equally spaced in log⟨Ih⟩ between the smallest and
- * largest ⟨Ih⟩; sparse bins at the weak end merged upwards until they hold m observations; the
+ * largest ⟨Ih⟩ (the observations' expected intensities g·⟨Ih⟩); sparse bins at the weak end
+ * (below the first holding m) left out of every bin, the weakest bin's printed range still
+ * reaching the smallest ⟨Ih⟩ (on DIALS' l-cysteine data its weakest bin, "301.09 − 26.09", holds
+ * 135 observations with variance 3.003: the log bin 133–301 alone holds 135 at 3.013 here, the
+ * two sparse bins below it 12 + 47, which is the 60 that DIALS counts but does not tabulate); the
  * run of sparse bins at the strong end, with the first full bin below them, re-cut from the top
  * into one chunk of exactly m observations per sparse bin, the rest forming the last bin. m is
  * min(250, N/(3·n_bins)) — inferred from DIALS' tables (250 with ~10 000 observations, 74 with
- * 2 239). Returns each observation's bin (0 = strongest) and the bins' ⟨Ih⟩ limits.
+ * 2 239). Returns each observation's bin (0 = strongest, −1 = left out) and the bins' ⟨Ih⟩ limits.
  */
 export function errorModelBins(ih: Float64Array, nBins: number): { bin: Int32Array; limits: { high: number; low: number }[] } {
   const N = ih.length;
@@ -299,8 +303,11 @@ export function errorModelBins(ih: Float64Array, nBins: number): { bin: Int32Arr
   }
   // drop empty bins
   cuts = cuts.filter((c, i) => i === 0 || c.at > cuts[i - 1].at || i === cuts.length - 1);
-  // weak end: merge upwards until a bin holds m
-  while (cuts.length > 2 && cuts[1].at - cuts[0].at < m) cuts.splice(1, 1);
+  // weak end: the sparse bins below the first that holds m are left out (their observations are
+  // in no bin), the first full bin's printed range reaching down to the smallest ⟨Ih⟩
+  let dropped = 0;
+  while (cuts.length > 2 && cuts[1].at - cuts[0].at < m) { dropped = cuts[1].at; cuts.splice(0, 1); }
+  cuts[0] = { at: dropped, value: lo };
   // strong end: the run of sparse bins and the full bin below, re-cut from the top
   let s = 0;
   while (cuts.length - 1 - s > 1 && cuts[cuts.length - 1 - s].at - cuts[cuts.length - 2 - s].at < m) s++;
@@ -313,7 +320,7 @@ export function errorModelBins(ih: Float64Array, nBins: number): { bin: Int32Arr
     cuts.push(...newCuts, { at: end, value: hi });
   }
   const nb = cuts.length - 1;
-  const bin = new Int32Array(N);
+  const bin = new Int32Array(N).fill(-1);
   const limits: { high: number; low: number }[] = [];
   for (let b = 0; b < nb; b++) {
     for (let r = cuts[b].at; r < cuts[b + 1].at; r++) bin[order[r]] = nb - 1 - b;
@@ -579,7 +586,7 @@ export function individualBObjective(binVariance: ArrayLike<number>, binWeight: 
 /** Bin weights of individualBObjective: each bin's mean ⟨Ih⟩, normalised to sum 1. */
 export function individualBinWeights(ih: ArrayLike<number>, bin: ArrayLike<number>, nBins: number): Float64Array {
   const w = new Float64Array(nBins), n = new Float64Array(nBins);
-  for (let i = 0; i < ih.length; i++) { w[bin[i]] += ih[i]; n[bin[i]]++; }
+  for (let i = 0; i < ih.length; i++) if (bin[i] >= 0) { w[bin[i]] += ih[i]; n[bin[i]]++; }
   let sum = 0;
   for (let k = 0; k < nBins; k++) { w[k] = n[k] > 0 ? w[k] / n[k] : 0; sum += w[k]; }
   for (let k = 0; k < nBins; k++) w[k] /= sum;
@@ -607,17 +614,17 @@ const EM_A_TOLERANCE = 0.0065;
  */
 function refineIndividual(e: DialsData, nBins: number, start: ErrorModel): ErrorModelFit | null {
   const N = e.x.length;
-  const { bin, limits } = errorModelBins(e.ih, nBins);
+  const { bin, limits } = errorModelBins(e.expected, nBins);
   const nb = limits.length;
   const counts = new Float64Array(nb);
-  for (let i = 0; i < N; i++) counts[bin[i]]++;
-  const binWeight = individualBinWeights(e.ih, bin, nb);
+  for (let i = 0; i < N; i++) if (bin[i] >= 0) counts[bin[i]]++;
+  const binWeight = individualBinWeights(e.expected, bin, nb);
   const scaled = new Float64Array(nb);
   const delta = new Float64Array(N);
   const binVars = (b: number): Float64Array => {
     dialsDeviations(e, b, delta);
     const s = new Float64Array(nb);
-    for (let i = 0; i < N; i++) s[bin[i]] += delta[i] * delta[i];
+    for (let i = 0; i < N; i++) if (bin[i] >= 0) s[bin[i]] += delta[i] * delta[i];
     for (let k = 0; k < nb; k++) s[k] /= counts[k];
     return s;
   };

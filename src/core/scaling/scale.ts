@@ -42,7 +42,7 @@ export interface ScaleOptions {
 
 export const DEFAULT_SCALE_OPTIONS: ScaleOptions = {
   model: DEFAULT_MODEL_OPTIONS, prep: DEFAULT_PREP, anomalous: false, outlierZmax: 6,
-  intensityChoice: 'auto', imid: null, errorModel: 'basic', errorModelMinimisation: 'unit_variance', errorModelFixed: null, cycles: 1,
+  intensityChoice: 'auto', imid: null, errorModel: 'basic', errorModelMinimisation: 'individual', errorModelFixed: null, cycles: 1,
 };
 
 export interface ChoiceTrial { choice: IntensityChoice; label: string; ccHalf: number; rMeas: number }

@@ -36,7 +36,7 @@ import { estimateResolution, type ResolutionEstimate, type ShellPoint } from '..
 export const PARAMS: ParamDef[] = [
   { name: 'model', type: 'choice', default: 'auto', choices: ['auto', 'physical', 'KB'], help: 'Scaling model: physical (smooth scale, decay, absorption), KB (one scale and B per sweep) or auto (KB for stills and wedges under 5°)' },
   { name: 'physical.absorption_correction', type: 'bool', default: null, allowNone: true, help: 'Spherical-harmonic absorption surface (Auto: on for scans wider than 60°)' },
-  { name: 'physical.absorption_level', type: 'choice', default: 'low', choices: ['low', 'medium', 'high'], help: 'Expected absorption: low ≈ 1 % (lmax 4, surface weight 1e4), medium ≈ 5 % (lmax 6, 400), high ≈ 25 % (lmax 6, 16)' },
+  { name: 'physical.absorption_level', type: 'choice', default: 'low', choices: ['low', 'medium', 'high'], help: 'Expected absorption, as DIALS 3.12 maps it: low (lmax 4, surface weight 5e5), medium (lmax 6, 5e4), high (lmax 6, 5e3)' },
   { name: 'physical.lmax', type: 'int', default: null, allowNone: true, min: 1, max: 8, help: 'Override the absorption lmax' },
   { name: 'physical.surface_weight', type: 'float', default: null, allowNone: true, min: 0, help: 'Override the absorption surface restraint weight' },
   { name: 'physical.scale_interval', type: 'float', default: null, allowNone: true, min: 0.1, help: 'Scale parameter spacing (degrees; Auto: 15°, 7.5° below 90° scans)' },
@@ -53,7 +53,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'reflection_selection.intensity_choice', type: 'choice', default: 'combine', choices: ['combine', 'profile', 'sum'], help: 'combine: choose prf, sum or a prf/sum combination by the lowest Rmeas' },
   { name: 'reflection_selection.combine.imid', type: 'float', default: null, allowNone: true, min: 0, help: 'Fixed Imid (raw summed counts) for the profile/summation combination; Auto: chosen by Rmeas' },
   { name: 'error_model.error_model', type: 'choice', default: 'basic', choices: ['basic', 'None'], help: 'Error model σ′² = a²(σ² + (bI)²)' },
-  { name: 'error_model.basic.minimisation', type: 'choice', default: 'unit_variance', choices: ['unit_variance', 'individual', 'regression'], help: 'How a and b are refined: unit_variance (each bin\'s normalised deviations to variance 1, a from the weak bins), individual (DIALS\' procedure: its selection and bins, a from the centre of the normal probability plot, then b, alternating) or regression (one linear fit of the squared deviations). With fewer than 250 observations in DIALS\' selection nothing is refined, as in DIALS' },
+  { name: 'error_model.basic.minimisation', type: 'choice', default: 'individual', choices: ['unit_variance', 'individual', 'regression'], help: 'How a and b are refined (individual is DIALS 3.12\'s default): unit_variance (each bin\'s normalised deviations to variance 1, a from the weak bins), individual (DIALS\' procedure: its selection and bins, a from the centre of the normal probability plot, then b, alternating) or regression (one linear fit of the squared deviations). With fewer than 250 observations in DIALS\' selection nothing is refined, as in DIALS' },
   { name: 'error_model.basic.a', type: 'float', default: null, allowNone: true, min: 0, help: 'Fixed error-model a (with error_model.basic.b; no refinement of either)' },
   { name: 'error_model.basic.b', type: 'float', default: null, allowNone: true, min: 0, help: 'Fixed error-model b (with error_model.basic.a)' },
   { name: 'refinement.cycles', type: 'int', default: 1, min: 1, help: 'Refinement / error-model rounds after the first error model (1: DIALS\' sequence, two error-model refinements in all)' },
@@ -125,7 +125,7 @@ export function resolveParams(p: Params): ScaleParams {
     intensityChoice: choice === 'combine' ? 'auto' : choice === 'profile' ? 'prf' : 'sum',
     imid: p['reflection_selection.combine.imid'] ?? null,
     errorModel: p['error_model.error_model'] === 'None' ? 'none' : 'basic',
-    errorModelMinimisation: p['error_model.basic.minimisation'] ?? 'unit_variance',
+    errorModelMinimisation: p['error_model.basic.minimisation'] ?? 'individual',
     errorModelFixed: fixedErrorModel(p['error_model.basic.a'] ?? null, p['error_model.basic.b'] ?? null),
     cycles: p['refinement.cycles'] ?? 1,
   };

@@ -57,9 +57,9 @@ test('smoother: weights are normalised, local, and reproduce a constant', () => 
 
 test('absorption_level maps to the documented lmax and surface weights', () => {
   assert.deepEqual(ABSORPTION_LEVELS, {
-    low: { lmax: 4, surfaceWeight: 1e4 },
-    medium: { lmax: 6, surfaceWeight: 4e2 },
-    high: { lmax: 6, surfaceWeight: 16 },
+    low: { lmax: 4, surfaceWeight: 5e5 },
+    medium: { lmax: 6, surfaceWeight: 5e4 },
+    high: { lmax: 6, surfaceWeight: 5e3 },
   });
   for (const level of ['low', 'medium', 'high'] as const) {
     const m = chooseSweepModel(0, 180, { ...DEFAULT_MODEL_OPTIONS, absorptionLevel: level });

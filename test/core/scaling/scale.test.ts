@@ -37,10 +37,10 @@ test('physical model recovers a known scale and decay along the rotation', () =>
   assert.ok(relRms(new Float64Array(gt.length).fill(1), gt, d) > 0.15);
 });
 
-test('basic error model recovers known a and b', () => {
+test('unit_variance minimisation recovers known a and b', () => {
   for (const [a, b, mean] of [[1.5, 0.03, 2000], [1.2, 0.05, 20000], [1.0, 0.02, 5000]]) {
     const { sweep } = syntheticSweep({ seed: 5, nUnique: 3000, multiplicity: 6, trueErrorModel: { a, b }, meanIntensity: mean });
-    const run = scaleSweeps([sweep], P222, noAbsorption);
+    const run = scaleSweeps([sweep], P222, { ...noAbsorption, errorModelMinimisation: 'unit_variance' });
     assert.ok(run.errorModelFit, 'error model refined');
     assert.ok(Math.abs(run.errorModel.a / a - 1) < 0.05, `a = ${run.errorModel.a} (true ${a})`);
     assert.ok(Math.abs(run.errorModel.b / b - 1) < 0.1, `b = ${run.errorModel.b} (true ${b})`);

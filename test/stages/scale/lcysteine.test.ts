@@ -36,12 +36,20 @@ test('per-shell CC½ within 0.02 of DIALS', () => {
   shells.forEach((cc, k) => assert.ok(Math.abs(cc - DIALS.ccHalfShells[k]) <= 0.02, `shell ${k}: ${cc} vs ${DIALS.ccHalfShells[k]}`));
 });
 
-test('error model a and b within 10 % of DIALS; I/σ within 10 % (not the issue’s 5 %: see src/core/scaling/errormodel.ts)', () => {
+test('error model a and b within 10 % of DIALS; I/σ within 5 %; its bin table near DIALS’ own', () => {
   within(f.error_model_a as number, DIALS.a, 0.10, 'a');
   within(f.error_model_b as number, DIALS.b, 0.10, 'b');
-  within(f.i_over_sigma as number, DIALS.iOverSigma, 0.10, 'I/σ');
-  // our own criterion: every populated intensity bin has corrected variance near 1
-  for (const b of result.outputs.run.errorModelFit!.bins) if (b.n >= 100) assert.ok(b.corrected > 0.75 && b.corrected < 1.3, `bin ${b.ihLow}: ${b.corrected}`);
+  within(f.i_over_sigma as number, DIALS.iOverSigma, 0.05, 'I/σ');
+  // DIALS' final error-model table (reference dials.scale.log): observations and corrected
+  // variance per bin, strongest first (DIALS' own procedure leaves bins at 0.81 and 1.53)
+  const dialsN = [94, 109, 492, 807, 544, 372, 224, 135];
+  const dialsCorrected = [0.81, 1.317, 1.032, 1.134, 1.333, 1.17, 1.531, 1.45];
+  const bins = result.outputs.run.errorModelFit!.bins;
+  assert.equal(bins.length, dialsN.length);
+  bins.forEach((b, k) => {
+    within(b.n, dialsN[k], 0.05, `bin ${k} observations`);
+    assert.ok(Math.abs(b.corrected - dialsCorrected[k]) <= 0.15, `bin ${k}: corrected variance ${b.corrected} vs DIALS ${dialsCorrected[k]}`);
+  });
 });
 
 test('models and outputs as DIALS writes them', () => {
