@@ -55,7 +55,7 @@
  * but Rpim 0.0102, 7 % under DIALS': our surface then absorbs part of the scatter DIALS' keeps.
  */
 import type { ScalingProblem } from './problem.js';
-import { normalQuantile } from '../stats/merging.js';
+import { normalProbabilitySlope } from '../stats/merging.js';
 
 export interface ErrorModel {
   a: number;
@@ -329,22 +329,9 @@ export function errorModelBins(ih: Float64Array, nBins: number): { bin: Int32Arr
   return { bin, limits };
 }
 
-/** Slope of δ against the expected normal quantiles over the central part of the plot. */
-export function normalProbabilitySlope(delta: Float64Array, centralZ = NPP_CENTRAL_Z): number {
-  const n = delta.length;
-  const s = Float64Array.from(delta).sort();
-  let sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;
-  for (let i = 0; i < n; i++) {
-    const z = normalQuantile((i + 0.5) / n);
-    if (Math.abs(z) > centralZ) continue;
-    sx += z; sy += s[i]; sxx += z * z; sxy += z * s[i]; m++;
-  }
-  return (m * sxy - sx * sy) / (m * sxx - sx * sx);
-}
-
-function refineLegacy(pr: ScalingProblem, g: Float64Array, opts: ErrorModelOptions): ErrorModelFit | null {
+/** regression: one iteratively reweighted linear fit of the squared deviations. */
+function refineRegression(pr: ScalingProblem, g: Float64Array, opts: ErrorModelOptions): ErrorModelFit | null {
   const nBins = opts.nBins;
-  if (opts.minimisation === 'unit_variance') return refineUnitVariance(pr, g, nBins, opts.minIh);
   const e = collectAll(pr, g, opts.minIh);
   if (!e) return null;
   const N = e.x.length;
@@ -366,59 +353,44 @@ function refineLegacy(pr: ScalingProblem, g: Float64Array, opts: ErrorModelOptio
     for (let k = 0; k < nBins; k++) s[k] = counts[k] > 0 ? s[k] / counts[k] : 0;
     return s;
   };
-
-  let a = 1, b = 0;
-  if (opts.minimisation === 'individual') {
-    for (let cycle = 0; cycle < 20; cycle++) {
-      deviationsAtMean(e, b, delta, ih);
-      const aNew = normalProbabilitySlope(delta);
-      // b with a fixed, every populated bin weighted alike. (Weighting by the bin counts lets b
-      // absorb the heavy tails of the many moderately strong reflections; on l-cysteine a and b
-      // then slide along their correlation valley to b at the search edge.)
-      const cost = (t: number): number => {
-        const sv = binVars(t);
-        let f = 0;
-        for (const k of pop) f += (sv[k] / (aNew * aNew) - 1) ** 2;
-        return f;
-      };
-      const bNew = minimise1d(cost, 0, 0.2, 0.0025);
-      const done = Math.abs(aNew - a) < 1e-4 * a && Math.abs(bNew - b) < 1e-5;
-      a = aNew; b = bNew;
-      if (done) break;
+  // IRLS: y_i = n/(n−1)·(x_i − ⟨I_h⟩)² ≈ A·σ²_i + B·⟨I_h⟩², weights 1/(A·σ² + B·⟨I_h⟩²)² (the
+  // variance of a squared normal deviation goes as the square of its expectation)
+  let A = 1, B = 0;
+  for (let cycle = 0; cycle < 30; cycle++) {
+    deviationsAtMean(e, Math.sqrt(B / A), delta, ih);
+    let s11 = 0, s12 = 0, s22 = 0, r1 = 0, r2 = 0;
+    for (let i = 0; i < N; i++) {
+      const d = Math.sqrt(e.shrink[i]) * (e.x[i] - ih[i]);
+      const y = d * d, u = e.v[i], w2 = ih[i] * ih[i];
+      const p = A * u + B * w2, w = 1 / (p * p);
+      s11 += w * u * u; s12 += w * u * w2; s22 += w * w2 * w2; r1 += w * u * y; r2 += w * w2 * y;
     }
-  } else {
-    // IRLS: y_i = n/(n−1)·(x_i − ⟨I_h⟩)² ≈ A·σ²_i + B·⟨I_h⟩², weights 1/(A·σ² + B·⟨I_h⟩²)² (the
-    // variance of a squared normal deviation goes as the square of its expectation)
-    let A = 1, B = 0;
-    for (let cycle = 0; cycle < 30; cycle++) {
-      deviationsAtMean(e, Math.sqrt(B / A), delta, ih);
-      let s11 = 0, s12 = 0, s22 = 0, r1 = 0, r2 = 0;
-      for (let i = 0; i < N; i++) {
-        const d = Math.sqrt(e.shrink[i]) * (e.x[i] - ih[i]);
-        const y = d * d, u = e.v[i], w2 = ih[i] * ih[i];
-        const p = A * u + B * w2, w = 1 / (p * p);
-        s11 += w * u * u; s12 += w * u * w2; s22 += w * w2 * w2; r1 += w * u * y; r2 += w * w2 * y;
-      }
-      const det = s11 * s22 - s12 * s12;
-      let An = (r1 * s22 - r2 * s12) / det, Bn = (s11 * r2 - s12 * r1) / det;
-      if (Bn < 0) { Bn = 0; An = r1 / s11; }
-      const done = Math.abs(An - A) < 1e-6 * A && Math.abs(Bn - B) < 1e-6 * (B + 1e-9);
-      A = An; B = Bn;
-      if (done) break;
-    }
-    a = Math.sqrt(A); b = Math.sqrt(B / A);
+    const det = s11 * s22 - s12 * s12;
+    let An = (r1 * s22 - r2 * s12) / det, Bn = (s11 * r2 - s12 * r1) / det;
+    if (Bn < 0) { Bn = 0; An = r1 / s11; }
+    const done = Math.abs(An - A) < 1e-6 * A && Math.abs(Bn - B) < 1e-6 * (B + 1e-9);
+    A = An; B = Bn;
+    if (done) break;
   }
-  const before = binVars(0), after = binVars(b);
+  const a = Math.sqrt(A), b = Math.sqrt(B / A);
+  return binnedFit(a, b, binVars(0), binVars(b), counts, pop, lo, hi, N, e.start.length - 1);
+}
+
+/**
+ * The fit of unit_variance or regression with its bin table (strongest first; bins equally spaced
+ * in log ⟨I⟩ over [lo, hi]), or null when the model cannot bring every populated bin within a factor
+ * 5 of unit variance or sits at the edge of the b search: better none than a misleading one.
+ * `before`/`after` are the bins' mean δ² at a = 1 with b = 0 and with the fitted b.
+ */
+function binnedFit(a: number, b: number, before: Float64Array, after: Float64Array, counts: Float64Array, pop: number[], lo: number, hi: number, nRefl: number, nGroups: number): ErrorModelFit | null {
+  const nBins = counts.length;
   const bins = [];
   for (let k = nBins - 1; k >= 0; k--) {
     if (counts[k] === 0) continue;
     bins.push({ ihHigh: Math.exp(lo + ((k + 1) * (hi - lo)) / nBins), ihLow: Math.exp(lo + (k * (hi - lo)) / nBins), n: counts[k], uncorrected: before[k], corrected: after[k] / (a * a) });
   }
-  // A model that cannot bring every populated bin within a factor 5 of unit variance, or that sits
-  // at the edge of the search, does not describe these errors; better none than a misleading one.
   const sane = a > 0.5 && a < 10 && b < 0.199 && pop.every((k) => after[k] / (a * a) > 0.2 && after[k] / (a * a) < 5);
-  if (!sane) return null;
-  return { a, b, isa: 1 / (a * b), nRefl: N, nGroups: e.start.length - 1, bins };
+  return sane ? { a, b, isa: 1 / (a * b), nRefl, nGroups, bins } : null;
 }
 
 /** Minimum of a 1-D function on [lo, hi]: a grid of this step, then golden-section refinement. */
@@ -505,30 +477,12 @@ function refineUnitVariance(pr: ScalingProblem, g: Float64Array, nBins: number, 
       for (const k of pop) f += (sv[k] / (aNew * aNew) - 1) ** 2;
       return f;
     };
-    let bestB = 0, bestF = Infinity;
-    for (let t = 0; t <= 0.2; t += 0.0025) { const c = cost(t); if (c < bestF) { bestF = c; bestB = t; } }
-    let lo2 = Math.max(0, bestB - 0.0025), hi2 = bestB + 0.0025;
-    const gr = (Math.sqrt(5) - 1) / 2;
-    for (let it = 0; it < 30; it++) {
-      const m1 = hi2 - gr * (hi2 - lo2), m2 = lo2 + gr * (hi2 - lo2);
-      if (cost(m1) < cost(m2)) hi2 = m2; else lo2 = m1;
-    }
-    const bNew = 0.5 * (lo2 + hi2);
+    const bNew = minimise1d(cost, 0, 0.2, 0.0025);
     const done = Math.abs(aNew - a) < 1e-4 * a && Math.abs(bNew - b) < 1e-5;
     a = aNew; b = bNew;
     if (done) break;
   }
-  const before = binVars(0), after = binVars(b);
-  const bins = [];
-  for (let k = nBins - 1; k >= 0; k--) {
-    if (counts[k] === 0) continue;
-    bins.push({ ihHigh: Math.exp(lo + ((k + 1) * (hi - lo)) / nBins), ihLow: Math.exp(lo + (k * (hi - lo)) / nBins), n: counts[k], uncorrected: before[k], corrected: after[k] / (a * a) });
-  }
-  // A model that cannot bring every populated bin within a factor 5 of unit variance, or that sits
-  // at the edge of the search, does not describe these errors; better none than a misleading one.
-  const sane = a > 0.5 && a < 10 && b < 0.199 && pop.every((k) => after[k] / (a * a) > 0.2 && after[k] / (a * a) < 5);
-  if (!sane) return null;
-  return { a, b, isa: 1 / (a * b), nRefl: x.length, nGroups: start.length - 1, bins };
+  return binnedFit(a, b, binVars(0), binVars(b), counts, pop, lo, hi, x.length, start.length - 1);
 }
 
 /** What refineErrorModel found: the fit, or why there is none, and how much data DIALS' selection had. */
@@ -554,7 +508,7 @@ export function refineErrorModel(pr: ScalingProblem, g: Float64Array, options: P
   if (!sel.data) return { fit: null, nRefl, nGroups, reason: `Insufficient reflections (${nRefl} < ${ERROR_MODEL_MIN_REFL}) to perform error modelling` };
   const fit = opts.minimisation === 'individual' ? refineIndividual(sel.data, opts.nBins, start)
     : opts.minimisation === 'unit_variance' ? refineUnitVariance(pr, g, opts.nBins, opts.minIh)
-      : refineLegacy(pr, g, opts);
+      : refineRegression(pr, g, opts);
   if (!fit) return { fit: null, nRefl, nGroups, reason: 'no error model brings the normalised deviations near unit variance in every intensity bin' };
   return { fit, nRefl, nGroups };
 }
@@ -631,7 +585,7 @@ function refineIndividual(e: DialsData, nBins: number, start: ErrorModel): Error
   let a = start.a, b = start.b;
   for (let cycle = 0; cycle < 50; cycle++) {
     dialsDeviations(e, b, delta);
-    const aNew = normalProbabilitySlope(delta);
+    const aNew = normalProbabilitySlope(delta, NPP_CENTRAL_Z);
     // (DIALS always goes on after its first a step: at least one b step per refinement)
     const settled = cycle > 0 && Math.abs(aNew - a) < EM_A_TOLERANCE * a;
     a = aNew;

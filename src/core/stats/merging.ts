@@ -426,17 +426,18 @@ export function sigmaTauCcHalf(means: readonly number[], varOfMean: readonly num
 
 /**
  * Slope of the normal probability plot of ΔI/σ(ΔI): sorted values against the expected normal
- * order statistics, fitted through the central part (|expected| ≤ 0.9) where outliers and real
- * signal in the tails do not dominate. Random noise gives 1; anomalous signal more.
+ * order statistics, fitted through the central part (|expected| ≤ centralZ: 0.9 for the anomalous
+ * slope; the error model's a step uses 1.5) where outliers and real signal in the tails do not
+ * dominate. Random noise gives 1; anomalous signal more. NaN for fewer than 10 values.
  */
-export function normalProbabilitySlope(z: readonly number[]): number {
+export function normalProbabilitySlope(z: ArrayLike<number>, centralZ = 0.9): number {
   const n = z.length;
   if (n < 10) return NaN;
-  const sorted = [...z].sort((a, b) => a - b);
+  const sorted = Float64Array.from(z).sort();
   let sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;
   for (let i = 0; i < n; i++) {
     const e = normalQuantile((i + 0.5) / n);
-    if (Math.abs(e) > 0.9) continue;
+    if (Math.abs(e) > centralZ) continue;
     sx += e; sy += sorted[i]; sxx += e * e; sxy += e * sorted[i]; m++;
   }
   const den = m * sxx - sx * sx;
