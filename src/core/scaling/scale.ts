@@ -178,14 +178,18 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
   // intensity choice
   const trials: ChoiceTrial[] = [];
   let choice = pr.choice;
-  if (hasPrf && opts.imid !== null) {
-    choice = { kind: 'combine', imid: opts.imid };
-    pr.setIntensityChoice(choice);
+  // with the chosen intensities: outliers again, a round of scaling, outliers at the new scales
+  const rescaleWith = (c: IntensityChoice): void => {
+    pr.setIntensityChoice(c);
     applyErrorModel(pr, em);
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
     refinements.push(refineModel(pr, { log }));
     g = pr.scales();
     nOut = rejectOutliers(pr, g, opts.outlierZmax);
+  };
+  if (hasPrf && opts.imid !== null) {
+    choice = { kind: 'combine', imid: opts.imid };
+    rescaleWith(choice);
   } else if (hasPrf && (opts.intensityChoice === 'auto' || opts.intensityChoice === 'combine')) {
     const cands: IntensityChoice[] = opts.intensityChoice === 'auto' ? [{ kind: 'prf' }, { kind: 'sum' }] : [];
     for (const imid of imidCandidates(pr)) cands.push({ kind: 'combine', imid });
@@ -196,12 +200,7 @@ export function scaleSweeps(sweeps: SweepData[], sym: ReflectionSymmetry, option
       trials.push({ choice: c, label: describeChoice(c), ccHalf: f.ccHalf, rMeas: f.rMeas });
     }
     choice = pickChoice(trials);
-    pr.setIntensityChoice(choice);
-    applyErrorModel(pr, em);
-    nOut = rejectOutliers(pr, g, opts.outlierZmax);
-    refinements.push(refineModel(pr, { log }));
-    g = pr.scales();
-    nOut = rejectOutliers(pr, g, opts.outlierZmax);
+    rescaleWith(choice);
   }
 
   let fit: ErrorModelFit | null = null;
