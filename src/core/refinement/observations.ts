@@ -15,6 +15,24 @@ const DEG = Math.PI / 180;
 /** Smallest centroid variance used for weights (px², images²): guards against single-pixel spots. */
 const MIN_VARIANCE = 1e-3;
 
+/** Observation arrays for n reflections, zero-filled. */
+function emptyObservations(n: number): RefinementData {
+  return {
+    experiment: new Int32Array(n), panel: new Int32Array(n), miller: new Int32Array(3 * n),
+    xObs: new Float64Array(n), yObs: new Float64Array(n), phiObs: new Float64Array(n),
+    xVar: new Float64Array(n), yVar: new Float64Array(n), phiVar: new Float64Array(n),
+  };
+}
+
+/** Reflection i's panel, after checking its experiment has a detector and scan; a one-line error naming the file otherwise. */
+function checkedPanel(experiments: readonly Experiment[], id: number, pn: number, i: number, source: string): Panel {
+  const e = experiments[id];
+  if (!e || !e.detector || !e.scan) throw new UserError(`${source}: reflection ${i} refers to experiment ${id}, which ${e ? 'has no detector or scan' : 'does not exist'}`, 'bad_file');
+  const p = e.detector.panels[pn];
+  if (!p) throw new UserError(`${source}: reflection ${i} is on panel ${pn}, which experiment ${id}'s detector lacks`, 'bad_file');
+  return p;
+}
+
 export function observationsFromTable(table: ReflectionTable, experiments: readonly Experiment[], source = 'reflections'): RefinementData {
   const n = table.nrows;
   if (!table.has('id')) throw new UserError(`${source}: column 'id' is missing`, 'bad_file');
@@ -27,26 +45,18 @@ export function observationsFromTable(table: ReflectionTable, experiments: reado
   const vari = table.has('xyzobs.px.variance') ? table.vec3('xyzobs.px.variance') : null;
   const ids = table.int('id');
   const panelCol = table.has('panel') ? table.get('panel') as ArrayLike<number> : null;
-  const data: RefinementData = {
-    experiment: new Int32Array(n), panel: new Int32Array(n), miller: new Int32Array(3 * n),
-    xObs: new Float64Array(n), yObs: new Float64Array(n), phiObs: new Float64Array(n),
-    xVar: new Float64Array(n), yVar: new Float64Array(n), phiVar: new Float64Array(n),
-  };
+  const data = emptyObservations(n);
   const mm = new Float64Array(2);
   for (let i = 0; i < n; i++) {
-    const id = ids[i];
-    const e = experiments[id];
-    if (!e || !e.detector || !e.scan) throw new UserError(`${source}: reflection ${i} refers to experiment ${id}, which ${e ? 'has no detector or scan' : 'does not exist'}`, 'bad_file');
-    const pn = panelCol ? panelCol[i] : 0;
-    const p = e.detector.panels[pn];
-    if (!p) throw new UserError(`${source}: reflection ${i} is on panel ${pn}, which experiment ${id}'s detector lacks`, 'bad_file');
+    const id = ids[i], pn = panelCol ? panelCol[i] : 0;
+    const p = checkedPanel(experiments, id, pn, i, source), scan = experiments[id].scan!;
     Panel.pixelToMmInto(p, xyz[3 * i], xyz[3 * i + 1], mm);
     data.experiment[i] = id;
     data.panel[i] = pn;
     data.xObs[i] = mm[0];
     data.yObs[i] = mm[1];
-    const osc = e.scan.oscillation;
-    data.phiObs[i] = Scan.angleFromFrame(e.scan, xyz[3 * i + 2]) * DEG;
+    const osc = scan.oscillation;
+    data.phiObs[i] = Scan.angleFromFrame(scan, xyz[3 * i + 2]) * DEG;
     const vx = vari ? vari[3 * i] : 0.25, vy = vari ? vari[3 * i + 1] : 0.25, vz = vari ? vari[3 * i + 2] : 0.25;
     data.xVar[i] = Math.max(vx, MIN_VARIANCE) * p.pixelSize[0] ** 2;
     data.yVar[i] = Math.max(vy, MIN_VARIANCE) * p.pixelSize[1] ** 2;
@@ -61,22 +71,14 @@ function observationsFromMm(table: ReflectionTable, experiments: readonly Experi
   const vari = table.has('xyzobs.mm.variance') ? table.vec3('xyzobs.mm.variance') : null;
   const ids = table.int('id');
   const panelCol = table.has('panel') ? table.get('panel') as ArrayLike<number> : null;
-  const data: RefinementData = {
-    experiment: new Int32Array(n), panel: new Int32Array(n), miller: new Int32Array(3 * n),
-    xObs: new Float64Array(n), yObs: new Float64Array(n), phiObs: new Float64Array(n),
-    xVar: new Float64Array(n), yVar: new Float64Array(n), phiVar: new Float64Array(n),
-  };
+  const data = emptyObservations(n);
   for (let i = 0; i < n; i++) {
-    const id = ids[i];
-    const e = experiments[id];
-    if (!e || !e.detector || !e.scan) throw new UserError(`${source}: reflection ${i} refers to experiment ${id}, which ${e ? 'has no detector or scan' : 'does not exist'}`, 'bad_file');
-    const pn = panelCol ? panelCol[i] : 0;
-    const p = e.detector.panels[pn];
-    if (!p) throw new UserError(`${source}: reflection ${i} is on panel ${pn}, which experiment ${id}'s detector lacks`, 'bad_file');
+    const id = ids[i], pn = panelCol ? panelCol[i] : 0;
+    const p = checkedPanel(experiments, id, pn, i, source), scan = experiments[id].scan!;
     data.experiment[i] = id;
     data.panel[i] = pn;
     data.xObs[i] = xyz[3 * i]; data.yObs[i] = xyz[3 * i + 1]; data.phiObs[i] = xyz[3 * i + 2];
-    const oscRad = e.scan.oscillation[1] * DEG;
+    const oscRad = scan.oscillation[1] * DEG;
     data.xVar[i] = Math.max(vari ? vari[3 * i] : 0, MIN_VARIANCE * p.pixelSize[0] ** 2);
     data.yVar[i] = Math.max(vari ? vari[3 * i + 1] : 0, MIN_VARIANCE * p.pixelSize[1] ** 2);
     data.phiVar[i] = Math.max(vari ? vari[3 * i + 2] : 0, MIN_VARIANCE * oscRad ** 2);
@@ -87,11 +89,7 @@ function observationsFromMm(table: ReflectionTable, experiments: readonly Experi
 /** A copy of `data` restricted to the given row indices. */
 export function subsetObservations(data: RefinementData, idx: ArrayLike<number>): RefinementData {
   const n = idx.length;
-  const out: RefinementData = {
-    experiment: new Int32Array(n), panel: new Int32Array(n), miller: new Int32Array(3 * n),
-    xObs: new Float64Array(n), yObs: new Float64Array(n), phiObs: new Float64Array(n),
-    xVar: new Float64Array(n), yVar: new Float64Array(n), phiVar: new Float64Array(n),
-  };
+  const out = emptyObservations(n);
   for (let j = 0; j < n; j++) {
     const i = idx[j];
     out.experiment[j] = data.experiment[i]; out.panel[j] = data.panel[i];
