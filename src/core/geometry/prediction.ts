@@ -26,6 +26,19 @@ export interface RotationGeometry {
   settingRotation: Mat3;
 }
 
+const r0 = new Float64Array(3);
+
+/** r0 = F·A·h: the reciprocal-lattice vector of h at φ = 0 in the frame the rotation axis turns (F the fixed rotation). */
+function fixedFrameVector(geom: RotationGeometry, A: Mat3 | Float64Array, h: number, k: number, l: number, out: Float64Array): void {
+  const ax = A[0] * h + A[1] * k + A[2] * l;
+  const ay = A[3] * h + A[4] * k + A[5] * l;
+  const az = A[6] * h + A[7] * k + A[8] * l;
+  const F = geom.fixedRotation;
+  out[0] = F[0] * ax + F[1] * ay + F[2] * az;
+  out[1] = F[3] * ax + F[4] * ay + F[5] * az;
+  out[2] = F[6] * ax + F[7] * ay + F[8] * az;
+}
+
 /**
  * The two φ (radians) at which h (Miller index) diffracts, written into out[0], out[1]; returns
  * false when h never reaches the Ewald sphere in a full turn. out[0] is the solution where the point
@@ -33,15 +46,8 @@ export interface RotationGeometry {
  * A is row-major UB.
  */
 export function rotationAngles(geom: RotationGeometry, A: Mat3 | Float64Array, h: number, k: number, l: number, out: Float64Array): boolean {
-  // r0 = F·A·h
-  const ax = A[0] * h + A[1] * k + A[2] * l;
-  const ay = A[3] * h + A[4] * k + A[5] * l;
-  const az = A[6] * h + A[7] * k + A[8] * l;
-  const F = geom.fixedRotation;
-  const r0x = F[0] * ax + F[1] * ay + F[2] * az;
-  const r0y = F[3] * ax + F[4] * ay + F[5] * az;
-  const r0z = F[6] * ax + F[7] * ay + F[8] * az;
-  return rotationAnglesOfVector(geom, r0x, r0y, r0z, out);
+  fixedFrameVector(geom, A, h, k, l, r0);
+  return rotationAnglesOfVector(geom, r0[0], r0[1], r0[2], out);
 }
 
 /** As rotationAngles, for a reciprocal vector already in the goniometer frame (r0 = F·A·h). */
@@ -83,14 +89,8 @@ export function nearestPeriod(phi: number, reference: number): number {
  * s1 = s0 + S·R(axis, φ)·F·A·h, written to out[0..2].
  */
 export function diffractedBeam(geom: RotationGeometry, A: Mat3 | Float64Array, h: number, k: number, l: number, phi: number, out: Float64Array): void {
-  const ax = A[0] * h + A[1] * k + A[2] * l;
-  const ay = A[3] * h + A[4] * k + A[5] * l;
-  const az = A[6] * h + A[7] * k + A[8] * l;
-  const F = geom.fixedRotation;
-  const r0x = F[0] * ax + F[1] * ay + F[2] * az;
-  const r0y = F[3] * ax + F[4] * ay + F[5] * az;
-  const r0z = F[6] * ax + F[7] * ay + F[8] * az;
-  rotateAboutAxis(geom.axis, phi, r0x, r0y, r0z, out);
+  fixedFrameVector(geom, A, h, k, l, r0);
+  rotateAboutAxis(geom.axis, phi, r0[0], r0[1], r0[2], out);
   const S = geom.settingRotation;
   const x = out[0], y = out[1], z = out[2];
   out[0] = S[0] * x + S[1] * y + S[2] * z + geom.s0[0];
