@@ -71,13 +71,20 @@ export function profileCentre(s: ProfileGridSpec, p: number): { panel: number; x
   return { panel, x: ((ix + 0.5) * w) / 3, y: ((iy + 0.5) * h) / 3, z: Math.min((iz + 0.5) * s.scanStepFrames, s.nFrames) };
 }
 
-/** Splat value v at reduced Kabsch coordinates (ε1/δb, ε2/δb, ε3/δm) into profile p. */
-export function splat(acc: ProfileAccumulator, p: number, e1: number, e2: number, e3: number, v: number): void {
-  const s = acc.spec, g = s.halfSize, n = 2 * g + 1;
+const stencilIndex = new Int32Array(8), stencilWeight = new Float64Array(8);
+
+/**
+ * The trilinear stencil of reduced Kabsch coordinates (ε1/δb, ε2/δb, ε3/δm) on a grid of half-size
+ * g: up to 8 grid offsets (within one profile) and their weights, in stencilIndex/stencilWeight;
+ * returns how many (nodes outside the grid are left out). splat is its adjoint, profileValue the
+ * interpolation itself, so the two stay consistent.
+ */
+function trilinearStencil(g: number, e1: number, e2: number, e3: number): number {
+  const n = 2 * g + 1;
   const u = e1 * g + g, w = e2 * g + g, t = e3 * g + g;
   const i0 = Math.floor(u), j0 = Math.floor(w), k0 = Math.floor(t);
   const fu = u - i0, fw = w - j0, ft = t - k0;
-  const base = p * n * n * n;
+  let m = 0;
   for (let dk = 0; dk < 2; dk++) {
     const k = k0 + dk;
     if (k < 0 || k >= n) continue;
@@ -89,12 +96,23 @@ export function splat(acc: ProfileAccumulator, p: number, e1: number, e2: number
       for (let di = 0; di < 2; di++) {
         const i = i0 + di;
         if (i < 0 || i >= n) continue;
-        const wt = wk * wj * (di ? fu : 1 - fu);
-        const idx = base + (k * n + j) * n + i;
-        acc.sumWV[idx] += wt * v;
-        acc.sumW[idx] += wt;
+        stencilIndex[m] = (k * n + j) * n + i;
+        stencilWeight[m++] = wk * wj * (di ? fu : 1 - fu);
       }
     }
+  }
+  return m;
+}
+
+/** Splat value v at reduced Kabsch coordinates (ε1/δb, ε2/δb, ε3/δm) into profile p. */
+export function splat(acc: ProfileAccumulator, p: number, e1: number, e2: number, e3: number, v: number): void {
+  const g = acc.spec.halfSize, n = 2 * g + 1;
+  const base = p * n * n * n;
+  const m = trilinearStencil(g, e1, e2, e3);
+  for (let q = 0; q < m; q++) {
+    const idx = base + stencilIndex[q], wt = stencilWeight[q];
+    acc.sumWV[idx] += wt * v;
+    acc.sumW[idx] += wt;
   }
 }
 
@@ -145,27 +163,10 @@ export function finaliseProfiles(acc: ProfileAccumulator, minCount: number): Ref
 
 /** Trilinear interpolation of profile p's density at reduced coordinates (ε/δ); zero outside the grid. */
 export function profileValue(ref: ReferenceProfiles, p: number, e1: number, e2: number, e3: number): number {
-  const s = ref.spec, g = s.halfSize, n = 2 * g + 1;
-  const q = ref.source[p];
-  const u = e1 * g + g, w = e2 * g + g, t = e3 * g + g;
-  const i0 = Math.floor(u), j0 = Math.floor(w), k0 = Math.floor(t);
-  const fu = u - i0, fw = w - j0, ft = t - k0;
-  const base = q * n * n * n;
+  const g = ref.spec.halfSize, n = 2 * g + 1;
+  const base = ref.source[p] * n * n * n;
+  const m = trilinearStencil(g, e1, e2, e3);
   let v = 0;
-  for (let dk = 0; dk < 2; dk++) {
-    const k = k0 + dk;
-    if (k < 0 || k >= n) continue;
-    const wk = dk ? ft : 1 - ft;
-    for (let dj = 0; dj < 2; dj++) {
-      const j = j0 + dj;
-      if (j < 0 || j >= n) continue;
-      const wj = dj ? fw : 1 - fw;
-      for (let di = 0; di < 2; di++) {
-        const i = i0 + di;
-        if (i < 0 || i >= n) continue;
-        v += wk * wj * (di ? fu : 1 - fu) * ref.grid[base + (k * n + j) * n + i];
-      }
-    }
-  }
+  for (let q = 0; q < m; q++) v += stencilWeight[q] * ref.grid[base + stencilIndex[q]];
   return v;
 }
