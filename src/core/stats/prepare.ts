@@ -152,6 +152,26 @@ export function describeChoice(c: IntensityChoice): string {
 }
 
 /**
+ * Rows of each reflection integrated in several parts (rows sharing `partial_id` within an
+ * experiment), in table order; only reflections of two or more parts, and only the rows `use`
+ * accepts. Empty without a partial_id column.
+ */
+export function splitReflections(t: ReflectionTable, use: (row: number) => boolean = () => true): number[][] {
+  if (!t.has('partial_id')) return [];
+  const n = t.nrows;
+  const pid = t.sizeT('partial_id');
+  const id = t.has('id') ? t.int('id') : new Int32Array(n);
+  const groups = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    if (!use(i)) continue;
+    const key = `${id[i]}:${pid[i]}`;
+    const g = groups.get(key);
+    if (g) g.push(i); else groups.set(key, [i]);
+  }
+  return [...groups.values()].filter((parts) => parts.length >= 2);
+}
+
+/**
  * LP/QE-corrected intensities of every row, with the parts of split reflections (rows sharing
  * `partial_id` within an experiment) folded into their most complete part: its summed intensity,
  * variance and partiality become the sums over the parts (usable only when every part was
@@ -192,16 +212,7 @@ export function correctIntegrated(t: ReflectionTable, opts: { applyLpQe?: boolea
   const partiality = t.has('partiality') && t.typeOf('partiality') === 'double' ? Float64Array.from(t.double('partiality')) : new Float64Array(n).fill(1);
   const partOf = new Int32Array(n).fill(-1);
   if ((opts.combinePartials ?? true) && t.has('partial_id')) {
-    const pid = t.sizeT('partial_id');
-    const id = t.has('id') ? t.int('id') : new Int32Array(n);
-    const groups = new Map<string, number[]>();
-    for (let i = 0; i < n; i++) {
-      const key = `${id[i]}:${pid[i]}`;
-      const g = groups.get(key);
-      if (g) g.push(i); else groups.set(key, [i]);
-    }
-    for (const parts of groups.values()) {
-      if (parts.length < 2) continue;
+    for (const parts of splitReflections(t)) {
       let rep = parts[0];
       for (const i of parts) if (partiality[i] > partiality[rep]) rep = i;
       let sI = 0, sV = 0, pt = 0, allSum = true;
