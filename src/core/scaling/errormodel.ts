@@ -137,6 +137,8 @@ interface LegacyData {
   /** Scaled intensity I/g and counting variance σ²/g² of each observation. */
   x: Float64Array;
   v: Float64Array;
+  /** Its reflection's mean at the current error model (weights g²/σ'²), which chose it against min_Ih. */
+  mean: Float64Array;
   /** n/(n−1) of its reflection (undoes the shrinkage of including itself in the mean). */
   shrink: Float64Array;
   /** Observations of reflection k: start[k] … start[k+1]. */
@@ -144,7 +146,7 @@ interface LegacyData {
 }
 
 function collectAll(pr: ScalingProblem, g: Float64Array, minIh: number): LegacyData | null {
-  const x: number[] = [], v: number[] = [], shrink: number[] = [], start: number[] = [0];
+  const x: number[] = [], v: number[] = [], mean: number[] = [], shrink: number[] = [], start: number[] = [0];
   for (let gr = 0; gr < pr.nGroups; gr++) {
     const a = pr.groupStart[gr], b = pr.groupStart[gr + 1];
     let n = 0, sw = 0, swx = 0;
@@ -154,16 +156,17 @@ function collectAll(pr: ScalingProblem, g: Float64Array, minIh: number): LegacyD
       const xi = pr.I[o] / g[o], vi = pr.Vem[o] / (g[o] * g[o]);
       n++; sw += 1 / vi; swx += xi / vi;
     }
-    if (n < 2 || swx / sw < minIh) continue;
+    const m = swx / sw;
+    if (n < 2 || m < minIh) continue;
     for (let r = a; r < b; r++) {
       const o = pr.groupObs[r];
       if (pr.outlier[o] || !pr.forModel[o]) continue;
-      x.push(pr.I[o] / g[o]); v.push(pr.V[o] / (g[o] * g[o])); shrink.push(n / (n - 1));
+      x.push(pr.I[o] / g[o]); v.push(pr.V[o] / (g[o] * g[o])); mean.push(m); shrink.push(n / (n - 1));
     }
     start.push(x.length);
   }
   if (x.length < ERROR_MODEL_MIN_REFL) return null;
-  return { x: Float64Array.from(x), v: Float64Array.from(v), shrink: Float64Array.from(shrink), start: Int32Array.from(start) };
+  return { x: Float64Array.from(x), v: Float64Array.from(v), mean: Float64Array.from(mean), shrink: Float64Array.from(shrink), start: Int32Array.from(start) };
 }
 
 /**
@@ -411,29 +414,10 @@ function minimise1d(f: (t: number) => number, lo: number, hi: number, step: numb
  * reflection, a from the weaker half of the bins, b so that every bin's variance is near 1.
  */
 function refineUnitVariance(pr: ScalingProblem, g: Float64Array, nBins: number, minIh: number): ErrorModelFit | null {
-  // Scaled intensities x and their counting variances v (a = 1, b = 0), stored group by group,
-  // from non-outliers in groups of at least two; ih is the group mean used for binning.
-  const x: number[] = [], v: number[] = [], ih: number[] = [], start: number[] = [0];
-  for (let gr = 0; gr < pr.nGroups; gr++) {
-    const a = pr.groupStart[gr], b = pr.groupStart[gr + 1];
-    let n = 0, sw = 0, swx = 0;
-    for (let r = a; r < b; r++) {
-      const o = pr.groupObs[r];
-      if (pr.outlier[o] || !pr.forModel[o]) continue;
-      const xi = pr.I[o] / g[o], vi = pr.Vem[o] / (g[o] * g[o]);
-      n++; sw += 1 / vi; swx += xi / vi;
-    }
-    if (n < 2) continue;
-    const mean = swx / sw;
-    if (mean < minIh) continue;
-    for (let r = a; r < b; r++) {
-      const o = pr.groupObs[r];
-      if (pr.outlier[o] || !pr.forModel[o]) continue;
-      x.push(pr.I[o] / g[o]); v.push(pr.V[o] / (g[o] * g[o])); ih.push(mean);
-    }
-    start.push(x.length);
-  }
-  if (x.length < ERROR_MODEL_MIN_REFL) return null;
+  // scaled intensities x, counting variances v (a = 1, b = 0) group by group; the group mean ih bins them
+  const e = collectAll(pr, g, minIh);
+  if (!e) return null;
+  const { x, v, start } = e, ih = e.mean;
   // Intensity bins equally spaced in log ⟨I⟩, so weak and strong reflections both steer the fit.
   let lo = Infinity, hi = -Infinity;
   for (const m of ih) { lo = Math.min(lo, Math.log(m)); hi = Math.max(hi, Math.log(m)); }
