@@ -98,26 +98,9 @@ export interface RunBlocksOptions<T, R> {
  * still reads as one line).
  */
 export async function runBlocks<T, R>(opts: RunBlocksOptions<T, R>): Promise<R[]> {
-  const emit: Emit = opts.onEvent ?? (() => {});
-  if (opts.nproc <= 1 || opts.tasks.length <= 1) {
-    const out: R[] = [];
-    for (const t of opts.tasks) out.push(await opts.local(t, emit));
-    return out;
-  }
-  const launch = workerLaunch(opts.workerScript);
-  const pool = workerpool.pool(launch.script, {
-    maxWorkers: Math.min(opts.nproc, opts.tasks.length),
-    workerType: 'thread',
-    workerThreadOpts: launch.threadOpts,
-  });
-  try {
-    return await Promise.all(opts.tasks.map((t) =>
-      pool.exec(opts.method, [t], { on: emit }) as unknown as Promise<R>));
-  } catch (e) {
-    throw reviveError(e);
-  } finally {
-    await pool.terminate(true);
-  }
+  const out: R[] = new Array(opts.tasks.length);
+  await streamBlocks({ ...opts, count: opts.tasks.length, task: (i) => opts.tasks[i], onResult: (i, r) => { out[i] = r; } });
+  return out;
 }
 
 export interface StreamBlocksOptions<T, R> {
