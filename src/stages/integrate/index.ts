@@ -37,7 +37,7 @@ import type { Experiment, ExperimentList } from '../../core/models/types.js';
 import { maxResolutionAtCorners } from '../../core/geometry/resolution.js';
 import { invert3 } from '../../core/geometry/prediction.js';
 import type { ParamDef, Params } from '../../core/params/index.js';
-import { resolveNproc, runBlocks, streamBlocks, workerScriptUrl } from '../../core/parallel/index.js';
+import { resolveNproc, streamBlocks, workerScriptUrl } from '../../core/parallel/index.js';
 import type { Program, StageResult } from '../../core/program.js';
 import { Flags } from '../../core/reflections/flags.js';
 import { ReflectionTable } from '../../core/reflections/table.js';
@@ -201,18 +201,11 @@ function subsetBatch(b: ReflectionBatch, rows: Int32Array): ReflectionBatch {
   return out;
 }
 
+/** Every task of a pass (the σ_b/σ_m pass), results in block order. */
 async function runPass(ctx: SweepContext, tasks: BlockTask[], nproc: number, onEvent?: (image: number) => void): Promise<BlockOutput[]> {
-  return runBlocks<WorkerTask, BlockOutput>({
-    workerScript: workerScriptUrl(import.meta.url, './worker'),
-    method: 'integrateBlock',
-    local: async (task, emit) => {
-      const source = ctx.open ? await ctx.open(ctx.experiment) : await openImageSource(ctx.experiment, ctx.dir);
-      try { return await runBlock(source, task, emit); } finally { await source.close(); }
-    },
-    tasks: tasks.map((t) => ({ ...t, experiment: ctx.experiment, dir: ctx.dir })),
-    nproc,
-    onEvent: (ev) => onEvent?.((ev as { image: number }).image),
-  });
+  const outs: BlockOutput[] = new Array(tasks.length);
+  await streamPass(ctx, tasks.length, (i) => tasks[i], (i, o) => { outs[i] = o; }, nproc, onEvent);
+  return outs;
 }
 
 /** A learn or fit pass: tasks built on demand, results handed to onResult in block order. */
