@@ -192,9 +192,11 @@ export class ShoeboxIntegrator {
           if (overlaps && excl[k]) flags |= Flags.overlapped_fg;
           mask[k] = MASK_FOREGROUND;
         } else if (overlaps && excl[k]) {
-          // another reflection's signal: neither this one's background nor its foreground
+          // another reflection's signal: neither this one's background nor its foreground. Not
+          // flagged overlapped_bg: masking handles it, it happens to most reflections of a dense
+          // lattice, and the flag is part of bad_shoebox, which would then mark most of the data
+          // bad (DIALS 3.12 flags no reflection of the simulated sweep this way either)
           mask[k] = MASK_INVALID;
-          flags |= Flags.overlapped_bg;
         } else if (valid) {
           const b = nBg++;
           this.bgC[b] = c; this.bgX[b] = j % nx; this.bgY[b] = (j / nx) | 0; this.bgF[b] = z;

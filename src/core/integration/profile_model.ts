@@ -10,6 +10,21 @@
 import { epsilon12, pixelOfEpsilon, type KabschFrame, type PanelGeometry } from './kabsch.js';
 
 /**
+ * σ_b here is the width along each of ε1 and ε2, which is what the foreground ellipsoid uses.
+ * DIALS' σ_b is the RMS of the two-dimensional offset (ε1, ε2), √2 × that width: its printed
+ * value, its parameter `sigma_b` and the `gaussian_rs` profile in .expt files. Every interface
+ * (parameters, log, integrated.expt, figures) speaks DIALS' σ_b, so values pass between the
+ * programs unchanged; only the numerics use the per-axis width.
+ */
+export function sigmaBToDials(perAxisDeg: number): number {
+  return perAxisDeg * Math.SQRT2;
+}
+
+export function sigmaBFromDials(dialsDeg: number): number {
+  return dialsDeg / Math.SQRT2;
+}
+
+/**
  * Pooled moments, per resolution shell of the strong spots: the reflection profile of real
  * crystals is not the same size everywhere (a finite domain size, for one, broadens every
  * reciprocal-lattice point by the same Δr*, which is a wider rotation at low resolution), so

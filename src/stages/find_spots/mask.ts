@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { FileFormatError, ParameterError } from '../../core/errors.js';
 import { Panel } from '../../core/models/detector.js';
 import type { Beam, Detector } from '../../core/models/types.js';
+import { ICE_RING_D } from '../../core/geometry/ice_rings.js';
 
 export interface MaskParams {
   dMin: number | null;
@@ -23,12 +24,6 @@ export interface MaskParams {
   /** Path of a user mask file, or null. */
   maskFile: string | null;
 }
-
-/**
- * d-spacings (Å) of the strongest powder rings of hexagonal ice Ih (a = 4.497, c = 7.322 Å at
- * 100 K): the rings that show up on cryo-cooled crystal images.
- */
-export const ICE_RING_D = [3.897, 3.669, 3.441, 2.671, 2.249, 2.072, 1.948, 1.918, 1.883, 1.721, 1.525, 1.473, 1.444, 1.372, 1.367, 1.299, 1.261, 1.224, 1.171, 1.124, 1.101, 1.083, 1.069, 1.047];
 
 export function checkMaskParams(p: MaskParams): void {
   if (p.dMin !== null && !(p.dMin > 0)) throw new ParameterError(`d_min=${p.dMin}: must be > 0`);

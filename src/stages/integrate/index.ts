@@ -26,7 +26,7 @@ import type { BackgroundParams, IntegrationGeometry, IntegrationResults, Reflect
 import { emptyResults } from '../../core/integration/integrator.js';
 import { KabschFrame, panelGeometry, setFrame } from '../../core/integration/kabsch.js';
 import { labAxis, predictScan, rotationGeometry, type Predictions } from '../../core/integration/predict.js';
-import { addMoments, boundingBox, emptyMoments, partiality, sigmaAt, sigmasByShell, sigmasFromMoments, type SigmaModel } from '../../core/integration/profile_model.js';
+import { addMoments, boundingBox, emptyMoments, partiality, sigmaAt, sigmaBFromDials, sigmaBToDials, sigmasByShell, sigmasFromMoments, type SigmaModel } from '../../core/integration/profile_model.js';
 import { emptyAccumulator, finaliseProfiles, gridPoints, numProfiles, profileCentre, profileIndex, type ProfileAccumulator, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
 import { readExperiments, writeExperiments } from '../../core/io/expt.js';
 import { readRefl, writeRefl } from '../../core/io/refl.js';
@@ -34,6 +34,7 @@ import type { Log } from '../../core/log.js';
 import { Beam } from '../../core/models/beam.js';
 import { Panel } from '../../core/models/detector.js';
 import type { Experiment, ExperimentList } from '../../core/models/types.js';
+import { onIceRing } from '../../core/geometry/ice_rings.js';
 import { maxResolutionAtCorners } from '../../core/geometry/resolution.js';
 import { invert3 } from '../../core/geometry/prediction.js';
 import type { ParamDef, Params } from '../../core/params/index.js';
@@ -52,7 +53,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'integrated.expt', help: 'Output experiments' },
   { name: 'output.reflections', type: 'path', default: 'integrated.refl', help: 'Output reflection table' },
   { name: 'prediction.d_min', type: 'float', default: null, allowNone: true, help: 'High-resolution limit of prediction (Å); Auto: the detector corners' },
-  { name: 'profile.gaussian_rs.parameters.sigma_b', type: 'float', default: null, allowNone: true, help: 'Beam divergence σ_b (degrees); Auto: estimated from the strong spots' },
+  { name: 'profile.gaussian_rs.parameters.sigma_b', type: 'float', default: null, allowNone: true, help: 'Beam divergence σ_b (degrees) as DIALS gives it: the RMS of the 2-D offset in the Kabsch frame, √2 × the width along each axis; Auto: estimated from the strong spots' },
   { name: 'profile.gaussian_rs.parameters.sigma_m', type: 'float', default: null, allowNone: true, help: 'Mosaicity σ_m (degrees); Auto: estimated from the strong spots' },
   { name: 'profile.gaussian_rs.parameters.n_sigma', type: 'float', default: 3, min: 0.5, help: 'Foreground half-width in σ' },
   { name: 'profile.gaussian_rs.parameters.resolution_shells', type: 'int', default: 12, min: 1, help: 'At most this many resolution shells in which σ_b, σ_m are estimated from the strong spots, interpolated in 1/d² (1: one σ_b, σ_m for all, as DIALS)' },
@@ -66,11 +67,13 @@ export const PARAMS: ParamDef[] = [
   { name: 'integration.profile.grid_size', type: 'int', default: 8, min: 1, help: 'Reference profile half-size g (grid of 2g+1 points per axis over ±n_sigma·σ; coarser grids broaden the profile and bias weak fits)' },
   { name: 'integration.profile.scan_step', type: 'float', default: 5, min: 0.01, help: 'Reference profiles every scan_step degrees' },
   { name: 'integration.profile.min_reflections', type: 'int', default: 10, min: 1, help: 'Fewest reflections for a reference profile (else the nearest is used)' },
+  { name: 'integration.filter.ice_rings', type: 'bool', default: false, help: 'Flag reflections on hexagonal-ice powder rings (in_powder_ring, the "# ice" column) and learn no reference profile from them; they are still integrated' },
   { name: 'integration.filter.min_zeta', type: 'float', default: 0.05, min: 0, help: 'Reflections with |ζ| below this (too close to the spindle) are not integrated' },
 ];
 
 export interface IntegrateParams {
   dMin: number | null;
+  /** per-axis σ_b (DIALS' sigma_b / √2) */
   sigmaBDeg: number | null;
   sigmaMDeg: number | null;
   nSigma: number;
@@ -83,6 +86,7 @@ export interface IntegrateParams {
   scanStepDeg: number;
   minProfileReflections: number;
   minZeta: number;
+  iceRings: boolean;
   nproc: number;
 }
 
@@ -94,9 +98,10 @@ export function resolveParams(p: Params): IntegrateParams {
     const v = get<number | null>(`profile.gaussian_rs.parameters.${k}`, null);
     if (v !== null && !(v > 0)) throw new ParameterError(`profile.gaussian_rs.parameters.${k}=${v}: must be positive (degrees)`);
   }
+  const sigmaB = get<number | null>('profile.gaussian_rs.parameters.sigma_b', null);
   return {
     dMin,
-    sigmaBDeg: get<number | null>('profile.gaussian_rs.parameters.sigma_b', null),
+    sigmaBDeg: sigmaB === null ? null : sigmaBFromDials(sigmaB),
     sigmaMDeg: get<number | null>('profile.gaussian_rs.parameters.sigma_m', null),
     nSigma: get('profile.gaussian_rs.parameters.n_sigma', 3),
     profileShells: get('profile.gaussian_rs.parameters.resolution_shells', 12),
@@ -113,6 +118,7 @@ export function resolveParams(p: Params): IntegrateParams {
     scanStepDeg: get('integration.profile.scan_step', 5),
     minProfileReflections: get('integration.profile.min_reflections', 10),
     minZeta: get('integration.filter.min_zeta', 0.05),
+    iceRings: get('integration.filter.ice_rings', false),
     nproc: resolveNproc(get<number | null>('nproc', null)),
   };
 }
@@ -120,7 +126,7 @@ export function resolveParams(p: Params): IntegrateParams {
 export interface IntegrateOutputs {
   experiments: ExperimentList;
   reflections: ReflectionTable;
-  /** per experiment: σ_b, σ_m (degrees) */
+  /** per experiment: σ_b (per-axis width, not DIALS' √2-larger value: see sigmaBToDials), σ_m (degrees) */
   sigmas: { sigmaBDeg: number; sigmaMDeg: number }[];
 }
 
@@ -599,13 +605,13 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     sigmaBDeg ??= est.sigmaBDeg;
     sigmaMDeg ??= est.sigmaMDeg;
   }
-  log.info(` sigma b: ${sigmaBDeg.toFixed(6)} degrees`);
+  log.info(` sigma b: ${sigmaBToDials(sigmaBDeg).toFixed(6)} degrees`);
   log.info(` sigma m: ${sigmaMDeg.toFixed(6)} degrees`);
   model ??= { s2: [0], sigmaBDeg: [sigmaBDeg], sigmaMDeg: [sigmaMDeg] };
   if (model.s2.length > 1) {
     log.info(' by resolution (shells of strong spots, narrow at low resolution):');
     log.info('    d (Å)   sigma b   sigma m');
-    model.s2.forEach((s2, i) => log.info(`${(1 / Math.sqrt(s2)).toFixed(2).padStart(9)} ${model!.sigmaBDeg[i].toFixed(4).padStart(9)} ${model!.sigmaMDeg[i].toFixed(4).padStart(9)}`));
+    model.s2.forEach((s2, i) => log.info(`${(1 / Math.sqrt(s2)).toFixed(2).padStart(9)} ${sigmaBToDials(model!.sigmaBDeg[i]).toFixed(4).padStart(9)} ${model!.sigmaMDeg[i].toFixed(4).padStart(9)}`));
   }
   const dMin = params.dMin ?? maxResolutionAtCorners(e.detector, e.beam);
   log.info('='.repeat(80));
@@ -689,6 +695,11 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
     halfSize: params.gridSize, nPanels: ctx.widths.length, panelSizes: ctx.widths.map((w, i) => [w, ctx.heights[i]]),
     nFrames: nImages, scanStepFrames: Math.max(1, Math.round(params.scanStepDeg / osc)),
   };
+  let onIce: Uint8Array | null = null;
+  if (params.iceRings) {
+    onIce = Uint8Array.from(kept.d, (d) => (onIceRing(d) ? 1 : 0));
+    log.info(`${onIce.reduce((a, v) => a + v, 0)} reflections lie on ice rings (flagged in_powder_ring)`);
+  }
   // the integrator's inputs: views of the kept columns where they are the same numbers
   const batch: ReflectionBatch = {
     bbox: kept.bbox, panel: kept.panel, s1: kept.s1, phi: new Float64Array(n), profile: new Int32Array(n), reference: new Uint8Array(n),
@@ -697,7 +708,7 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
   for (let k = 0; k < n; k++) {
     batch.phi[k] = kept.xyzMm[3 * k + 2];
     batch.profile[k] = profileIndex(spec, kept.panel[k], kept.xyzPx[3 * k], kept.xyzPx[3 * k + 1], kept.xyzPx[3 * k + 2]);
-    batch.reference[k] = matched[k] >= 0 && kept.partiality[k] > 0.99 ? 1 : 0;
+    batch.reference[k] = matched[k] >= 0 && kept.partiality[k] > 0.99 && !(onIce && onIce[k]) ? 1 : 0;
   }
   const blocks = blocksByCentre(kept.xyzPx, nImages, framesPerBlock);
   const overlaps = findOverlaps(batch, params.margin);
@@ -759,6 +770,7 @@ async function integrateExperiment(e: Experiment, id: number, strongIn: Reflecti
   }
   acc = null;
   if (!results) throw new Error('internal: integration produced no results');
+  if (onIce) for (let k = 0; k < n; k++) if (onIce[k]) results.flags[k] = (results.flags[k] | Flags.in_powder_ring) >>> 0;
   return { kept, matched, results, sigmaBDeg, sigmaMDeg, model, nReference, profiles, tooCloseToSpindle: tooClose };
 }
 
@@ -821,9 +833,9 @@ export async function run(experiments: ExperimentList, strong: ReflectionTable, 
     outExperiments.push({
       ...e,
       profile: {
-        __id__: 'gaussian_rs', n_sigma: params.nSigma, sigma_b: x.sigmaBDeg, sigma_m: x.sigmaMDeg,
+        __id__: 'gaussian_rs', n_sigma: params.nSigma, sigma_b: sigmaBToDials(x.sigmaBDeg), sigma_m: x.sigmaMDeg,
         // xtalflow's resolution-dependent widths (DIALS ignores unknown keys here)
-        xtalflow_shells: { d: x.model.s2.map((v) => 1 / Math.sqrt(v)), sigma_b: x.model.sigmaBDeg, sigma_m: x.model.sigmaMDeg },
+        xtalflow_shells: { d: x.model.s2.map((v) => 1 / Math.sqrt(v)), sigma_b: x.model.sigmaBDeg.map(sigmaBToDials), sigma_m: x.model.sigmaMDeg },
       },
     });
   }
@@ -834,7 +846,7 @@ export async function run(experiments: ExperimentList, strong: ReflectionTable, 
     outputs: { experiments: outExperiments, reflections, sigmas },
     figures: {
       ...report.figures,
-      sigma_b_deg: sigmas[0].sigmaBDeg,
+      sigma_b_deg: sigmaBToDials(sigmas[0].sigmaBDeg),
       sigma_m_deg: sigmas[0].sigmaMDeg,
       plots: report.plots as unknown as number[],
     },

@@ -1,6 +1,6 @@
 /**
  * The integration summary DIALS prints: per resolution bin and overall, fully/partially recorded
- * counts, overloads, ice (not detected here: always 0), numbers integrated by summation and by
+ * counts, overloads, reflections on ice rings (flagged only with integration.filter.ice_rings), numbers integrated by summation and by
  * profile fitting, mean background, ⟨I/σ(I)⟩ of both and mean profile CC; plus the figures and the
  * I/σ-by-resolution plot for the report.
  */
@@ -24,16 +24,17 @@ export interface ExperimentSummary {
   nSum: number; nPrf: number; ioSum: number; ioPrf: number; ccSum: number; nPred: number;
 }
 
-interface Bin { dMin: number; dMax: number; full: number; part: number; over: number; nSum: number; nPrf: number; bg: number; nBg: number; ioSum: number; ioPrf: number; cc: number }
+interface Bin { dMin: number; dMax: number; full: number; part: number; over: number; ice: number; nSum: number; nPrf: number; bg: number; nBg: number; ioSum: number; ioPrf: number; cc: number }
 
 function emptyBin(): Bin {
-  return { dMin: Infinity, dMax: 0, full: 0, part: 0, over: 0, nSum: 0, nPrf: 0, bg: 0, nBg: 0, ioSum: 0, ioPrf: 0, cc: 0 };
+  return { dMin: Infinity, dMax: 0, full: 0, part: 0, over: 0, ice: 0, nSum: 0, nPrf: 0, bg: 0, nBg: 0, ioSum: 0, ioPrf: 0, cc: 0 };
 }
 
 function addTo(b: Bin, d: number, partiality: number, flags: number, r: IntegrationResults, k: number): void {
   b.dMin = Math.min(b.dMin, d); b.dMax = Math.max(b.dMax, d);
   if (partiality >= 0.99) b.full++; else b.part++;
   if (flags & Flags.overloaded) b.over++;
+  if (flags & Flags.in_powder_ring) b.ice++;
   if (!(flags & Flags.failed_during_background_modelling)) { b.bg += r.bgMean[k]; b.nBg++; }
   if (flags & Flags.integrated_sum && r.vSum[k] > 0) { b.nSum++; b.ioSum += r.iSum[k] / Math.sqrt(r.vSum[k]); }
   if (flags & Flags.integrated_prf && r.vPrf[k] > 0) { b.nPrf++; b.ioPrf += r.iPrf[k] / Math.sqrt(r.vPrf[k]); b.cc += r.cc[k]; }
@@ -42,7 +43,7 @@ function addTo(b: Bin, d: number, partiality: number, flags: number, r: Integrat
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '-');
 
 function row(b: Bin, label: string): string {
-  const cols = [label, String(b.full), String(b.part), String(b.over), '0', String(b.nSum), String(b.nPrf),
+  const cols = [label, String(b.full), String(b.part), String(b.over), String(b.ice), String(b.nSum), String(b.nPrf),
     f2(b.bg / b.nBg), f2(b.ioSum / b.nSum), f2(b.ioPrf / b.nPrf), f2(b.cc / b.nPrf)];
   const w = [8, 9, 9, 8, 6, 8, 8, 7, 10, 10, 8];
   return cols.map((c, i) => c.padStart(w[i])).join(' ');

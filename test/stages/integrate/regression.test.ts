@@ -12,6 +12,7 @@ import { readExperiments } from '../../../src/core/io/expt.js';
 import { readRefl } from '../../../src/core/io/refl.js';
 import { silentLog, memoryLog } from '../../../src/core/log.js';
 import { UserError } from '../../../src/core/errors.js';
+import { Flags } from '../../../src/core/reflections/flags.js';
 import { run, resolveParams, program } from '../../../src/stages/integrate/index.js';
 import { defaults } from '../../../src/core/params/index.js';
 import { PARAMS } from '../../../src/stages/integrate/index.js';
@@ -87,4 +88,25 @@ test('experiments without a crystal are refused with a clear error', async () =>
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('overlaps: a neighbour in the background is masked, not flagged; shared foregrounds are flagged', async () => {
+  const t = (await integrate(1)).outputs.reflections;
+  const fl = t.sizeT('flags'), bb = t.int6('bbox'), nBg = t.int('num_pixels.background');
+  const flagged = (i: number, f: number) => ((fl[i] >>> 0) & f) !== 0;
+  let nFg = 0;
+  for (let i = 0; i < t.nrows; i++) {
+    assert.ok(!flagged(i, Flags.overlapped_bg), `row ${i} flagged overlapped_bg`);
+    if (flagged(i, Flags.overlapped_fg)) nFg++;
+  }
+  assert.ok(nFg > 0 && nFg < 0.1 * t.nrows, `${nFg} of ${t.nrows} with a shared foreground`);
+  // a shared foreground needs, at the least, another shoebox intersecting this one
+  const intersects = (i: number, j: number) => [0, 2, 4].every((a) => bb[6 * i + a] < bb[6 * j + a + 1] && bb[6 * j + a] < bb[6 * i + a + 1]);
+  for (let i = 0; i < t.nrows; i++) {
+    if (!flagged(i, Flags.overlapped_fg)) continue;
+    let any = false;
+    for (let j = 0; j < t.nrows && !any; j++) any = j !== i && intersects(i, j);
+    assert.ok(any, `row ${i} flagged overlapped_fg with no intersecting shoebox`);
+  }
+  assert.ok(Array.from(nBg).every((v) => v > 0));
 });

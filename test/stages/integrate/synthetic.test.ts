@@ -44,6 +44,18 @@ test('σ_b and σ_m estimated from the strong spots match the simulated widths',
   // √(σ² + w²/12) ≈ 0.066° and ≈ 0.24°, plus a little from weak neighbours
   assert.ok(sigmaBDeg > sweep.sigmaBDeg && sigmaBDeg < 1.3 * sweep.sigmaBDeg, `σ_b ${sigmaBDeg} vs ${sweep.sigmaBDeg}`);
   assert.ok(sigmaMDeg > sweep.sigmaMDeg && sigmaMDeg < 1.35 * sweep.sigmaMDeg, `σ_m ${sigmaMDeg} vs ${sweep.sigmaMDeg}`);
+  // printed and written as DIALS defines σ_b: the RMS of the 2-D offset (ε1, ε2) of a circular
+  // Gaussian of per-axis width σ is √2·σ
+  const printed = res.figures.sigma_b_deg as number;
+  assert.ok(Math.abs(printed / (Math.SQRT2 * sigmaBDeg) - 1) < 1e-12, `printed σ_b ${printed}`);
+  const profile = res.outputs.experiments[0].profile as { sigma_b: number; sigma_m: number };
+  assert.equal(profile.sigma_b, printed);
+  assert.equal(profile.sigma_m, sigmaMDeg);
+});
+
+test('a σ_b given as a parameter is read in DIALS\' sense (√2 × the per-axis width)', () => {
+  assert.ok(Math.abs(resolveParams({ 'profile.gaussian_rs.parameters.sigma_b': 0.0829 }).sigmaBDeg! - 0.0829 / Math.SQRT2) < 1e-15);
+  assert.equal(resolveParams({ 'profile.gaussian_rs.parameters.sigma_m': 0.5 }).sigmaMDeg, 0.5);
 });
 
 test('summation recovers the true intensities with honest σ', async () => {
@@ -114,6 +126,27 @@ test('figures and DIALS-style tables are reported', async () => {
   const plots = res.figures.plots as unknown as Record<string, { series: unknown[] }>;
   assert.equal(Object.keys(plots).length, 1);
   assert.ok(res.tables.some((t) => t.text.includes('I/sigI')));
+});
+
+test('ice rings: reflections within 0.002 Å⁻² in 1/d² of an ice Ih ring are flagged and counted, the rest untouched', async () => {
+  // hexagonal ice Ih (a 4.497, c 7.322 Å): d of the (100), (002), (101), (102) rings, the ones
+  // this sweep's resolution range reaches
+  const ringD = [3.897, 3.669, 3.441, 2.671];
+  const plain = (await resultP).outputs.reflections;
+  const res = await run([sweep.experiment], strong, resolveParams({ nproc: 1, 'integration.block.size': 2, 'integration.filter.ice_rings': true }), { log: silentLog, open: async () => sweep.source() });
+  const t = res.outputs.reflections, d = t.double('d'), fl = t.sizeT('flags');
+  let onRing = 0;
+  for (let i = 0; i < t.nrows; i++) {
+    const expected = ringD.some((r) => Math.abs(1 / (d[i] * d[i]) - 1 / (r * r)) <= 0.002);
+    assert.equal(((fl[i] >>> 0) & Flags.in_powder_ring) !== 0, expected, `row ${i}, d ${d[i]}`);
+    if (expected) onRing++;
+  }
+  assert.ok(onRing > 10, `${onRing} reflections on the rings`);
+  assert.equal(plain.sizeT('flags').filter((f) => ((f >>> 0) & Flags.in_powder_ring) !== 0).length, 0);
+  const overall = res.tables.find((tb) => /Summary for experiment/.test(tb.title))!.text.split('\n').find((l) => l.trim().startsWith('overall'))!;
+  // the summary counts every prediction, integrated or not; the table keeps the integrated ones
+  const nIce = Number(overall.trim().split(/\s+/)[4]);
+  assert.ok(nIce >= onRing && nIce <= 1.3 * onRing, `# ice ${nIce}, integrated on rings ${onRing}`);
 });
 
 test('an unreadable image mid-scan is reported with its number', async () => {
