@@ -13,7 +13,12 @@
  *    the median of three nproc=2 runs of each sweep (and the range);
  *  - CC with the true intensities (fully recorded, I·lp/qe, truth basis) against DIALS' 0.9907 (prf)
  *    and 0.9923 (sum), counts against DIALS', and mean I/σ per resolution bin for the same
- *    reflections against DIALS'.
+ *    reflections against DIALS', and the robust width of z = (I − k·I_true)/σ over weak
+ *    observations (1 when σ is honest; see truth_cc.ts);
+ *  - when DIALS is installed: dials.symmetry + dials.scale (defaults) on our integrated.refl,
+ *    against the same programs' figures on DIALS' own integration (the shared reference log).
+ *    With no anomalous signal in the simulation, the anomalous normal-probability slope and
+ *    dI/σ(dI) test the merged σ (1 when honest), judged by DIALS' own scaling.
  * Returns no rows when ../shared/data is absent.
  * Run: `npx tsx bench/run.ts integrate` (or `npx tsx -e "import('./bench/integrate.ts').then(m => m.benchIntegrate())"`).
  */
@@ -91,6 +96,33 @@ function doubledSweep(dir: string): string {
   return file;
 }
 
+const MERGING_KEYS: [string, string][] = [['I/sigma', 'i_over_sigma'], ['Rmerge(I)', 'rmerge'], ['Rpim(I)', 'rpim'], ['CC half', 'cc_half'], ['Anomalous slope', 'anom_slope'], ['dI/s(dI)', 'dI_over_sigma_dI']];
+
+/** Overall column of dials.scale's "Summary of merging statistics" (the first figure column for the slope rows). */
+export function dialsMergingSummary(log: string): Record<string, number> {
+  const at = log.lastIndexOf('Summary of merging statistics');
+  const out: Record<string, number> = {};
+  if (at < 0) return out;
+  for (const line of log.slice(at).split('\n')) {
+    for (const [label, key] of MERGING_KEYS) {
+      if (!line.startsWith(label + ' ') || key in out) continue;
+      const nums = line.slice(label.length).trim().split(/\s+/).map(Number);
+      out[key] = nums.length >= 4 ? nums[3] : nums[0];
+    }
+  }
+  return out;
+}
+
+/** dials.symmetry + dials.scale on an integrated pair in `dir`; null when DIALS is not installed. */
+function dialsScale(dir: string): Record<string, number> | null {
+  if (spawnSync('sh', ['-c', 'command -v dials.scale'], { encoding: 'utf8' }).status !== 0) return null;
+  const sym = spawnSync('dials.symmetry', ['integrated.expt', 'integrated.refl'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (sym.status !== 0) throw new Error(`dials.symmetry failed on our integrated.refl: ${(sym.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`);
+  const sc = spawnSync('dials.scale', ['symmetrized.expt', 'symmetrized.refl'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (sc.status !== 0) throw new Error(`dials.scale failed on our integrated.refl: ${(sc.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`);
+  return dialsMergingSummary(readFileSync(path.join(dir, 'dials.scale.log'), 'utf8'));
+}
+
 export async function benchIntegrate(): Promise<Row[]> {
   if (process.env.XTALFLOW_NO_SHARED || !existsSync(`${SIM}dials_reference/refined.expt`)) return [];
   const expt = `${SIM}dials_reference/refined.expt`, refl = `${SIM}dials_reference/refined.refl`;
@@ -111,7 +143,15 @@ export async function benchIntegrate(): Promise<Row[]> {
       cc_prf: cmp.ccPrf, dials_cc_prf: 0.9907, cc_sum: cmp.ccSum, dials_cc_sum: 0.9923,
       isigma_ratio_sum_min: Math.min(...dials.bins.map((b) => b.oursSum / b.dialsSum)), isigma_ratio_sum_max: Math.max(...dials.bins.map((b) => b.oursSum / b.dialsSum)),
       isigma_ratio_prf_min: Math.min(...dials.bins.map((b) => b.oursPrf / b.dialsPrf)), isigma_ratio_prf_max: Math.max(...dials.bins.map((b) => b.oursPrf / b.dialsPrf)),
+      weak_z_width_sum_outer: cmp.bins[cmp.bins.length - 1].zWeakSum, weak_z_width_prf_outer: cmp.bins[cmp.bins.length - 1].zWeakPrf,
     });
+    const scaled = dialsScale(d2);
+    if (scaled) {
+      const ref = dialsMergingSummary(readFileSync(`${SIM}dials_reference/dials.scale.log`, 'utf8'));
+      const row: Row = { run: 'dials.symmetry + dials.scale of our integrated.refl (dials_*: of DIALS\' integrated.refl)' };
+      for (const [, key] of MERGING_KEYS) { row[key] = scaled[key] ?? null; row[`dials_${key}`] = ref[key] ?? null; }
+      rows.push(row);
+    }
     const t1 = integrate(d1, [expt, refl, 'nproc=1']);
     const identical = readFileSync(path.join(d1, 'integrated.refl')).equals(readFileSync(path.join(d2, 'integrated.refl')));
     rows.push({ run: '120 images, nproc=1', wall_s: t1.wallS, peak_MB: t1.peakMB, dials_wall_s: null, dials_peak_MB: null, identical_to_nproc2: identical });
