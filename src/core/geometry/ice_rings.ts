@@ -10,11 +10,15 @@ export const ICE_RING_D = [3.897, 3.669, 3.441, 2.671, 2.249, 2.072, 1.948, 1.91
 /** DIALS' default half-width of a ring in 1/d² (Å⁻²). */
 export const ICE_RING_HALF_WIDTH = 0.002;
 
-const ICE_RING_S2 = ICE_RING_D.map((d) => 1 / (d * d));
+const ICE_RING_INV_D2 = ICE_RING_D.map((d) => 1 / (d * d));
+
+/** True when 1/d² (Å⁻²) lies within `halfWidth` (in 1/d²) of an ice ring. */
+export function onIceRingInvD2(invD2: number, halfWidth = ICE_RING_HALF_WIDTH): boolean {
+  for (const r of ICE_RING_INV_D2) if (Math.abs(invD2 - r) < halfWidth) return true;
+  return false;
+}
 
 /** True when resolution `dAng` lies within `halfWidth` (in 1/d²) of an ice ring. */
 export function onIceRing(dAng: number, halfWidth = ICE_RING_HALF_WIDTH): boolean {
-  const s2 = 1 / (dAng * dAng);
-  for (const r of ICE_RING_S2) if (Math.abs(s2 - r) <= halfWidth) return true;
-  return false;
+  return onIceRingInvD2(1 / (dAng * dAng), halfWidth);
 }

@@ -27,6 +27,7 @@ import { checkThresholdParams, THRESHOLD_ALGORITHMS, type ThresholdAlgorithm, ty
 import { histogram, progressReporter } from './report.js';
 import type { WorkerTask } from './worker.js';
 import { isExperimentsFile } from '../../core/io/inputs.js';
+import { ICE_RING_HALF_WIDTH } from '../../core/geometry/ice_rings.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.reflections', type: 'path', default: 'strong.refl', help: 'Output reflection table' },
@@ -46,7 +47,7 @@ export const PARAMS: ParamDef[] = [
   { name: 'spotfinder.filter.d_min', type: 'float', default: null, allowNone: true, help: 'High-resolution limit (Å)' },
   { name: 'spotfinder.filter.d_max', type: 'float', default: null, allowNone: true, help: 'Low-resolution limit (Å)' },
   { name: 'spotfinder.filter.ice_rings.filter', type: 'bool', default: false, help: 'Exclude pixels on hexagonal-ice powder rings' },
-  { name: 'spotfinder.filter.ice_rings.width', type: 'float', default: 0.002, help: 'Half-width of an ice ring in 1/d² (Å⁻²)' },
+  { name: 'spotfinder.filter.ice_rings.width', type: 'float', default: ICE_RING_HALF_WIDTH, help: 'Half-width of an ice ring in 1/d² (Å⁻²)' },
   { name: 'spotfinder.mp.nproc', type: 'int', default: null, allowNone: true, min: 1, help: "DIALS' name for nproc (worker threads; default all cores)" },
   { name: 'spotfinder.lookup.mask', type: 'path', default: null, allowNone: true,
     help: 'User mask: an xtalflow-mask JSON file ({"format": "xtalflow-mask", "panels": [{"panel": 0, "rectangles": [[x0,y0,x1,y1]], "circles": [[x,y,r]], "pixels": [[x,y]]}]}); DIALS mask pickles cannot be read' },
@@ -85,7 +86,7 @@ export function resolveParams(p: Params): FindSpotsParams {
     dMin: get<number | null>('spotfinder.filter.d_min', null),
     dMax: get<number | null>('spotfinder.filter.d_max', null),
     iceRings: get('spotfinder.filter.ice_rings.filter', false),
-    iceRingWidth: get('spotfinder.filter.ice_rings.width', 0.002),
+    iceRingWidth: get('spotfinder.filter.ice_rings.width', ICE_RING_HALF_WIDTH),
     maskFile: get<string | null>('spotfinder.lookup.mask', null),
   };
   checkMaskParams(mask);

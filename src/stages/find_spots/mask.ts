@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { FileFormatError, ParameterError } from '../../core/errors.js';
 import { Panel } from '../../core/models/detector.js';
 import type { Beam, Detector } from '../../core/models/types.js';
-import { ICE_RING_D } from '../../core/geometry/ice_rings.js';
+import { onIceRingInvD2 } from '../../core/geometry/ice_rings.js';
 
 export interface MaskParams {
   dMin: number | null;
@@ -78,8 +78,6 @@ export function staticMasks(detector: Detector, beam: Beam | undefined, p: MaskP
   const user = p.maskFile ? readUserMask(p.maskFile) : [];
   const needD = p.dMin !== null || p.dMax !== null || p.iceRings;
   if (needD && !beam) throw new ParameterError('d_min/d_max/ice_rings need a beam model in the experiment');
-  // Ice rings as bands of 1/d².
-  const ice = p.iceRings ? ICE_RING_D.map((d) => 1 / (d * d)) : [];
   return detector.panels.map((panel, pi) => {
     const [w, h] = panel.imageSize;
     const mask = new Uint8Array(w * h).fill(1);
@@ -97,12 +95,12 @@ export function staticMasks(detector: Detector, beam: Beam | undefined, p: MaskP
       }
       for (const [x, y] of u.pixels ?? []) if (x >= 0 && x < w && y >= 0 && y < h) mask[y * w + x] = 0;
     }
-    if (needD && beam) maskResolution(mask, panel, beam, p, ice);
+    if (needD && beam) maskResolution(mask, panel, beam, p);
     return mask;
   });
 }
 
-function maskResolution(mask: Uint8Array, panel: Panel, beam: Beam, p: MaskParams, ice: number[]): void {
+function maskResolution(mask: Uint8Array, panel: Panel, beam: Beam, p: MaskParams): void {
   const [w, h] = panel.imageSize;
   const lambda = beam.wavelength;
   // Unit vector of s0 (beam travels along −direction).
@@ -126,9 +124,7 @@ function maskResolution(mask: Uint8Array, panel: Panel, beam: Beam, p: MaskParam
       const qx = lx / r - ux, qy = ly / r - uy, qz = lz / r - uz;
       const invD2 = (qx * qx + qy * qy + qz * qz) / (lambda * lambda);
       if (invD2 > invD2Max || invD2 < invD2Min) { mask[i] = 0; continue; }
-      for (let k = 0; k < ice.length; k++) {
-        if (Math.abs(invD2 - ice[k]) < halfWidth) { mask[i] = 0; break; }
-      }
+      if (p.iceRings && onIceRingInvD2(invD2, halfWidth)) mask[i] = 0;
     }
   }
 }
