@@ -3,6 +3,10 @@
  * take them in any order; `.refl.gz` is accepted wherever `.refl` is (readRefl reads gzip).
  */
 import { UserError } from '../errors.js';
+import type { ExperimentList } from '../models/types.js';
+import type { ReflectionTable } from '../reflections/table.js';
+import { readExperiments } from './expt.js';
+import { readRefl } from './refl.js';
 
 export function isExperimentsFile(f: string): boolean {
   return f.endsWith('.expt') || f.endsWith('.json');
@@ -28,4 +32,10 @@ export function onePair(files: readonly string[], program: string, example: stri
     throw new UserError(`${program} needs one experiment list and one reflection table, e.g. \`xtalflow ${program} ${example}\``);
   }
   return { expt: c.experiments[0], refl: c.reflections[0] };
+}
+
+/** onePair, read: the experiment list and reflection table of a two-file program, and their paths. */
+export async function readPair(files: readonly string[], program: string, example: string): Promise<{ expt: string; refl: string; experiments: ExperimentList; reflections: ReflectionTable }> {
+  const { expt, refl } = onePair(files, program, example);
+  return { expt, refl, experiments: await readExperiments(expt), reflections: await readRefl(refl) };
 }

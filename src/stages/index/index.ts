@@ -7,8 +7,8 @@
  */
 import path from 'node:path';
 import { ParameterError, UserError } from '../../core/errors.js';
-import { readExperiments, writeExperiments } from '../../core/io/expt.js';
-import { readRefl, writeRefl } from '../../core/io/refl.js';
+import { writeExperiments } from '../../core/io/expt.js';
+import { writeRefl } from '../../core/io/refl.js';
 import type { Log } from '../../core/log.js';
 import type { Experiment } from '../../core/models/types.js';
 import { Crystal } from '../../core/models/crystal.js';
@@ -23,7 +23,7 @@ import { observationsFromTable } from '../../core/refinement/observations.js';
 import type { RefinementData } from '../../core/refinement/target.js';
 import { REFINEMENT_PARAMS, describeCrystal, refinerOptionsFrom, rmsdTable } from '../../core/refinement/params.js';
 import { indexSpots, type IndexingOptions, type IndexingResult } from '../../core/indexing/indexer.js';
-import { onePair } from '../../core/io/inputs.js';
+import { readPair } from '../../core/io/inputs.js';
 import { Scan } from '../../core/models/scan.js';
 
 export const PARAMS: ParamDef[] = [
@@ -185,10 +185,6 @@ export function run(experiments: Experiment[], strong: ReflectionTable, opts: In
   };
 }
 
-function resolveInputs(files: string[]): { expt: string; refl: string } {
-  return onePair(files, 'index', 'imported.expt strong.refl');
-}
-
 export const program: Program = {
   name: 'index',
   summary: 'Autoindex strong spots: crystal orientation and cell (indexed.expt/.refl)',
@@ -196,9 +192,7 @@ export const program: Program = {
   params: PARAMS,
   async main(ctx) {
     const opts = indexingOptionsFrom(ctx.params, ctx.log);
-    const { expt, refl } = resolveInputs(ctx.files);
-    const experiments = await readExperiments(expt);
-    const strong = await readRefl(refl);
+    const { refl, experiments, reflections: strong } = await readPair(ctx.files, 'index', 'imported.expt strong.refl');
     const t0 = Date.now();
     const result = run(experiments, strong, opts, refl);
     for (const t of result.tables) ctx.log.info(`${t.title}:\n${t.text}`);

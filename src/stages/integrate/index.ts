@@ -28,8 +28,9 @@ import { KabschFrame, panelGeometry, setFrame } from '../../core/integration/kab
 import { labAxis, predictScan, rotationGeometry, type Predictions } from '../../core/integration/predict.js';
 import { addMoments, boundingBox, emptyMoments, partiality, sigmaAt, sigmaBFromDials, sigmaBToDials, sigmasByShell, sigmasFromMoments, type SigmaModel } from '../../core/integration/profile_model.js';
 import { emptyAccumulator, finaliseProfiles, gridPoints, numProfiles, profileCentre, profileIndex, type ProfileAccumulator, type ProfileGridSpec, type ReferenceProfiles } from '../../core/integration/reference_profiles.js';
-import { readExperiments, writeExperiments } from '../../core/io/expt.js';
-import { readRefl, writeRefl } from '../../core/io/refl.js';
+import { writeExperiments } from '../../core/io/expt.js';
+import { readPair } from '../../core/io/inputs.js';
+import { writeRefl } from '../../core/io/refl.js';
 import type { Log } from '../../core/log.js';
 import { Beam } from '../../core/models/beam.js';
 import { Panel } from '../../core/models/detector.js';
@@ -861,12 +862,8 @@ export const program: Program = {
   params: PARAMS,
   async main(ctx) {
     const params = resolveParams(ctx.params);
-    const exptFile = ctx.files.find((f) => f.endsWith('.expt') || f.endsWith('.json'));
-    const reflFile = ctx.files.find((f) => f.endsWith('.refl'));
-    if (!exptFile || !reflFile) throw new UserError('usage: xtalflow integrate refined.expt refined.refl [params]: give one .expt and one .refl file', 'usage');
-    const experiments = await readExperiments(exptFile);
-    const strong = await readRefl(reflFile);
-    const result = await run(experiments, strong, params, { log: ctx.log, dir: path.dirname(path.resolve(exptFile)) });
+    const { expt, experiments, reflections: strong } = await readPair(ctx.files, 'integrate', 'refined.expt refined.refl');
+    const result = await run(experiments, strong, params, { log: ctx.log, dir: path.dirname(path.resolve(expt)) });
     const outR = path.resolve(String(ctx.params['output.reflections'] ?? 'integrated.refl'));
     const outE = path.resolve(String(ctx.params['output.experiments'] ?? 'integrated.expt'));
     await writeRefl(outR, result.outputs.reflections);

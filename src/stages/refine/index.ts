@@ -7,8 +7,8 @@
  */
 import path from 'node:path';
 import { UserError } from '../../core/errors.js';
-import { readExperiments, writeExperiments } from '../../core/io/expt.js';
-import { readRefl, writeRefl } from '../../core/io/refl.js';
+import { writeExperiments } from '../../core/io/expt.js';
+import { writeRefl } from '../../core/io/refl.js';
 import type { Log } from '../../core/log.js';
 import type { Experiment } from '../../core/models/types.js';
 import { Crystal } from '../../core/models/crystal.js';
@@ -25,7 +25,7 @@ import { SpaceGroup } from '../../core/symmetry/index.js';
 import { Mat3 } from '../../core/math/mat3.js';
 import type { RefinementData } from '../../core/refinement/target.js';
 import { decomposeA } from '../../core/refinement/parameterisation.js';
-import { onePair } from '../../core/io/inputs.js';
+import { readPair } from '../../core/io/inputs.js';
 import { Scan } from '../../core/models/scan.js';
 
 export const PARAMS: ParamDef[] = [
@@ -168,19 +168,13 @@ export function optionsFrom(p: Params): RefineStageOptions {
   };
 }
 
-function resolveInputs(files: string[]): { expt: string; refl: string } {
-  return onePair(files, 'refine', 'indexed.expt indexed.refl');
-}
-
 export const program: Program = {
   name: 'refine',
   summary: 'Refine the experimental geometry (scan-static) against indexed reflections (refined.expt/.refl)',
   usage: 'xtalflow refine indexed.expt indexed.refl [detector.fix=distance] [beam.fix=all] [crystal.fix=cell] [goniometer.fix=None]',
   params: PARAMS,
   async main(ctx) {
-    const { expt, refl } = resolveInputs(ctx.files);
-    const experiments = await readExperiments(expt);
-    const table = await readRefl(refl);
+    const { refl, experiments, reflections: table } = await readPair(ctx.files, 'refine', 'indexed.expt indexed.refl');
     const result = run(experiments, table, optionsFrom(ctx.params), ctx.log, refl);
     for (const t of result.tables) ctx.log.info(`${t.title}:\n${t.text}`);
     const outE = path.resolve(String(ctx.params['output.experiments'] ?? 'refined.expt'));

@@ -13,8 +13,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../../core/errors.js';
-import { readExperiments, writeExperiments } from '../../core/io/expt.js';
-import { readRefl } from '../../core/io/refl.js';
+import { writeExperiments } from '../../core/io/expt.js';
 import { writeFileAtomic } from '../../core/io/atomic.js';
 import type { Log } from '../../core/log.js';
 import { Mat3 } from '../../core/math/mat3.js';
@@ -31,7 +30,7 @@ import { REFINEMENT_PARAMS, refinerOptionsFrom } from '../../core/refinement/par
 import { cloneExperiments, refineGeometry, type RefinerOptions } from '../../core/refinement/refiner.js';
 import { decomposeA } from '../../core/refinement/parameterisation.js';
 import type { RefinementData } from '../../core/refinement/target.js';
-import { onePair } from '../../core/io/inputs.js';
+import { readPair } from '../../core/io/inputs.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'lepage_max_delta', type: 'float', default: 5, min: 0, help: 'Largest Le Page δ (degrees) of a lattice two-fold' },
@@ -230,10 +229,6 @@ function summaryJson(settings: readonly RefinedSetting[]): Record<string, unknow
   return out;
 }
 
-function resolveInputs(files: string[]): { expt: string; refl: string } {
-  return onePair(files, 'refine_bravais_settings', 'indexed.expt indexed.refl');
-}
-
 export const program: Program = {
   name: 'refine_bravais_settings',
   summary: 'Refine every Bravais setting consistent with the indexed lattice',
@@ -241,9 +236,7 @@ export const program: Program = {
   params: PARAMS,
   async main(ctx) {
     const opts = optionsFrom(ctx.params, ctx.log);
-    const { expt, refl } = resolveInputs(ctx.files);
-    const experiments = await readExperiments(expt);
-    const table = await readRefl(refl);
+    const { refl, experiments, reflections: table } = await readPair(ctx.files, 'refine_bravais_settings', 'indexed.expt indexed.refl');
     const result = run(experiments, table, opts, refl);
     for (const t of result.tables) ctx.log.info(t.text);
     const dir = path.resolve(String(ctx.params['output.directory'] ?? '.'));

@@ -7,8 +7,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../../core/errors.js';
-import { readExperiments, writeExperiments } from '../../core/io/expt.js';
-import { readRefl } from '../../core/io/refl.js';
+import { writeExperiments } from '../../core/io/expt.js';
 import type { Log } from '../../core/log.js';
 import { silentLog } from '../../core/log.js';
 import type { Experiment } from '../../core/models/types.js';
@@ -18,7 +17,7 @@ import type { Program, StageResult } from '../../core/program.js';
 import type { ReflectionTable } from '../../core/reflections/table.js';
 import { formatTable } from '../../core/table.js';
 import { searchBeamPosition, type BeamSearchOptions, type BeamSearchResult } from '../../core/beam_search/search.js';
-import { onePair } from '../../core/io/inputs.js';
+import { readPair } from '../../core/io/inputs.js';
 
 export const PARAMS: ParamDef[] = [
   { name: 'output.experiments', type: 'path', default: 'optimised.expt', help: 'Output experiment list, detector moved to the beam centre found' },
@@ -113,10 +112,6 @@ export function run(experiments: Experiment[], strong: ReflectionTable, opts: Be
   };
 }
 
-function resolveInputs(files: string[]): { expt: string; refl: string } {
-  return onePair(files, 'search_beam_position', 'imported.expt strong.refl');
-}
-
 export const program: Program = {
   name: 'search_beam_position',
   summary: 'Find the beam centre from strong spots (optimised.expt)',
@@ -124,9 +119,7 @@ export const program: Program = {
   params: PARAMS,
   async main(ctx) {
     const opts = optionsFrom(ctx.params, ctx.log);
-    const { expt, refl } = resolveInputs(ctx.files);
-    const experiments = await readExperiments(expt);
-    const strong = await readRefl(refl);
+    const { expt, refl, experiments, reflections: strong } = await readPair(ctx.files, 'search_beam_position', 'imported.expt strong.refl');
     const t0 = Date.now();
     const result = run(experiments, strong, opts, { expt, refl });
     for (const t of result.tables) ctx.log.info(`${t.title}:\n${t.text}`);
