@@ -25,30 +25,16 @@ import { readExperiments } from '../../../src/core/io/expt.js';
 import { openImageSource } from '../../../src/core/formats/sweep.js';
 import { Beam } from '../../../src/core/models/beam.js';
 import { Mat3 } from '../../../src/core/math/mat3.js';
-import { loadTruth, SWEEP_DIR } from './truth_cc.js';
+import { choleskySolve } from '../../../src/core/scaling/refine.js';
+import { loadTruth, SWEEP_DIR, truthKey } from './truth_cc.js';
 
-function key(h: number, k: number, l: number): string {
-  let a = Math.abs(h), b = Math.abs(k);
-  if (a < b) [a, b] = [b, a];
-  return `${a},${b},${Math.abs(l)}`;
-}
-
-/** Solve the normal equations of a least-squares fit with `n` regressors (n ≤ 3). */
+/** Least-squares fit with `n` regressors through its normal equations (NaN when singular). */
 function lstsq(rows: number[][], y: number[]): number[] {
   const n = rows[0].length;
-  const A = new Array(n * n).fill(0), b = new Array(n).fill(0);
+  const A = new Float64Array(n * n), b = new Float64Array(n);
   rows.forEach((r, i) => { for (let p = 0; p < n; p++) { b[p] += r[p] * y[i]; for (let q = 0; q < n; q++) A[p * n + q] += r[p] * r[q]; } });
-  // Gaussian elimination
-  for (let c = 0; c < n; c++) {
-    for (let r = c + 1; r < n; r++) {
-      const f = A[r * n + c] / A[c * n + c];
-      for (let q = c; q < n; q++) A[r * n + q] -= f * A[c * n + q];
-      b[r] -= f * b[c];
-    }
-  }
-  const x = new Array(n).fill(0);
-  for (let c = n - 1; c >= 0; c--) { let s = b[c]; for (let q = c + 1; q < n; q++) s -= A[c * n + q] * x[q]; x[c] = s / A[c * n + c]; }
-  return x;
+  const x = choleskySolve(A, b, n);
+  return x ? Array.from(x) : new Array(n).fill(NaN);
 }
 
 interface Cell { h: number; k: number; l: number; d: number; core: number; coreN: number; coreBg: number; /** per direction (−h,+h,−k,+k,−l,+l): excess and pixels at 0.15 ≤ |δ| < 0.2 */ st: Float64Array; stN: Float64Array }
@@ -108,9 +94,9 @@ async function main(): Promise<void> {
   }
   const dirs = [[-1, 0, 0], [1, 0, 0], [0, -1, 0], [0, 1, 0], [0, 0, -1], [0, 0, 1]];
   const rows = [...cells.values()].flatMap((c) => {
-    const I0 = truth.I.get(key(c.h, c.k, c.l));
+    const I0 = truth.I.get(truthKey(c.h, c.k, c.l));
     if (I0 === undefined) return [];
-    return [{ ...c, I0, E: c.core - c.coreBg, In: dirs.map(([a, b, e]) => truth.I.get(key(c.h + a, c.k + b, c.l + e)) ?? 0) }];
+    return [{ ...c, I0, E: c.core - c.coreBg, In: dirs.map(([a, b, e]) => truth.I.get(truthKey(c.h + a, c.k + b, c.l + e)) ?? 0) }];
   });
   const median = (v: number[]) => v.slice().sort((a, b) => a - b)[v.length >> 1];
   console.log('weak cells (I_true < 5 % of the shell mean), core = max|δ| < 0.15, truth geometry');

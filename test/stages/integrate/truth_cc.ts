@@ -20,7 +20,7 @@ export const SWEEP_DIR = process.env.XTALFLOW_NO_SHARED ? '/nonexistent' : '/wor
 export const hasSweep = (): boolean => existsSync(path.join(SWEEP_DIR, 'ground_truth.json'));
 
 /** 4/mmm Laue-group representative: all sign changes and the h↔k swap, Friedel included. */
-function key(h: number, k: number, l: number): string {
+export function truthKey(h: number, k: number, l: number): string {
   let a = Math.abs(h), b = Math.abs(k);
   if (a < b) [a, b] = [b, a];
   return `${a},${b},${Math.abs(l)}`;
@@ -31,7 +31,7 @@ export function loadTruth(dir = SWEEP_DIR): { I: Map<string, number>; d: Map<str
   const lines = readFileSync(path.join(dir, 'ground_truth_F.csv'), 'utf8').trim().split('\n');
   for (const line of lines.slice(1)) {
     const f = line.split(',');
-    const k = key(+f[0], +f[1], +f[2]);
+    const k = truthKey(+f[0], +f[1], +f[2]);
     I.set(k, +f[6]);
     d.set(k, +f[3]);
   }
@@ -87,7 +87,7 @@ export function compareWithTruth(table: ReflectionTable, A: Mat3, truth = loadTr
     if (!hasSum && !hasPrf) continue;
     const h = hkl[3 * i], k = hkl[3 * i + 1], l = hkl[3 * i + 2];
     const ht = Math.round(T[0] * h + T[1] * k + T[2] * l), kt = Math.round(T[3] * h + T[4] * k + T[5] * l), lt = Math.round(T[6] * h + T[7] * k + T[8] * l);
-    const kk = key(ht, kt, lt);
+    const kk = truthKey(ht, kt, lt);
     const t = truth.I.get(kk);
     if (t === undefined) continue;
     const c = lp[i] / qeOf(i);

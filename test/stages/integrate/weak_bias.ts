@@ -18,14 +18,7 @@ import { readRefl } from '../../../src/core/io/refl.js';
 import { Crystal } from '../../../src/core/models/crystal.js';
 import { Mat3 } from '../../../src/core/math/mat3.js';
 import { Flags } from '../../../src/core/reflections/flags.js';
-import { loadTruth } from './truth_cc.js';
-
-/** 4/mmm Laue-group representative, as truth_cc.ts keys the truth. */
-function key(h: number, k: number, l: number): string {
-  let a = Math.abs(h), b = Math.abs(k);
-  if (a < b) [a, b] = [b, a];
-  return `${a},${b},${Math.abs(l)}`;
-}
+import { loadTruth, truthKey } from './truth_cc.js';
 
 const FACE: readonly (readonly [number, number, number])[] = [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]];
 
@@ -46,10 +39,10 @@ async function main(): Promise<void> {
     if (!(part[r] > 0.95) || !((flags[r] >>> 0) & bit) || !(V[r] > 0)) continue;
     const h = hkl[3 * r], k = hkl[3 * r + 1], l = hkl[3 * r + 2];
     const ht = Math.round(T[0] * h + T[1] * k + T[2] * l), kt = Math.round(T[3] * h + T[4] * k + T[5] * l), lt = Math.round(T[6] * h + T[7] * k + T[8] * l);
-    const kk = key(ht, kt, lt), ti = truth.I.get(kk);
+    const kk = truthKey(ht, kt, lt), ti = truth.I.get(kk);
     if (ti === undefined) continue;
     let nb = 0;
-    for (const [a, b, e] of FACE) nb += truth.I.get(key(ht + a, kt + b, lt + e)) ?? 0;
+    for (const [a, b, e] of FACE) nb += truth.I.get(truthKey(ht + a, kt + b, lt + e)) ?? 0;
     obs.push({ d: truth.d.get(kk)!, t: ti, i: I[r], v: V[r], c: lp[r] / (qe ? qe[r] : 1), nb });
   }
   obs.sort((a, b) => b.d - a.d);
